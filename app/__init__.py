@@ -1,0 +1,1 @@
+"""Qt application shell: entry point, CLI, main window, workers, crash handling."""

@@ -1,0 +1,93 @@
+"""Start the workbench window (or render one panel offscreen to a PNG and exit)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger("quantdesk.gui")
+
+
+def run_gui(panel: str | None = None, screenshot: Path | None = None, language: str | None = None,
+            size: tuple[int, int] = (1200, 800)) -> int:
+    """Run the application; return the process exit code."""
+    if screenshot and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import resources
+    from app import qtlog
+    from app.crash import CrashHandler
+    from app.i18n import install_translation
+    from app.mainwindow import MainWindow
+    from services import __version__
+    from services.applog import setup_logging
+    from services.paths import user_dirs
+    from services.settings import load_settings
+    from widgets.crash_dialog import CrashDialog
+    from widgets.i18n import translate
+
+    dirs = user_dirs()
+    setup_logging(dirs.logs)
+    settings = load_settings()
+    qtlog.install()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("QuantDesk")
+    app.setApplicationVersion(__version__)
+    app.setStyleSheet((Path(resources.ROOT) / "style.qss").read_text(encoding="utf-8"))
+    install_translation(app, language or settings.language)
+
+    dialogs: list[CrashDialog] = []
+
+    def show_crash(title: str, details: str, recent: str) -> None:
+        d = CrashDialog(title, details, recent, parent=app.activeWindow())
+        dialogs.append(d)
+        d.show()
+
+    crash = CrashHandler(dirs.logs, show=None if screenshot else show_crash)
+    crash.install()
+    log.info("QuantDesk %s starting", __version__)
+
+    window = MainWindow(settings)
+    if panel:
+        window.show_panel(panel)
+    if screenshot:
+        window.resize(*size)
+    window.show()
+
+    if os.environ.get("QUANTDESK_STARTUP_PROBE"):
+        # benchmarks/startup.py: report the first shown window (and any ML import), then quit
+        def report() -> None:
+            ml = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets", "awq"))
+            print(json.dumps({"shown": True, "ml_modules": ml}), flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, report)
+        code = app.exec()
+        crash.uninstall()
+        return code
+
+    if screenshot:
+        app.processEvents()
+        ok = window.grab().save(str(screenshot))  # no close(): the user's saved geometry stays
+        crash.uninstall()
+        if not ok:
+            print(f"error: could not write {screenshot}", file=sys.stderr)
+            return 1
+        return 0
+
+    if crash.previous_crash:
+        text = crash.previous_crash.read_text(encoding="utf-8", errors="replace")
+        d = CrashDialog(translate("CrashDialog", "QuantDesk closed unexpectedly last time."),
+                        text, parent=window,
+                        intro=translate(
+                            "CrashDialog", "The crash report below was saved to %1. Please include it in a support request.")
+                        .replace("%1", str(crash.previous_crash)))
+        dialogs.append(d)
+        d.show()
+
+    app.aboutToQuit.connect(crash.uninstall)
+    return app.exec()

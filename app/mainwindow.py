@@ -1,0 +1,168 @@
+"""The main window: navigation sidebar, panel stack, status bar and live log dock."""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from app.logbridge import LogBridge
+from app.workers import workers
+from services import __version__
+from services.settings import Settings, save_settings
+from widgets.i18n import translate
+from widgets.log_view import LogView
+from widgets.panel import Panel
+from widgets.registry import PANELS
+
+log = logging.getLogger("quantdesk.window")
+
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings):
+        super().__init__()
+        self.settings = settings
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"QuantDesk {__version__}")
+        self.panels: dict[str, Panel] = {}  # built on first show
+        self.panel_ids = [p.id for p in PANELS]
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(180)
+        self.nav.setIconSize(QSize(20, 20))
+        self.stack = QStackedWidget()
+        for info in PANELS:
+            self.stack.addWidget(QWidget())  # replaced by the panel when first shown
+            self.nav.addItem(QListWidgetItem(info.title))
+        self.nav.currentRowChanged.connect(self._on_nav)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_log_dock()
+        self._build_menus()
+        self._build_status_bar()
+        self._restore()
+
+    # -- construction
+    def _build_log_dock(self) -> None:
+        self.log_view = LogView()
+        self.log_bridge = LogBridge(self)
+        for line in self.log_bridge.recent():
+            self.log_view.append_line(line)
+        self.log_bridge.line.connect(self.log_view.append_line)
+        self.log_dock = QDockWidget(translate("MainWindow", "Log"), self)
+        self.log_dock.setObjectName("logDock")
+        self.log_dock.setWidget(self.log_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(translate("MainWindow", "&File"))
+        settings = QAction(translate("MainWindow", "&Settings…"), self)
+        settings.setShortcut("Ctrl+,")
+        settings.triggered.connect(self.open_settings)
+        file_menu.addAction(settings)
+        file_menu.addSeparator()
+        quit_action = QAction(translate("MainWindow", "&Quit"), self)
+        quit_action.setShortcut("Ctrl+Q")
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu(translate("MainWindow", "&View"))
+        view_menu.addAction(self.log_dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu(translate("MainWindow", "&Help"))
+        about = QAction(translate("MainWindow", "&About QuantDesk"), self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        self.status_message = QLabel(translate("MainWindow", "Ready"))
+        self.status_workers = QLabel("")
+        self.statusBar().addWidget(self.status_message, 1)
+        self.statusBar().addPermanentWidget(self.status_workers)
+        workers().countChanged.connect(self._on_worker_count)
+
+    def _restore(self) -> None:
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        else:
+            self.resize(1200, 800)
+        if self.settings.window_state:
+            self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
+        self.show_panel(self.settings.last_panel)
+
+    # -- behaviour
+    def show_panel(self, panel_id: str) -> Panel:
+        """Make `panel_id` the visible panel (the first one when the id is unknown)."""
+        row = self.panel_ids.index(panel_id) if panel_id in self.panel_ids else 0
+        self.nav.setCurrentRow(row)
+        return self.panel(self.panel_ids[row])
+
+    def panel(self, panel_id: str) -> Panel:
+        """The panel `panel_id`, built (and its module imported) on first use."""
+        if panel_id not in self.panels:
+            row = self.panel_ids.index(panel_id)
+            panel = PANELS[row].load()()
+            old = self.stack.widget(row)
+            self.stack.insertWidget(row, panel)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.panels[panel_id] = panel
+        return self.panels[panel_id]
+
+    def current_panel_id(self) -> str:
+        return self.panel_ids[self.stack.currentIndex()]
+
+    def _on_nav(self, row: int) -> None:
+        if row < 0:
+            return
+        panel = self.panel(self.panel_ids[row])
+        self.stack.setCurrentIndex(row)
+        panel.shown()
+
+    def _on_worker_count(self, n: int) -> None:
+        self.status_workers.setText(translate("MainWindow", "%n task(s) running", "", n) if n else "")
+
+    def set_status(self, text: str) -> None:
+        self.status_message.setText(text)
+
+    def open_settings(self) -> None:
+        from widgets.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.settings = dialog.edited()
+            save_settings(self.settings)
+            log.info("settings saved")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, translate("MainWindow", "About QuantDesk"), translate("MainWindow",
+            "QuantDesk %1\nFrom a Hugging Face model to a quantized model you can trust.").replace("%1", __version__))
+
+    def save_state(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
+        self.settings.window_state = bytes(self.saveState().toBase64()).decode()
+        self.settings.last_panel = self.current_panel_id()
+        save_settings(self.settings)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        workers().shutdown()
+        self.log_bridge.detach()
+        super().closeEvent(event)

@@ -1,0 +1,202 @@
+<?xml version='1.0' encoding='utf-8'?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <source>QuantDesk closed unexpectedly last time.</source>
+        <translation>QuantDesk 上次意外关闭。</translation>
+    </message>
+    <message>
+        <source>The crash report below was saved to %1. Please include it in a support request.</source>
+        <translation>以下崩溃报告已保存到 %1。请将其附在支持请求中。</translation>
+    </message>
+    <message>
+        <source>QuantDesk hit an error</source>
+        <translation>QuantDesk 遇到错误</translation>
+    </message>
+    <message>
+        <source>Something went wrong. Your jobs and settings are safe; the details below are also in the log file. Copy them into a support request.</source>
+        <translation>出现了问题。您的任务和设置都已保留；以下详情也已写入日志文件。请将其复制到支持请求中。</translation>
+    </message>
+    <message>
+        <source>Recent log:</source>
+        <translation>最近的日志：</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About QuantDesk</source>
+        <translation>关于 QuantDesk(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n task(s) running</source>
+        <translation><numerusform>%n 个任务正在运行</numerusform></translation>
+    </message>
+    <message>
+        <source>About QuantDesk</source>
+        <translation>关于 QuantDesk</translation>
+    </message>
+    <message>
+        <source>QuantDesk %1
+From a Hugging Face model to a quantized model you can trust.</source>
+        <translation>QuantDesk %1
+从 Hugging Face 模型到值得信赖的量化模型。</translation>
+    </message>
+</context>
+<context>
+    <name>Panels</name>
+    <message>
+        <source>Datasets</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <source>Calibration text from hub names, local files and folders, with preview and token statistics.</source>
+        <translation>来自 Hub 名称、本地文件和文件夹的校准文本，带预览和 token 统计。</translation>
+    </message>
+    <message>
+        <source>Planned: pileval, wikitext2, c4, ptb, cnn_dailymail and local .txt/.jsonl/.parquet/.csv files (UTF-8, UTF-16, GBK), preview, a token-length histogram and reproducible sampling.</source>
+        <translation>计划中：pileval、wikitext2、c4、ptb、cnn_dailymail 以及本地 .txt/.jsonl/.parquet/.csv 文件（UTF-8、UTF-16、GBK），预览、token 长度直方图和可复现的采样。</translation>
+    </message>
+    <message>
+        <source>Environment</source>
+        <translation>环境</translation>
+    </message>
+    <message>
+        <source>Checks of CUDA, the driver, MSVC x64, ninja, the Windows SDK and flash-attn, with one-click fixes.</source>
+        <translation>检查 CUDA、驱动、MSVC x64、ninja、Windows SDK 和 flash-attn，并一键修复。</translation>
+    </message>
+    <message>
+        <source>Planned: every check in one screen, a Fix button where one applies, the captured MSVC x64 environment applied to every job, launcher scripts, and a Markdown report.</source>
+        <translation>计划中：所有检查集中在一个界面，可修复时提供“修复”按钮，捕获的 MSVC x64 环境应用于每个任务，启动脚本，以及 Markdown 报告。</translation>
+    </message>
+    <message>
+        <source>Evaluate</source>
+        <translation>评估</translation>
+    </message>
+    <message>
+        <source>Perplexity, answer comparison and KV-cache int8/int4/fp8 quality.</source>
+        <translation>困惑度、回答对比以及 KV 缓存 int8/int4/fp8 质量。</translation>
+    </message>
+    <message>
+        <source>Planned: compare the original model, the quantized model and each KV-cache policy on the same text and prompts.</source>
+        <translation>计划中：在相同文本和提示上比较原始模型、量化模型和各 KV 缓存策略。</translation>
+    </message>
+    <message>
+        <source>Jobs</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>The job queue and history.</source>
+        <translation>任务队列与历史。</translation>
+    </message>
+    <message>
+        <source>Planned: every quantization, evaluation and export job with its status, progress, log, Cancel and Re-run.</source>
+        <translation>计划中：每个量化、评估和导出任务的状态、进度、日志、取消和重新运行。</translation>
+    </message>
+    <message>
+        <source>Monitor</source>
+        <translation>监控</translation>
+    </message>
+    <message>
+        <source>Live GPU and host memory charts and a memory planner.</source>
+        <translation>实时 GPU 与主机内存图表和显存规划器。</translation>
+    </message>
+    <message>
+        <source>Planned: what fits on your card before you load it (weights, KV cache per policy and engine) and live VRAM charts while jobs run.</source>
+        <translation>计划中：加载前就知道显卡能放下什么（权重、各策略和引擎的 KV 缓存），并在任务运行时显示实时显存图表。</translation>
+    </message>
+    <message>
+        <source>Not built yet in this version.</source>
+        <translation>此版本尚未提供该功能。</translation>
+    </message>
+    <message>
+        <source>Quantize</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>AWQ W4A16 quantization jobs with per-layer progress.</source>
+        <translation>AWQ W4A16 量化任务，逐层显示进度。</translation>
+    </message>
+    <message>
+        <source>Planned: pick a model folder and calibration data, validate the settings before Start, and follow each layer with an ETA.</source>
+        <translation>计划中：选择模型文件夹和校准数据，开始前校验设置，并逐层跟踪进度和剩余时间。</translation>
+    </message>
+    <message>
+        <source>Targets</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Export and compile for vLLM, LMDeploy, transformers, GGUF and the Edge10 NPU toolchain.</source>
+        <translation>为 vLLM、LMDeploy、transformers、GGUF 和 Edge10 NPU 工具链导出与编译。</translation>
+    </message>
+    <message>
+        <source>Planned: a ready command or compiled artifact for each serving engine, with its prerequisites checked.</source>
+        <translation>计划中：为每个推理引擎生成现成的命令或编译产物，并检查其前提条件。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Default output folder</source>
+        <translation>默认输出文件夹</translation>
+    </message>
+    <message>
+        <source>How many jobs run at once. One is safest on a single GPU.</source>
+        <translation>同时运行的任务数。单 GPU 上设为 1 最稳妥。</translation>
+    </message>
+    <message>
+        <source>Jobs at once</source>
+        <translation>同时运行的任务</translation>
+    </message>
+    <message>
+        <source>A new language applies the next time QuantDesk starts.</source>
+        <translation>新语言将在下次启动 QuantDesk 时生效。</translation>
+    </message>
+</context>
+</TS>

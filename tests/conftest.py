@@ -1,0 +1,30 @@
+"""Shared test set-up: offscreen Qt and a private QUANTDESK_HOME per test."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def quantdesk_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own settings, logs, data and cache folders."""
+    home = tmp_path_factory.mktemp("qdhome")
+    monkeypatch.setenv("QUANTDESK_HOME", str(home))
+    return home
+
+
+def run_python(code: str, *args: str, timeout: float = 120, env: dict | None = None):
+    """Run `python -c code` in a fresh interpreter from the repository root."""
+    import subprocess
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=full_env)

@@ -1,0 +1,39 @@
+"""The real application process: screenshots of every panel, no ML library in the GUI process."""
+import json
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.conftest import ROOT, run_python
+from widgets.registry import PANEL_IDS
+
+
+@pytest.mark.parametrize("panel", PANEL_IDS)
+def test_screenshot_of_each_panel(tmp_path, panel):
+    out = tmp_path / f"{panel} 截图.png"
+    proc = subprocess.run([sys.executable, "-m", "app", "gui", "--panel", panel, "--screenshot", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1200, 800)
+    colours = {img.pixel(x, y) for x in range(0, 1200, 37) for y in range(0, 800, 23)}
+    assert len(colours) > 5  # a rendered window, not a blank image
+
+
+def test_no_ml_library_is_loaded_by_the_gui():
+    code = (
+        "import sys, json\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from app.mainwindow import MainWindow\n"
+        "from services.settings import Settings\n"
+        "w = MainWindow(Settings()); w.show(); app.processEvents()\n"
+        "for pid in w.panel_ids: w.show_panel(pid); app.processEvents()\n"
+        "bad = ('torch', 'transformers', 'datasets', 'awq', 'accelerate', 'llmcompressor')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in bad)))\n"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []

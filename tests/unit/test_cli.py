@@ -1,0 +1,39 @@
+import json
+
+import pytest
+
+from app.cli import main
+from tests.conftest import run_python
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("quantdesk ")
+
+
+def test_help_lists_the_subcommands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for cmd in ("gui", "doctor", "datasets", "quantize", "eval", "plan", "export", "jobs", "logs"):
+        assert cmd in out
+
+
+def test_unknown_panel_is_a_usage_error(capsys):
+    assert main(["gui", "--panel", "nope", "--screenshot", "x.png"]) == 2
+    assert "choose one of: environment" in capsys.readouterr().err
+
+
+def test_headless_subcommands_never_import_qt():
+    code = (
+        "import sys, json; from app.cli import main\n"
+        "for argv in (['plan', '--model', 'nowhere'], ['jobs', 'list'], ['doctor', '--json']):\n"
+        "    try: main(argv)\n"
+        "    except SystemExit: pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph'))))"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []

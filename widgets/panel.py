@@ -1,0 +1,47 @@
+"""The base of every panel in the main window's navigation."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from widgets.i18n import translate
+from widgets.registry import BY_ID
+
+
+class Panel(QWidget):
+    """A page of the main window. Subclasses set PANEL_ID and SUMMARY (QT_TRANSLATE_NOOP)."""
+
+    PANEL_ID = ""
+    SUMMARY = ""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(f"panel-{self.PANEL_ID}")
+        self._layout = QVBoxLayout(self)
+        heading = QLabel(BY_ID[self.PANEL_ID].title)
+        heading.setObjectName("panelHeading")
+        self._layout.addWidget(heading)
+        if self.SUMMARY:
+            summary = QLabel(translate("Panels", self.SUMMARY))
+            summary.setWordWrap(True)
+            summary.setObjectName("panelSummary")
+            self._layout.addWidget(summary)
+
+    def shown(self) -> None:
+        """Called each time the panel becomes the visible one (refresh cheap state here)."""
+
+
+class PlannedPanel(Panel):
+    """A panel whose capability is not built yet: it says so plainly and lists what is coming."""
+
+    PLANNED = ""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.note = QLabel(translate("Panels", "Not built yet in this version.") + "\n\n"
+                           + translate("Panels", self.PLANNED))
+        self.note.setObjectName("plannedNote")
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._layout.addWidget(self.note)
+        self._layout.addStretch(1)

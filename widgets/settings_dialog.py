@@ -1,0 +1,77 @@
+"""The Settings dialog: language, default output folder, job concurrency."""
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from services.settings import Settings, default_output_dir
+from widgets.i18n import translate
+
+LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle(translate("SettingsDialog", "Settings"))
+        self._original = settings
+        form = QFormLayout(self)
+
+        self.language = QComboBox()
+        for code, name in LANGUAGE_NAMES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        form.addRow(translate("SettingsDialog", "Language"), self.language)
+
+        self.output_dir = QLineEdit(str(default_output_dir(settings)))
+        browse = QPushButton(translate("SettingsDialog", "Browse…"))
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.output_dir, 1)
+        row.addWidget(browse)
+        form.addRow(translate("SettingsDialog", "Default output folder"), row)
+
+        self.concurrency = QSpinBox()
+        self.concurrency.setRange(1, 16)
+        self.concurrency.setValue(settings.job_concurrency)
+        self.concurrency.setToolTip(translate("SettingsDialog", "How many jobs run at once. One is safest on a single GPU."))
+        form.addRow(translate("SettingsDialog", "Jobs at once"), self.concurrency)
+
+        self.restart_note = QLabel(translate("SettingsDialog", "A new language applies the next time QuantDesk starts."))
+        self.restart_note.setVisible(False)
+        self.language.currentIndexChanged.connect(
+            lambda: self.restart_note.setVisible(self.language.currentData() != settings.language))
+        form.addRow(self.restart_note)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, translate("SettingsDialog", "Default output folder"), self.output_dir.text())
+        if folder:
+            self.output_dir.setText(folder)
+
+    def edited(self) -> Settings:
+        """The settings as edited in the dialog (a new object; the original is untouched)."""
+        return dataclasses.replace(
+            self._original,
+            language=self.language.currentData(),
+            output_dir=self.output_dir.text().strip(),
+            job_concurrency=self.concurrency.value(),
+        )
