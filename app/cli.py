@@ -41,6 +41,12 @@ def _gui(args: argparse.Namespace) -> int:
     return run_gui(panel=args.panel, screenshot=args.screenshot, language=args.lang)
 
 
+def _add_plan_arguments(p: argparse.ArgumentParser) -> None:
+    from app.cmd_plan import add_arguments
+
+    add_arguments(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="quantdesk",
@@ -79,9 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(handler=_not_built("eval"))
 
     pl = sub.add_parser("plan", help="memory plan: weights, KV cache, what fits on a GPU")
-    pl.add_argument("--model", required=True, type=Path)
-    pl.add_argument("--json", action="store_true")
-    pl.set_defaults(handler=_not_built("plan"))
+    _add_plan_arguments(pl)
+    pl.set_defaults(handler=_lazy("app.cmd_plan:run"))
 
     x = sub.add_parser("export", help="export or compile for a serving engine or NPU")
     x.add_argument("--model", required=True, type=Path)

@@ -23,7 +23,7 @@ from services import __version__
 from services.settings import Settings, save_settings
 from widgets.i18n import translate
 from widgets.log_view import LogView
-from widgets.panel import Panel
+from widgets.panel import BrokenPanel, Panel
 from widgets.registry import PANELS
 
 log = logging.getLogger("quantdesk.window")
@@ -118,7 +118,11 @@ class MainWindow(QMainWindow):
         """The panel `panel_id`, built (and its module imported) on first use."""
         if panel_id not in self.panels:
             row = self.panel_ids.index(panel_id)
-            panel = PANELS[row].load()()
+            try:
+                panel = PANELS[row].load()()
+            except Exception as exc:  # one broken panel must not take the window down
+                log.exception("the %s panel failed to open", panel_id)
+                panel = BrokenPanel(panel_id, f"{type(exc).__name__}: {exc}")
             old = self.stack.widget(row)
             self.stack.insertWidget(row, panel)
             self.stack.removeWidget(old)
@@ -163,6 +167,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        for panel in self.panels.values():
+            panel.shutdown()
         workers().shutdown()
         self.log_bridge.detach()
         super().closeEvent(event)

@@ -28,3 +28,20 @@ def run_python(code: str, *args: str, timeout: float = 120, env: dict | None = N
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout, env=full_env)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tmp_path_factory) -> Path:
+    """A byte-level BPE tokenizer trained on standard-library docstrings (built once per run)."""
+    from tests.tinymodels import build_tokenizer
+
+    return build_tokenizer(tmp_path_factory.mktemp("tokenizer"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory, tiny_tokenizer) -> Path:
+    """A 2-layer GQA Llama (hidden 128, 4 heads, 2 KV heads) in fp16 with random weights."""
+    from tests.tinymodels import build_model
+
+    return build_model(tmp_path_factory.mktemp("tiny llama 模型"), tiny_tokenizer, "llama", dtype="float16",
+                       hidden=128, intermediate=256, heads=4, kv_heads=2, layers=2)

@@ -21,7 +21,7 @@ class LogView(QPlainTextEdit):
         bar = self.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 2
         colour = next((c for lv, c in _COLOURS if level >= lv), None)
-        text = html.escape(line)
+        text = html.escape(line).replace("\n", "<br>")
         self.appendHtml(f'<span style="color:{colour}">{text}</span>' if colour else f"<span>{text}</span>")
         if at_end:
             bar.setValue(bar.maximum())

@@ -30,6 +30,9 @@ class Panel(QWidget):
     def shown(self) -> None:
         """Called each time the panel becomes the visible one (refresh cheap state here)."""
 
+    def shutdown(self) -> None:
+        """Called when the window closes: stop timers, let go of resources."""
+
 
 class PlannedPanel(Panel):
     """A panel whose capability is not built yet: it says so plainly and lists what is coming."""
@@ -45,3 +48,27 @@ class PlannedPanel(Panel):
         self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._layout.addWidget(self.note)
         self._layout.addStretch(1)
+
+
+class BrokenPanel(QWidget):
+    """Stands in for a panel whose construction failed, so the rest of the window keeps working."""
+
+    def __init__(self, panel_id: str, error: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.PANEL_ID = panel_id
+        layout = QVBoxLayout(self)
+        heading = QLabel(BY_ID[panel_id].title)
+        heading.setObjectName("panelHeading")
+        layout.addWidget(heading)
+        self.note = QLabel(translate("Panels", "This panel failed to open. The details are in the log; "
+                                               "please include them in a support request.") + "\n\n" + error)
+        self.note.setWordWrap(True)
+        self.note.setObjectName("plannedNote")
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+
+    def shown(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass

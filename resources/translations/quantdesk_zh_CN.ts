@@ -62,9 +62,9 @@
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
-    <message numerus="yes">
+    <message>
         <source>%n task(s) running</source>
-        <translation><numerusform>%n 个任务正在运行</numerusform></translation>
+        <translation>%n 个任务正在运行</translation>
     </message>
     <message>
         <source>About QuantDesk</source>
@@ -75,6 +75,189 @@
 From a Hugging Face model to a quantized model you can trust.</source>
         <translation>QuantDesk %1
 从 Hugging Face 模型到值得信赖的量化模型。</translation>
+    </message>
+</context>
+<context>
+    <name>Monitor</name>
+    <message>
+        <source>Folder with config.json</source>
+        <translation>包含 config.json 的文件夹</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>No model selected.</source>
+        <translation>未选择模型。</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>AWQ group size</source>
+        <translation>AWQ 分组大小</translation>
+    </message>
+    <message>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>推理引擎</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>GPU memory</source>
+        <translation>GPU 显存</translation>
+    </message>
+    <message>
+        <source>gpu_memory_utilization</source>
+        <translation>gpu_memory_utilization</translation>
+    </message>
+    <message>
+        <source>cache_max_entry_count</source>
+        <translation>cache_max_entry_count</translation>
+    </message>
+    <message>
+        <source>Tensor parallel</source>
+        <translation>张量并行</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <source>KV cache of one sequence against context length</source>
+        <translation>单条序列的 KV 缓存随上下文长度的变化</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>token 数</translation>
+    </message>
+    <message>
+        <source>Export chart as PNG…</source>
+        <translation>导出图表为 PNG…</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Export chart</source>
+        <translation>导出图表</translation>
+    </message>
+    <message>
+        <source>Reading config.json…</source>
+        <translation>正在读取 config.json…</translation>
+    </message>
+    <message>
+        <source>Pick a model folder to see what fits.</source>
+        <translation>选择一个模型文件夹，查看能放下多少。</translation>
+    </message>
+    <message>
+        <source>Fits</source>
+        <translation>放得下</translation>
+    </message>
+    <message>
+        <source>Does not fit</source>
+        <translation>放不下</translation>
+    </message>
+    <message>
+        <source>KV cache per token</source>
+        <translation>每个 token 的 KV 缓存</translation>
+    </message>
+    <message>
+        <source>KV budget</source>
+        <translation>KV 缓存预算</translation>
+    </message>
+    <message>
+        <source>Activations + other</source>
+        <translation>激活值 + 其他</translation>
+    </message>
+    <message>
+        <source>Tokens that fit</source>
+        <translation>可容纳的 token 数</translation>
+    </message>
+    <message>
+        <source>Sequences at context</source>
+        <translation>该上下文长度下的并发序列数</translation>
+    </message>
+    <message>
+        <source>weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>activations + other</source>
+        <translation>激活值 + 其他</translation>
+    </message>
+    <message>
+        <source>free</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>KV budget: fits below</source>
+        <translation>KV 预算：低于此线即可放下</translation>
+    </message>
+    <message>
+        <source>GPU utilisation</source>
+        <translation>GPU 利用率</translation>
+    </message>
+    <message>
+        <source>Host RAM and job memory</source>
+        <translation>主机内存与任务内存</translation>
+    </message>
+    <message>
+        <source>Host CPU</source>
+        <translation>主机 CPU</translation>
+    </message>
+    <message>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>Memory planner</source>
+        <translation>显存规划</translation>
+    </message>
+    <message>
+        <source>No GPU charts: %1. Showing the host only.</source>
+        <translation>无 GPU 图表：%1。仅显示主机。</translation>
+    </message>
+    <message>
+        <source>Sampling %1 GPU(s) and the host at %2 Hz.</source>
+        <translation>正在以 %2 Hz 采样 %1 块 GPU 和主机。</translation>
+    </message>
+    <message>
+        <source>host used</source>
+        <translation>主机已用</translation>
+    </message>
+    <message>
+        <source>job</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>planned weights</source>
+        <translation>规划的权重</translation>
+    </message>
+    <message>
+        <source>weights + KV budget</source>
+        <translation>权重 + KV 预算</translation>
     </message>
 </context>
 <context>
@@ -136,12 +319,12 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>实时 GPU 与主机内存图表和显存规划器。</translation>
     </message>
     <message>
-        <source>Planned: what fits on your card before you load it (weights, KV cache per policy and engine) and live VRAM charts while jobs run.</source>
-        <translation>计划中：加载前就知道显卡能放下什么（权重、各策略和引擎的 KV 缓存），并在任务运行时显示实时显存图表。</translation>
-    </message>
-    <message>
         <source>Not built yet in this version.</source>
         <translation>此版本尚未提供该功能。</translation>
+    </message>
+    <message>
+        <source>This panel failed to open. The details are in the log; please include them in a support request.</source>
+        <translation>此面板无法打开。详情已写入日志；请将其附在支持请求中。</translation>
     </message>
     <message>
         <source>Quantize</source>

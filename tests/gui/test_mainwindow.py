@@ -32,12 +32,12 @@ def test_all_seven_panels_are_in_the_navigation(qtbot):
 def test_geometry_and_last_panel_are_restored(qtbot):
     w = make_window(qtbot)
     w.resize(700, 500)
-    w.show_panel("monitor")
+    w.show_panel("targets")
     w.close()
     saved = load_settings()
-    assert saved.last_panel == "monitor" and saved.window_geometry
+    assert saved.last_panel == "targets" and saved.window_geometry
     w2 = make_window(qtbot, saved)
-    assert w2.current_panel_id() == "monitor"
+    assert w2.current_panel_id() == "targets"
     assert (w2.width(), w2.height()) == (700, 500)
 
 

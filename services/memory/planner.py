@@ -1,0 +1,183 @@
+"""What fits on a GPU: the engine's rule for sizing the KV cache, applied to one model.
+
+vLLM: gpu_memory_utilization x TOTAL memory, minus weights, the activation peak of its profiling
+run and other memory; the rest is KV cache in 16-token blocks.
+LMDeploy (TurboMind): cache_max_entry_count x FREE memory after the weights are loaded (a value
+>= 1 is a block count); 64-token blocks. So quantizing the KV cache alone does not lower LMDeploy's
+memory use: it fits more tokens into the same fraction.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from services.memory.kv import kv_bytes_per_token, kv_heads_per_gpu
+from services.memory.weights import weight_bytes
+from services.modelinfo import ModelShape
+
+GIB = 1024**3
+ENGINES = ("vllm", "lmdeploy")
+BLOCK_TOKENS = {"vllm": 16, "lmdeploy": 64}
+DEFAULT_OTHER_GIB = {"vllm": 1.0, "lmdeploy": 0.5}
+
+
+@dataclass
+class PlanRequest:
+    weights: str = "auto"  # auto (from quantization_config) | fp16 | bf16 | awq4 | int8 | fp8
+    group_size: int = 128
+    kv: str = "fp16"
+    engine: str = "vllm"
+    gpu_mem_gib: float = 24.0
+    utilization: float = 0.9  # vLLM gpu_memory_utilization
+    cache_max_entry_count: float = 0.8  # LMDeploy
+    tp: int = 1
+    context: int = 4096
+    other_gib: float | None = None  # CUDA context, NCCL, CUDA graphs; engine default when None
+    max_num_batched_tokens: int = 2048  # vLLM profiling run
+    max_num_seqs: int = 256
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first setting to change."""
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+        if self.gpu_mem_gib <= 0:
+            raise ValueError("GPU memory must be more than 0 GiB")
+        if not 0 < self.utilization <= 1:
+            raise ValueError("--utilization must be in (0, 1], e.g. 0.9")
+        if self.cache_max_entry_count <= 0:
+            raise ValueError("--cache-max-entry-count must be > 0 (a fraction < 1 or a block count >= 1)")
+        if self.tp < 1:
+            raise ValueError("--tp must be 1 or more")
+        if self.context < 1:
+            raise ValueError("--context must be 1 or more tokens")
+        if self.group_size < 1:
+            raise ValueError("--group-size must be 1 or more")
+
+
+@dataclass
+class Plan:
+    engine: str
+    rule: str
+    weights_format: str
+    kv_policy: str
+    tp: int
+    gpu_mem_bytes: int
+    weight_bytes: int  # the whole model
+    weight_bytes_per_gpu: int
+    kv_bytes_per_token: int  # per GPU
+    kv_budget_bytes: int  # per GPU
+    activation_bytes: int
+    other_bytes: int
+    free_bytes: int  # per GPU, left after weights, KV budget, activations and other
+    block_tokens: int
+    blocks: int
+    max_tokens: int
+    context: int
+    max_sequences_at_context: int
+    fits: bool
+    assumptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def detect_weight_format(shape: ModelShape) -> tuple[str, int | None]:
+    """The stored format from config.json's quantization_config: (format, group size or None)."""
+    q = shape.quantization
+    method = str(q.get("quant_method", "")).lower()
+    if method == "awq" and int(q.get("bits", 4)) == 4:
+        return "awq4", int(q.get("group_size", 128))
+    if method == "fp8":
+        return "fp8", None
+    if method in ("compressed-tensors", "w8a8", "smoothquant"):
+        return "int8", None
+    return ("bf16" if shape.dtype == "bfloat16" else "fp16"), None
+
+
+def _activation_bytes(shape: ModelShape, req: PlanRequest) -> int:
+    """Estimate of vLLM's profiling peak: one batch of max_num_batched_tokens plus fp32 logits."""
+    per_token = (2 * shape.intermediate // req.tp + 4 * shape.hidden
+                 + (shape.heads + 2 * shape.kv_heads) * shape.head_dim // req.tp) * 2
+    return req.max_num_batched_tokens * per_token + min(req.max_num_seqs, req.max_num_batched_tokens) * shape.vocab * 4
+
+
+def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
+    """Apply the engine's sizing rule; every assumption made is listed in the plan."""
+    req.validate()
+    fmt, group = req.weights, req.group_size
+    assumptions: list[str] = []
+    if fmt == "auto":
+        fmt, stored_group = detect_weight_format(shape)
+        group = stored_group or group
+        assumptions.append(f"weights format {fmt} read from config.json")
+    w_total = weight_bytes(shape, fmt, group)["total"]
+    w_gpu = -(-w_total // req.tp)
+    kv_tok = kv_bytes_per_token(shape, req.kv, req.tp)
+    total = int(req.gpu_mem_gib * GIB)
+    other = int((req.other_gib if req.other_gib is not None else DEFAULT_OTHER_GIB[req.engine]) * GIB)
+    block = BLOCK_TOKENS[req.engine]
+    warnings: list[str] = []
+
+    if req.engine == "vllm":
+        act = _activation_bytes(shape, req)
+        budget = int(total * req.utilization) - w_gpu - act - other
+        rule = (f"vLLM: KV budget = gpu_memory_utilization {req.utilization:g} x total {total / GIB:.1f} GiB "
+                f"- weights - activation peak - other")
+        assumptions.append(f"activation peak estimated for max_num_batched_tokens={req.max_num_batched_tokens}, "
+                           f"max_num_seqs={req.max_num_seqs} (fp16 activations, fp32 logits)")
+        blocks = max(0, budget) // (block * kv_tok)
+    else:
+        act = 0
+        free_after_weights = total - w_gpu - other
+        if req.cache_max_entry_count < 1:
+            budget = int(free_after_weights * req.cache_max_entry_count)
+            rule = (f"LMDeploy: KV budget = cache_max_entry_count {req.cache_max_entry_count:g} x free memory "
+                    f"after weights ({free_after_weights / GIB:.2f} GiB)")
+            blocks = max(0, budget) // (block * kv_tok)
+        else:
+            blocks = int(req.cache_max_entry_count)
+            budget = blocks * block * kv_tok
+            rule = f"LMDeploy: cache_max_entry_count {blocks} >= 1 is a block count: {blocks} blocks of {block} tokens"
+            if budget > free_after_weights:
+                warnings.append(f"{blocks} blocks need {budget / GIB:.2f} GiB but only "
+                                f"{free_after_weights / GIB:.2f} GiB is free after the weights")
+        if req.kv in ("int8", "int4") and req.cache_max_entry_count < 1:
+            assumptions.append("KV quantization does not lower LMDeploy's memory use: it fills the same fraction "
+                               "with more tokens; lower --cache-max-entry-count to save memory")
+        if req.kv == "fp8":
+            warnings.append("LMDeploy has no fp8 KV cache (quant_policy 0, 4 or 8); fp8 is vLLM's kv_cache_dtype")
+    if req.engine == "vllm" and req.kv in ("int8", "int4"):
+        warnings.append("vLLM has no int8/int4 KV cache; use --kv-cache-dtype fp8 or LMDeploy's --quant-policy")
+
+    max_tokens = blocks * block
+    blocks_per_seq = -(-req.context // block)
+    seqs = blocks // blocks_per_seq
+    used = w_gpu + max(0, budget) + act + other
+    fits = budget > 0 and seqs >= 1
+    if budget <= 0:
+        warnings.append(f"does not fit: weights {w_gpu / GIB:.2f} GiB + activations and other "
+                        f"{(act + other) / GIB:.2f} GiB leave no room for a KV cache on {req.gpu_mem_gib:g} GiB")
+    elif seqs < 1:
+        warnings.append(f"the KV cache holds {max_tokens} tokens: not one sequence of {req.context} tokens")
+    if shape.max_positions and req.context > shape.max_positions:
+        warnings.append(f"context {req.context} exceeds the model's max_position_embeddings {shape.max_positions}")
+    if req.tp > 1:
+        assumptions.append(f"tensor parallel {req.tp}: weights split evenly, "
+                           f"{kv_heads_per_gpu(shape, req.tp)} of {shape.kv_heads} KV heads per GPU; figures are per GPU")
+        if req.tp > shape.kv_heads:
+            warnings.append(f"tp {req.tp} > {shape.kv_heads} KV heads: heads are replicated, not split")
+    assumptions.append(f"other memory (CUDA context, runtime buffers) {other / GIB:.2f} GiB per GPU")
+    assumptions.append(f"{block}-token blocks; a sequence of {req.context} tokens takes {blocks_per_seq} blocks")
+    return Plan(
+        engine=req.engine, rule=rule, weights_format=fmt, kv_policy=req.kv, tp=req.tp, gpu_mem_bytes=total,
+        weight_bytes=w_total, weight_bytes_per_gpu=w_gpu, kv_bytes_per_token=kv_tok, kv_budget_bytes=max(0, budget),
+        activation_bytes=act, other_bytes=other, free_bytes=total - used, block_tokens=block, blocks=blocks,
+        max_tokens=max_tokens, context=req.context, max_sequences_at_context=seqs, fits=fits,
+        assumptions=assumptions, warnings=warnings,
+    )
+
+
+def kv_curve(shape: ModelShape, contexts: list[int], policies=("fp16", "int8", "int4", "fp8"),
+             sequences: int = 1, tp: int = 1) -> dict[str, list[int]]:
+    """KV-cache bytes per GPU of `sequences` sequences at each context length, per policy."""
+    return {p: [kv_bytes_per_token(shape, p, tp) * c * sequences for c in contexts] for p in policies}

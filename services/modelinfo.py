@@ -1,0 +1,105 @@
+"""What a model folder's config.json says about its shape (no weights loaded, no torch)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float8_e4m3fn": 1, "int8": 1}
+
+
+class ModelConfigError(ValueError):
+    """config.json is missing or does not describe a decoder we can size."""
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    architecture: str
+    model_type: str
+    layers: int
+    hidden: int
+    intermediate: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    tied_embeddings: bool
+    dtype: str
+    max_positions: int | None
+    attention_bias: bool
+    mlp_bias: bool = False
+    quantization: dict = field(default_factory=dict)
+
+    @property
+    def linear_layers(self) -> list[tuple[str, int, int]]:
+        """(name, in_features, out_features) of the linear layers in one decoder layer."""
+        q_out = self.heads * self.head_dim
+        kv_out = self.kv_heads * self.head_dim
+        return [
+            ("self_attn.q_proj", self.hidden, q_out),
+            ("self_attn.k_proj", self.hidden, kv_out),
+            ("self_attn.v_proj", self.hidden, kv_out),
+            ("self_attn.o_proj", q_out, self.hidden),
+            ("mlp.gate_proj", self.hidden, self.intermediate),
+            ("mlp.up_proj", self.hidden, self.intermediate),
+            ("mlp.down_proj", self.intermediate, self.hidden),
+        ]
+
+    def parameter_count(self) -> int:
+        per_layer = sum(i * o for _, i, o in self.linear_layers) + 2 * self.hidden
+        if self.attention_bias:
+            per_layer += (self.heads + 2 * self.kv_heads) * self.head_dim
+        emb = self.vocab * self.hidden
+        return self.layers * per_layer + emb + (0 if self.tied_embeddings else emb) + self.hidden
+
+
+def _first(cfg: dict, *names, default=None):
+    for n in names:
+        if cfg.get(n) is not None:
+            return cfg[n]
+    return default
+
+
+def shape_from_config(cfg: dict) -> ModelShape:
+    """Build a ModelShape from a parsed config.json; raise ModelConfigError naming what is missing."""
+    text = cfg.get("text_config") or cfg  # multimodal configs nest the language model
+    if _first(text, "num_experts", "num_local_experts", "n_routed_experts"):
+        raise ModelConfigError("mixture-of-experts models are not supported by the planner yet")
+    missing = [n for n in ("num_hidden_layers", "hidden_size", "num_attention_heads") if n not in text]
+    if missing:
+        raise ModelConfigError(f"config.json lacks {', '.join(missing)}: is this a decoder language model?")
+    hidden, heads = int(text["hidden_size"]), int(text["num_attention_heads"])
+    archs = cfg.get("architectures") or [cfg.get("model_type", "unknown")]
+    model_type = text.get("model_type", cfg.get("model_type", ""))
+    dtype = str(_first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", "dtype", default="float16")))
+    return ModelShape(
+        architecture=archs[0],
+        model_type=model_type,
+        layers=int(text["num_hidden_layers"]),
+        hidden=hidden,
+        intermediate=int(_first(text, "intermediate_size", "ffn_hidden_size", default=4 * hidden)),
+        heads=heads,
+        kv_heads=int(_first(text, "num_key_value_heads", default=heads)),
+        head_dim=int(_first(text, "head_dim", default=hidden // heads)),
+        vocab=int(_first(text, "vocab_size", default=cfg.get("vocab_size", 32000))),
+        tied_embeddings=bool(_first(text, "tie_word_embeddings", default=cfg.get("tie_word_embeddings", False))),
+        dtype=dtype.replace("torch.", ""),
+        max_positions=_first(text, "max_position_embeddings"),
+        attention_bias=bool(text.get("attention_bias", model_type == "qwen2")),
+        mlp_bias=bool(text.get("mlp_bias", False)),
+        quantization=dict(cfg.get("quantization_config") or {}),
+    )
+
+
+def read_model_shape(model_dir: Path | str) -> ModelShape:
+    """Read `model_dir/config.json`; raise ModelConfigError with what to change."""
+    path = Path(model_dir) / "config.json"
+    if not Path(model_dir).is_dir():
+        raise ModelConfigError(f"model folder not found: {model_dir}")
+    if not path.is_file():
+        raise ModelConfigError(f"no config.json in {model_dir}: pick the folder that holds the model's config.json")
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise ModelConfigError(f"config.json in {model_dir} is not valid JSON ({exc})") from exc
+    return shape_from_config(cfg)

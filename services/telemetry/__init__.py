@@ -1,0 +1,1 @@
+"""Samplers for NVIDIA GPUs (NVML) and the host (psutil) into ring buffers."""
