@@ -41,10 +41,9 @@ def _gui(args: argparse.Namespace) -> int:
     return run_gui(panel=args.panel, screenshot=args.screenshot, language=args.lang)
 
 
-def _add_plan_arguments(p: argparse.ArgumentParser) -> None:
-    from app.cmd_plan import add_arguments
-
-    add_arguments(p)
+def _add_arguments(p: argparse.ArgumentParser, module: str) -> None:
+    """Let a subcommand's module declare its own arguments."""
+    importlib.import_module(module).add_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lang", choices=("en", "zh_CN"), help="interface language for this run")
     g.set_defaults(handler=_gui)
 
-    d = sub.add_parser("doctor", help="environment report")
-    d.add_argument("--json", action="store_true")
-    d.set_defaults(handler=_not_built("doctor"))
+    d = sub.add_parser("doctor", help="environment report (and fixes)")
+    _add_arguments(d, "app.cmd_doctor")
+    d.set_defaults(handler=_lazy("app.cmd_doctor:run"))
 
     ds = sub.add_parser("datasets", help="calibration datasets")
     ds_sub = ds.add_subparsers(dest="datasets_command", metavar="ACTION", required=True)
@@ -85,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(handler=_not_built("eval"))
 
     pl = sub.add_parser("plan", help="memory plan: weights, KV cache, what fits on a GPU")
-    _add_plan_arguments(pl)
+    _add_arguments(pl, "app.cmd_plan")
     pl.set_defaults(handler=_lazy("app.cmd_plan:run"))
 
     x = sub.add_parser("export", help="export or compile for a serving engine or NPU")

@@ -10,6 +10,20 @@ from pathlib import Path
 log = logging.getLogger("quantdesk.gui")
 
 
+def settle(app, timeout_s: float = 30.0) -> None:
+    """Let the panel's background work finish (up to `timeout_s`) so a screenshot shows its result."""
+    import time
+
+    from app.workers import workers
+
+    deadline = time.monotonic() + timeout_s
+    app.processEvents()
+    while workers().running() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    app.processEvents()
+
+
 def run_gui(panel: str | None = None, screenshot: Path | None = None, language: str | None = None,
             size: tuple[int, int] = (1200, 800)) -> int:
     """Run the application; return the process exit code."""
@@ -23,6 +37,7 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
     from app.crash import CrashHandler
     from app.i18n import install_translation
     from app.mainwindow import MainWindow
+    from app.workers import workers
     from services import __version__
     from services.applog import setup_logging
     from services.paths import user_dirs
@@ -71,8 +86,9 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
         return code
 
     if screenshot:
-        app.processEvents()
+        settle(app)
         ok = window.grab().save(str(screenshot))  # no close(): the user's saved geometry stays
+        workers().shutdown()
         crash.uninstall()
         if not ok:
             print(f"error: could not write {screenshot}", file=sys.stderr)

@@ -111,7 +111,8 @@ class WorkerRegistry(QObject):
         worker.deleteLater()
 
     def running(self) -> list[Worker]:
-        return list(self._running)
+        """Workers whose thread has not finished (a finished one may await its queued cleanup)."""
+        return [w for w in self._running if not w.isFinished()]
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Cancel every worker and wait for each; return True when all stopped in time."""
@@ -122,6 +123,8 @@ class WorkerRegistry(QObject):
             if not w.wait(timeout_ms):
                 log.warning("worker %s did not stop within %d ms", w.name, timeout_ms)
                 ok = False
+        self._running = [w for w in self._running if not w.isFinished()]
+        self.countChanged.emit(len(self._running))
         return ok
 
 

@@ -1,12 +1,234 @@
-"""The Environment panel."""
+"""The Environment panel: every check in one table, details and the fix on selection."""
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+import html
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
-from widgets.panel import PlannedPanel
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.workers import run_in_background
+from services.envcheck import CheckResult, Report, run_checks
+from services.envcheck.actions import run_fix
+from services.envcheck.context import CheckContext
+from services.envcheck.launcher import LauncherSpec, write_launchers
+from services.envcheck.probe import Probe
+from services.envcheck.vcvars import load_msvc_env
+from services.paths import user_dirs
+from services.settings import default_output_dir, load_settings
+from widgets.i18n import translate
+from widgets.panel import Panel
+
+STATUS_STYLE = {"ok": ("✔", "#059669"), "warn": ("▲", "#b26a00"), "fail": ("✖", "#c62828"), "skip": ("–", "#6b7280")}
 
 
-class EnvironmentPanel(PlannedPanel):
+def status_text(status: str) -> str:
+    return {"ok": translate("Environment", "OK"), "warn": translate("Environment", "Warning"),
+            "fail": translate("Environment", "Failed"), "skip": translate("Environment", "Skipped")}[status]
+
+
+class EnvironmentPanel(Panel):
     PANEL_ID = "environment"
-    SUMMARY = QT_TRANSLATE_NOOP("Panels", "Checks of CUDA, the driver, MSVC x64, ninja, the Windows SDK and flash-attn, with one-click fixes.")
-    PLANNED = QT_TRANSLATE_NOOP("Panels", "Planned: every check in one screen, a Fix button where one applies, the captured MSVC x64 environment applied to every job, launcher scripts, and a Markdown report.")
+    SUMMARY = QT_TRANSLATE_NOOP("Panels", "Checks of CUDA, the driver, MSVC x64, ninja, the Windows SDK and "
+                                          "flash-attn, with one-click fixes.")
+
+    def __init__(self, probe_factory: Callable[[], Probe] = Probe, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.probe_factory = probe_factory
+        self.report: Report | None = None
+        self.worker = None
+
+        bar = QHBoxLayout()
+        self.rerun = QPushButton(translate("Environment", "Re-run checks"))
+        self.rerun.clicked.connect(self.run_checks)
+        self.copy_report = QPushButton(translate("Environment", "Copy report"))
+        self.copy_report.setToolTip(translate("Environment", "Copy the report as Markdown for a support request"))
+        self.copy_report.clicked.connect(self._copy_report)
+        self.launcher = QPushButton(translate("Environment", "Write launcher…"))
+        self.launcher.setToolTip(translate("Environment", "A .cmd and .ps1 that set up MSVC x64, activate this "
+                                                          "environment and start a command"))
+        self.launcher.clicked.connect(self._write_launcher)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.status = QLabel()
+        for w in (self.rerun, self.copy_report, self.launcher, self.progress):
+            bar.addWidget(w)
+        bar.addWidget(self.status, 1)
+        self._layout.addLayout(bar)
+
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels([translate("Environment", "Status"), translate("Environment", "Check"),
+                                              translate("Environment", "Result")])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self._show_selected)
+
+        detail_box = QWidget()
+        detail = QVBoxLayout(detail_box)
+        detail.setContentsMargins(0, 0, 0, 0)
+        self.details = QTextBrowser()
+        detail.addWidget(self.details, 1)
+        fix_row = QHBoxLayout()
+        self.fix_button = QPushButton(translate("Environment", "Fix"))
+        self.fix_button.clicked.connect(self._run_fix)
+        self.copy_command = QPushButton(translate("Environment", "Copy command"))
+        self.copy_command.clicked.connect(self._copy_command)
+        fix_row.addWidget(self.fix_button)
+        fix_row.addWidget(self.copy_command)
+        fix_row.addStretch(1)
+        detail.addLayout(fix_row)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(detail_box)
+        split.setSizes([320, 160])
+        self._layout.addWidget(split, 1)
+        self._show_selected()
+        self.run_checks()
+
+    # -- running
+    def context(self) -> CheckContext:
+        return CheckContext(output_dir=str(default_output_dir(load_settings())), msvc_env=load_msvc_env(user_dirs().config))
+
+    def run_checks(self) -> None:
+        if self.worker is not None:
+            return
+        self.rerun.setEnabled(False)
+        self.status.setText(translate("Environment", "Checking…"))
+        factory, ctx = self.probe_factory, self.context()
+        self.worker = run_in_background(lambda progress, cancelled: run_checks(factory(), ctx, progress, cancelled),
+                                        on_result=self._done, on_error=self._failed, on_progress=self._progress,
+                                        on_cancelled=self._finished, name="environment-checks")
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.status.setText(translate("Environment", "Checking: %1").replace("%1", message))
+
+    def _finished(self) -> None:
+        self.worker = None
+        self.rerun.setEnabled(True)
+
+    def _failed(self, message: str, tb: str) -> None:
+        self._finished()
+        self.status.setText(translate("Environment", "The checks failed: %1").replace("%1", message))
+
+    def _done(self, report: Report) -> None:
+        self._finished()
+        self.report = report
+        counts = report.counts()
+        self.status.setText(translate("Environment", "%1 ok, %2 warnings, %3 failed")
+                            .replace("%1", str(counts["ok"])).replace("%2", str(counts["warn"]))
+                            .replace("%3", str(counts["fail"])))
+        self.table.setRowCount(len(report.checks))
+        for row, c in enumerate(report.checks):
+            mark, colour = STATUS_STYLE[c.status]
+            status = QTableWidgetItem(f"{mark} {status_text(c.status)}")
+            status.setForeground(QColor(colour))
+            status.setData(Qt.ItemDataRole.UserRole, c.id)
+            self.table.setItem(row, 0, status)
+            self.table.setItem(row, 1, QTableWidgetItem(c.title))
+            self.table.setItem(row, 2, QTableWidgetItem(c.summary))
+        worst = next((i for i, c in enumerate(report.checks) if c.status == "fail"), None)
+        if worst is None:
+            worst = next((i for i, c in enumerate(report.checks) if c.status == "warn"), 0)
+        self.table.selectRow(worst)
+
+    # -- selection and fixes
+    def selected(self) -> CheckResult | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows or self.report is None:
+            return None
+        return self.report.checks[rows[0].row()]
+
+    def _show_selected(self) -> None:
+        c = self.selected()
+        fix = c.fix if c and c.status in ("warn", "fail") else None
+        self.fix_button.setEnabled(bool(fix and fix.kind in ("action", "env")))
+        self.copy_command.setEnabled(bool(fix and fix.command))
+        if c is None:
+            self.details.setHtml("")
+            return
+        parts = [f"<h3>{html.escape(c.title)}</h3><p>{html.escape(c.summary)}</p>"]
+        if c.details:
+            parts.append("<p>" + html.escape(c.details).replace("\n", "<br>") + "</p>")
+        if fix:
+            parts.append(f"<p><b>{html.escape(translate('Environment', 'Fix'))}:</b> {html.escape(fix.label)}</p>")
+            if fix.command:
+                parts.append(f"<pre>{html.escape(fix.command)}</pre>")
+            for k, v in fix.env.items():
+                parts.append(f"<pre>{html.escape(k)}={html.escape(v)}</pre>")
+        self.details.setHtml("".join(parts))
+
+    def _run_fix(self) -> None:
+        c = self.selected()
+        if not c or not c.fix:
+            return
+        self.fix_button.setEnabled(False)
+        self.status.setText(translate("Environment", "Fixing: %1").replace("%1", c.fix.label))
+        fix, config, factory = c.fix, user_dirs().config, self.probe_factory
+        run_in_background(lambda: run_fix(fix, config, factory()), on_result=self._fixed,
+                          on_error=lambda msg, tb: self.status.setText(
+                              translate("Environment", "The fix failed: %1").replace("%1", msg)),
+                          name="environment-fix")
+
+    def _fixed(self, outcome: str) -> None:
+        self.status.setText(outcome)
+        self.run_checks()
+
+    def _copy_command(self) -> None:
+        c = self.selected()
+        if c and c.fix and c.fix.command:
+            QGuiApplication.clipboard().setText(c.fix.command)
+
+    def _copy_report(self) -> None:
+        if self.report:
+            QGuiApplication.clipboard().setText(self.report.to_markdown())
+            self.status.setText(translate("Environment", "Report copied as Markdown."))
+
+    def _write_launcher(self) -> None:
+        command, ok = QInputDialog.getText(self, translate("Environment", "Write launcher"),
+                                           translate("Environment", "Command to start:"), text="quantdesk")
+        if not ok or not command.strip():
+            return
+        folder = QFileDialog.getExistingDirectory(self, translate("Environment", "Folder for the launcher"))
+        if not folder:
+            return
+        self.write_launcher(Path(folder), command.strip())
+
+    def write_launcher(self, folder: Path, command: str) -> tuple[Path, Path]:
+        msvc = load_msvc_env(user_dirs().config) or {}
+        conda = os.environ.get("CONDA_PREFIX")
+        spec = LauncherSpec(command=command, python_prefix=conda or sys.prefix, vcvars=msvc.get("vcvars"),
+                            conda_root=os.environ.get("CONDA_ROOT") or (str(Path(conda).parents[1]) if conda else None))
+        cmd, ps1 = write_launchers(folder, "quantdesk-launch", spec)
+        self.status.setText(translate("Environment", "Wrote %1 and %2").replace("%1", str(cmd)).replace("%2", str(ps1)))
+        return cmd, ps1
+
+    def shutdown(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()

@@ -29,6 +29,109 @@
     </message>
 </context>
 <context>
+    <name>Environment</name>
+    <message>
+        <source>OK</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Skipped</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <source>Re-run checks</source>
+        <translation>重新检查</translation>
+    </message>
+    <message>
+        <source>Copy report</source>
+        <translation>复制报告</translation>
+    </message>
+    <message>
+        <source>Copy the report as Markdown for a support request</source>
+        <translation>将报告复制为 Markdown，用于支持请求</translation>
+    </message>
+    <message>
+        <source>Write launcher…</source>
+        <translation>生成启动脚本…</translation>
+    </message>
+    <message>
+        <source>A .cmd and .ps1 that set up MSVC x64, activate this environment and start a command</source>
+        <translation>生成 .cmd 和 .ps1：配置 MSVC x64、激活此环境并启动命令</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>检查项</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Fix</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <source>Copy command</source>
+        <translation>复制命令</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+    <message>
+        <source>Checking: %1</source>
+        <translation>正在检查：%1</translation>
+    </message>
+    <message>
+        <source>The checks failed: %1</source>
+        <translation>检查失败：%1</translation>
+    </message>
+    <message>
+        <source>%1 ok, %2 warnings, %3 failed</source>
+        <translation>%1 项正常，%2 项警告，%3 项失败</translation>
+    </message>
+    <message>
+        <source>Fixing: %1</source>
+        <translation>正在修复：%1</translation>
+    </message>
+    <message>
+        <source>The fix failed: %1</source>
+        <translation>修复失败：%1</translation>
+    </message>
+    <message>
+        <source>Report copied as Markdown.</source>
+        <translation>报告已复制为 Markdown。</translation>
+    </message>
+    <message>
+        <source>Write launcher</source>
+        <translation>生成启动脚本</translation>
+    </message>
+    <message>
+        <source>Command to start:</source>
+        <translation>要启动的命令：</translation>
+    </message>
+    <message>
+        <source>Folder for the launcher</source>
+        <translation>启动脚本所在文件夹</translation>
+    </message>
+    <message>
+        <source>Wrote %1 and %2</source>
+        <translation>已写入 %1 和 %2</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Log</source>
@@ -281,10 +384,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Checks of CUDA, the driver, MSVC x64, ninja, the Windows SDK and flash-attn, with one-click fixes.</source>
         <translation>检查 CUDA、驱动、MSVC x64、ninja、Windows SDK 和 flash-attn，并一键修复。</translation>
-    </message>
-    <message>
-        <source>Planned: every check in one screen, a Fix button where one applies, the captured MSVC x64 environment applied to every job, launcher scripts, and a Markdown report.</source>
-        <translation>计划中：所有检查集中在一个界面，可修复时提供“修复”按钮，捕获的 MSVC x64 环境应用于每个任务，启动脚本，以及 Markdown 报告。</translation>
     </message>
     <message>
         <source>Evaluate</source>

@@ -10,8 +10,9 @@ EXPECTED = ["environment", "datasets", "quantize", "evaluate", "targets", "monit
 
 
 def make_window(qtbot, settings=None):
-    w = MainWindow(settings or load_settings())
-    qtbot.addWidget(w)
+    """A window on the Jobs panel by default (the Environment panel would probe this machine)."""
+    w = MainWindow(settings or Settings(last_panel="jobs"))
+    qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
     w.show()
     return w
 

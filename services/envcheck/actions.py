@@ -1,0 +1,33 @@
+"""Fixes QuantDesk performs itself (the "action" kind): capture MSVC, pip install, set a variable."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from services.envcheck.jobenv import set_overrides
+from services.envcheck.model import Fix
+from services.envcheck.probe import Probe
+from services.envcheck.vcvars import capture_msvc_env, find_vcvars64, save_msvc_env
+
+
+def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str = sys.executable) -> str:
+    """Perform `fix`; return a one-line outcome, raise RuntimeError with the reason on failure."""
+    probe = probe or Probe()
+    if fix.kind == "env":
+        set_overrides(config_dir, fix.env)
+        return "jobs will run with " + ", ".join(f"{k}={v}" for k, v in fix.env.items())
+    if fix.action == "capture_msvc":
+        vcvars = fix.args[0] if fix.args else find_vcvars64(probe)[0]
+        if not vcvars:
+            raise RuntimeError("vcvars64.bat not found: install the Visual Studio C++ build tools first")
+        delta = capture_msvc_env(probe, vcvars)
+        path = save_msvc_env(config_dir, delta)
+        n = sum(len(v) for v in delta["prepend"].values())
+        return f"captured {len(delta['set'])} variables and {n} path entries from {vcvars} into {path}"
+    if fix.action == "pip_install":
+        r = probe.run([python, "-m", "pip", "install", *fix.args], timeout=1800)
+        if not r.ok:
+            tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
+            raise RuntimeError("pip install failed: " + " / ".join(tail))
+        return f"installed {' '.join(fix.args)}"
+    raise RuntimeError(f"this fix is done by hand: {fix.label}")

@@ -1,0 +1,77 @@
+"""Run every check with progress; a check that crashes or hangs becomes a result, never an exception."""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable
+
+from services.envcheck import checks_build, checks_gpu, checks_python, checks_stack, checks_storage
+from services.envcheck.context import CheckContext
+from services.envcheck.model import CheckResult, Report
+from services.envcheck.probe import Probe
+from services.progress import Cancelled, ProgressFn, never_cancelled, no_progress
+
+log = logging.getLogger("quantdesk.envcheck")
+
+Check = Callable[[Probe, CheckContext], CheckResult]
+
+CHECKS: list[tuple[str, str, Check]] = [
+    ("python", "Python", checks_python.check_python),
+    ("venv", "Virtual environment", checks_python.check_venv),
+    ("nvidia", "NVIDIA driver and GPUs", checks_gpu.check_nvidia),
+    ("torch", "PyTorch", checks_gpu.check_torch),
+    ("cuda_toolkit", "CUDA toolkit (nvcc)", checks_gpu.check_cuda_toolkit),
+    ("msvc", "Visual Studio C++ x64 build tools", checks_build.check_msvc),
+    ("cl_arch", "cl.exe architecture", checks_build.check_cl_arch),
+    ("windows_sdk", "Windows SDK headers", checks_build.check_windows_sdk),
+    ("long_paths", "Long paths", checks_build.check_long_paths),
+    ("compiler", "C/C++ compiler", checks_build.check_compiler),
+    ("ninja", "ninja", checks_build.check_ninja),
+    ("flash_attn", "Attention kernels (flash-attn)", checks_stack.check_flash_attn),
+    ("autoawq", "AutoAWQ", checks_stack.check_autoawq),
+    ("transformers", "transformers", checks_stack.check_transformers),
+    ("triton", "triton", checks_stack.check_triton),
+    ("disk", "Disk space for outputs", checks_storage.check_disk),
+    ("hub", "Model and dataset hubs", checks_storage.check_hub),
+]
+
+
+def run_one(check_id: str, title: str, fn: Check, probe: Probe, ctx: CheckContext, timeout: float) -> CheckResult:
+    """Run one check in a helper thread; past `timeout` it is reported as timed out."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"check-{check_id}")
+    future = pool.submit(fn, probe, ctx)
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        return CheckResult(check_id, title, "warn", f"timed out after {timeout:.0f} s",
+                           "The check is still running in the background; re-run to try again.")
+    except Exception as exc:
+        log.exception("check %s crashed", check_id)
+        return CheckResult(check_id, title, "warn", f"the check itself failed: {type(exc).__name__}: {exc}")
+    finally:
+        pool.shutdown(wait=False)
+
+
+def run_checks(probe: Probe | None = None, ctx: CheckContext | None = None, progress: ProgressFn = no_progress,
+               cancelled: Callable[[], bool] = never_cancelled, timeout: float = 90.0,
+               only: list[str] | None = None) -> Report:
+    """Run the checks (all, or those in `only`) and return the report."""
+    probe = probe or Probe()
+    ctx = ctx or CheckContext(output_dir=".")
+    todo = [c for c in CHECKS if not only or c[0] in only]
+    results = []
+    started = time.monotonic()
+    for i, (cid, title, fn) in enumerate(todo):
+        if cancelled():
+            raise Cancelled()
+        progress(i, len(todo), title)
+        results.append(run_one(cid, title, fn, probe, ctx, timeout))
+    progress(len(todo), len(todo), "done")
+    info = probe.python_info()
+    platform = {"system": probe.system(), "python": info["version"], "executable": info["executable"],
+                "seconds": round(time.monotonic() - started, 2)}
+    nv = probe.nvidia()
+    if nv.driver:
+        platform["driver"] = nv.driver
+    return Report(results, platform)

@@ -1,0 +1,93 @@
+"""The Environment panel: checks in a worker, details and fixes on selection, report, launcher."""
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+
+from services.envcheck.probe import RunResult
+from services.envcheck.vcvars import MARKER, load_msvc_env
+from services.paths import user_dirs
+from tests.fakes.probe import healthy_windows
+from tests.unit.test_vcvars_launcher import AFTER, BEFORE
+from widgets.environment import EnvironmentPanel
+
+
+def make_panel(qtbot, factory):
+    p = EnvironmentPanel(probe_factory=factory)
+    qtbot.addWidget(p)
+    p.show()
+    qtbot.waitUntil(lambda: p.report is not None, timeout=10000)
+    return p
+
+
+def select(panel, check_id):
+    row = [c.id for c in panel.report.checks].index(check_id)
+    panel.table.selectRow(row)
+    return panel.report.checks[row]
+
+
+def test_runs_the_checks_and_selects_the_worst(qtbot):
+    def factory():
+        p = healthy_windows()
+        del p.path_cmds["ninja"]
+        return p
+
+    panel = make_panel(qtbot, factory)
+    assert panel.table.rowCount() == len(panel.report.checks) == 17
+    assert panel.selected().id == "ninja"  # the first failure is shown
+    assert "Ninja is required" in panel.details.toPlainText()
+    assert panel.fix_button.isEnabled() and panel.copy_command.isEnabled()
+    assert "1 failed" in panel.status.text()
+
+
+def test_capture_msvc_fix_from_the_panel(qtbot):
+    raw = BEFORE + MARKER + "\r\n" + AFTER
+
+    def factory():
+        p = healthy_windows()
+        p.commands["cmd.exe /u /s /c"] = RunResult(0, raw)
+        return p
+
+    panel = make_panel(qtbot, factory)
+    c = select(panel, "msvc")
+    assert c.status == "warn" and panel.fix_button.isEnabled()
+    panel.fix_button.click()
+    qtbot.waitUntil(lambda: load_msvc_env(user_dirs().config) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: panel.report.by_id("msvc").status == "ok" and panel.worker is None, timeout=10000)
+
+
+def test_copy_command_and_report(qtbot):
+    panel = make_panel(qtbot, lambda: healthy_windows(registry={}))
+    select(panel, "long_paths")
+    panel.copy_command.click()
+    assert "LongPathsEnabled" in QGuiApplication.clipboard().text()
+    panel.copy_report.click()
+    assert QGuiApplication.clipboard().text().startswith("# QuantDesk environment report")
+
+
+def test_a_slow_probe_does_not_freeze_the_window(qtbot):
+    class SlowProbe(type(healthy_windows())):
+        def packages(self, timeout=60.0):
+            time.sleep(0.8)
+            return super().packages(timeout)
+
+    def factory():
+        p = healthy_windows()
+        p.__class__ = SlowProbe
+        return p
+
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(20)
+    panel = make_panel(qtbot, factory)
+    timer.stop()
+    assert len(ticks) >= 20  # the event loop kept running while the checks waited on the probe
+    assert panel.report.by_id("torch").status == "ok"
+
+
+def test_write_launcher(qtbot, tmp_path):
+    panel = make_panel(qtbot, healthy_windows)
+    cmd, ps1 = panel.write_launcher(tmp_path / "启动", "quantdesk gui")
+    assert cmd.exists() and ps1.exists()
+    assert "quantdesk gui %*" in cmd.read_text(encoding="utf-8")
