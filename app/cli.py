@@ -68,9 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds = sub.add_parser("datasets", help="calibration datasets")
     ds_sub = ds.add_subparsers(dest="datasets_command", metavar="ACTION", required=True)
     pv = ds_sub.add_parser("preview", help="statistics and first samples of a calibration source")
-    pv.add_argument("source")
-    pv.add_argument("--json", action="store_true")
-    pv.set_defaults(handler=_not_built("datasets preview"))
+    _add_arguments(pv, "app.cmd_datasets")
+    pv.set_defaults(handler=_lazy("app.cmd_datasets:run"))
 
     q = sub.add_parser("quantize", help="quantize a model (AWQ W4A16)")
     q.add_argument("--model", required=True, type=Path)

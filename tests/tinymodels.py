@@ -7,6 +7,7 @@ are 2-4 layer Llama / Qwen2 configs with random weights, saved like a hub checkp
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import sysconfig
 from pathlib import Path
@@ -22,6 +23,11 @@ CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}
 
 def stdlib_docstrings(limit_chars: int | None = None) -> list[str]:
     """Docstrings of a fixed set of standard-library modules, in a stable order."""
+    return list(_docstrings(limit_chars))
+
+
+@functools.lru_cache(maxsize=4)
+def _docstrings(limit_chars: int | None) -> tuple[str, ...]:
     root = Path(sysconfig.get_paths()["stdlib"])
     texts: list[str] = []
     total = 0
@@ -37,8 +43,8 @@ def stdlib_docstrings(limit_chars: int | None = None) -> list[str]:
                     texts.append(doc)
                     total += len(doc)
                     if limit_chars and total >= limit_chars:
-                        return texts
-    return texts
+                        return tuple(texts)
+    return tuple(texts)
 
 
 def build_tokenizer(out_dir: Path, vocab_size: int = 512) -> Path:

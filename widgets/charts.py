@@ -11,6 +11,22 @@ pg.setConfigOptions(antialias=True, background="w", foreground="#374151")
 PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
 
 
+def plot(title: str = "", x_label: str = "", y_label: str = "", legend: bool = False) -> pg.PlotWidget:
+    """A static chart in the house style (white, grid, no mouse zoom)."""
+    w = pg.PlotWidget(title=title or None)
+    if x_label:
+        w.setLabel("bottom", x_label)
+    if y_label:
+        w.setLabel("left", y_label)
+    for axis in ("left", "bottom"):
+        w.getAxis(axis).enableAutoSIPrefix(False)
+    w.showGrid(x=True, y=True, alpha=0.2)
+    w.setMouseEnabled(x=False, y=False)
+    if legend:
+        w.addLegend(offset=(8, 8))
+    return w
+
+
 class TimeSeriesChart(pg.PlotWidget):
     """Named curves over time (seconds before now on the x axis), values scaled by `scale`."""
 

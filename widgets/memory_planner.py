@@ -24,6 +24,7 @@ from app.workers import run_in_background
 from services.memory import ENGINES, KV_POLICIES, WEIGHT_FORMATS, make_plan
 from services.memory.planner import GIB, Plan, PlanRequest, kv_curve
 from services.modelinfo import ModelShape, read_model_shape
+from widgets import charts
 from widgets.charts import PALETTE, export_png
 from widgets.i18n import translate
 
@@ -95,18 +96,12 @@ class MemoryPlanner(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setObjectName("planSummary")
         results.addWidget(self.summary)
-        self.bar = pg.PlotWidget()
+        self.bar = charts.plot(x_label="GiB")
         self.bar.setMaximumHeight(110)
         self.bar.hideAxis("left")
-        self.bar.setLabel("bottom", "GiB")
-        self.bar.setMouseEnabled(x=False, y=False)
         results.addWidget(self.bar)
-        self.curve = pg.PlotWidget(title=translate("Monitor", "KV cache of one sequence against context length"))
-        self.curve.setLabel("left", "GiB")
-        self.curve.setLabel("bottom", translate("Monitor", "tokens"))
-        self.curve.addLegend(offset=(8, 8))
-        self.curve.showGrid(x=True, y=True, alpha=0.2)
-        self.curve.setMouseEnabled(x=False, y=False)
+        self.curve = charts.plot(translate("Monitor", "KV cache of one sequence against context length"),
+                                 translate("Monitor", "tokens"), "GiB", legend=True)
         results.addWidget(self.curve, 1)
         self.export = QPushButton(translate("Monitor", "Export chart as PNG…"))
         self.export.clicked.connect(self._export)

@@ -29,6 +29,181 @@
     </message>
 </context>
 <context>
+    <name>Datasets</name>
+    <message>
+        <source>A dataset name, a file or a folder</source>
+        <translation>数据集名称、文件或文件夹</translation>
+    </message>
+    <message>
+        <source>File…</source>
+        <translation>文件…</translation>
+    </message>
+    <message>
+        <source>Folder…</source>
+        <translation>文件夹…</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>blank-line blocks</source>
+        <translation>空行分隔的段落</translation>
+    </message>
+    <message>
+        <source>lines</source>
+        <translation>逐行</translation>
+    </message>
+    <message>
+        <source>Model folder (for token statistics)</source>
+        <translation>模型文件夹（用于 token 统计）</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>concatenate and cut into blocks</source>
+        <translation>拼接后切分为等长块</translation>
+    </message>
+    <message>
+        <source>one text per sample, truncated</source>
+        <translation>每条文本一个样本（截断）</translation>
+    </message>
+    <message>
+        <source>Field / column</source>
+        <translation>字段 / 列</translation>
+    </message>
+    <message>
+        <source>Text files split into</source>
+        <translation>文本文件切分方式</translation>
+    </message>
+    <message>
+        <source>Samples</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>Sequence length</source>
+        <translation>序列长度</translation>
+    </message>
+    <message>
+        <source>Mode</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Minimum characters</source>
+        <translation>最少字符数</translation>
+    </message>
+    <message>
+        <source>Tokenizer</source>
+        <translation>分词器</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Pick a source and press Preview.</source>
+        <translation>选择一个来源，然后点击“预览”。</translation>
+    </message>
+    <message>
+        <source>Tokens per text</source>
+        <translation>每条文本的 token 数</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>token 数</translation>
+    </message>
+    <message>
+        <source>texts</source>
+        <translation>文本数</translation>
+    </message>
+    <message>
+        <source>The first texts appear here.</source>
+        <translation>前几条文本会显示在这里。</translation>
+    </message>
+    <message>
+        <source>Calibration file</source>
+        <translation>校准文件</translation>
+    </message>
+    <message>
+        <source>Calibration folder</source>
+        <translation>校准文件夹</translation>
+    </message>
+    <message>
+        <source>Model or tokenizer folder</source>
+        <translation>模型或分词器文件夹</translation>
+    </message>
+    <message>
+        <source>Type a dataset name or pick a file or folder first.</source>
+        <translation>请先输入数据集名称，或选择文件或文件夹。</translation>
+    </message>
+    <message>
+        <source>Reading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>Read in %1 s.</source>
+        <translation>读取用时 %1 秒。</translation>
+    </message>
+    <message>
+        <source>Texts</source>
+        <translation>文本数</translation>
+    </message>
+    <message>
+        <source>Characters</source>
+        <translation>字符数</translation>
+    </message>
+    <message>
+        <source>Encoding</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>CJK share</source>
+        <translation>中日韩字符占比</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>token 数</translation>
+    </message>
+    <message>
+        <source>Shorter than the sequence length</source>
+        <translation>短于序列长度的比例</translation>
+    </message>
+    <message>
+        <source>Samples available</source>
+        <translation>可用样本数</translation>
+    </message>
+    <message>
+        <source>Token hash</source>
+        <translation>token 哈希</translation>
+    </message>
+    <message>
+        <source>pick a tokenizer for token statistics</source>
+        <translation>选择分词器以查看 token 统计</translation>
+    </message>
+    <message>
+        <source>sequence length</source>
+        <translation>序列长度</translation>
+    </message>
+</context>
+<context>
     <name>Environment</name>
     <message>
         <source>OK</source>
@@ -372,10 +547,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Calibration text from hub names, local files and folders, with preview and token statistics.</source>
         <translation>来自 Hub 名称、本地文件和文件夹的校准文本，带预览和 token 统计。</translation>
-    </message>
-    <message>
-        <source>Planned: pileval, wikitext2, c4, ptb, cnn_dailymail and local .txt/.jsonl/.parquet/.csv files (UTF-8, UTF-16, GBK), preview, a token-length histogram and reproducible sampling.</source>
-        <translation>计划中：pileval、wikitext2、c4、ptb、cnn_dailymail 以及本地 .txt/.jsonl/.parquet/.csv 文件（UTF-8、UTF-16、GBK），预览、token 长度直方图和可复现的采样。</translation>
     </message>
     <message>
         <source>Environment</source>

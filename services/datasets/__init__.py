@@ -1,0 +1,1 @@
+"""Calibration data: named hub datasets, local files and folders, sampling, preview statistics."""
