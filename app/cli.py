@@ -72,10 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     pv.set_defaults(handler=_lazy("app.cmd_datasets:run"))
 
     q = sub.add_parser("quantize", help="quantize a model (AWQ W4A16)")
-    q.add_argument("--model", required=True, type=Path)
-    q.add_argument("--out", required=True, type=Path)
-    q.add_argument("--json", action="store_true")
-    q.set_defaults(handler=_not_built("quantize"))
+    _add_arguments(q, "app.cmd_quantize")
+    q.set_defaults(handler=_lazy("app.cmd_quantize:run"))
 
     e = sub.add_parser("eval", help="perplexity, answer agreement and KV-cache quality")
     e.add_argument("--model", required=True, type=Path)
@@ -93,12 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     x.set_defaults(handler=_not_built("export"))
 
     j = sub.add_parser("jobs", help="job queue and history")
-    j_sub = j.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    j_sub.add_parser("list", help="list jobs").set_defaults(handler=_not_built("jobs list"))
-    for action in ("show", "cancel"):
-        a = j_sub.add_parser(action, help=f"{action} one job")
-        a.add_argument("id")
-        a.set_defaults(handler=_not_built(f"jobs {action}"))
+    _add_arguments(j, "app.cmd_jobs")
+    j.set_defaults(handler=_lazy("app.cmd_jobs:run"))
 
     lg = sub.add_parser("logs", help="support logs")
     lg_sub = lg.add_subparsers(dest="logs_command", metavar="ACTION", required=True)

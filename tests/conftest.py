@@ -45,3 +45,38 @@ def tiny_llama(tmp_path_factory, tiny_tokenizer) -> Path:
 
     return build_model(tmp_path_factory.mktemp("tiny llama 模型"), tiny_tokenizer, "llama", dtype="float16",
                        hidden=128, intermediate=256, heads=4, kv_heads=2, layers=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen2(tmp_path_factory, tiny_tokenizer) -> Path:
+    """A 2-layer Qwen2 (qkv bias, tied embeddings) in fp16 with random weights."""
+    from tests.tinymodels import build_model
+
+    return build_model(tmp_path_factory.mktemp("tiny qwen2"), tiny_tokenizer, "qwen2", dtype="float16",
+                       hidden=128, intermediate=256, heads=4, kv_heads=2, layers=2)
+
+
+@pytest.fixture(scope="session")
+def structured_llama(tmp_path_factory, tiny_tokenizer) -> Path:
+    """A tiny Llama with real structure: briefly trained, with activation outliers (see tinymodels)."""
+    from tests.tinymodels import build_structured_model
+
+    return build_structured_model(tmp_path_factory.mktemp("structured") / "llama", tiny_tokenizer)
+
+
+@pytest.fixture(scope="session")
+def held_out_ids(tiny_tokenizer) -> list[int]:
+    from tests.tinymodels import split_corpus
+
+    return split_corpus(tiny_tokenizer)[1][:8192]
+
+
+@pytest.fixture(scope="session")
+def calib_file(tmp_path_factory) -> Path:
+    """Calibration text (training-split docstrings) in a file with a space and Chinese in its path."""
+    from tests.tinymodels import stdlib_docstrings
+
+    docs = stdlib_docstrings()
+    path = tmp_path_factory.mktemp("calib") / "校准 text.txt"
+    path.write_text("\n\n".join(d.replace("\n\n", "\n") for d in docs[: len(docs) * 8 // 10]), encoding="utf-8")
+    return path

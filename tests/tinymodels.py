@@ -94,3 +94,79 @@ def build_model(out_dir: Path, tokenizer_dir: Path, arch: str = "llama", seed: i
     for f in tokenizer_dir.iterdir():
         shutil.copy2(f, out_dir / f.name)
     return out_dir
+
+
+def split_corpus(tokenizer_dir: Path) -> tuple[list[int], list[int]]:
+    """(train ids, held-out ids): the first 80% of the docstrings and the rest, tokenized."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+    docs = stdlib_docstrings()
+    cut = len(docs) * 8 // 10
+    train = [i for ids in tok(docs[:cut], add_special_tokens=False)["input_ids"] for i in ids]
+    held = [i for ids in tok(docs[cut:], add_special_tokens=False)["input_ids"] for i in ids]
+    return train, held
+
+
+def build_structured_model(out_dir: Path, tokenizer_dir: Path, steps: int = 300, outlier_factor: float = 20.0,
+                           seed: int = 0) -> Path:
+    """A tiny Llama trained briefly on the docstrings (held-out perplexity ~50 against ~500 at random),
+    then given activation outliers like real LLMs: a few RMSNorm channels scaled up by `outlier_factor`
+    and the matching weight columns scaled down (the function is unchanged). Saved in fp16.
+
+    Random weights hide quantization bugs (their channels all look alike); this model does not.
+    """
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    scratch = out_dir.with_name(out_dir.name + "-init")
+    build_model(scratch, tokenizer_dir, "llama", seed=seed, hidden=128, intermediate=256, heads=4, kv_heads=2,
+                layers=2)
+    model = AutoModelForCausalLM.from_pretrained(str(scratch), dtype=torch.float32)
+    train, _ = split_corpus(tokenizer_dir)
+    data = torch.tensor(train)
+    torch.manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        idx = torch.randint(0, len(data) - 65, (16,))
+        x = torch.stack([data[i:i + 64] for i in idx])
+        model(x, labels=x).loss.backward()
+        opt.step()
+        opt.zero_grad()
+    model.eval()
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for layer in model.model.layers:
+            pairs = ((layer.input_layernorm, (layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj)),
+                     (layer.post_attention_layernorm, (layer.mlp.gate_proj, layer.mlp.up_proj)))
+            for norm, linears in pairs:
+                ch = torch.randperm(norm.weight.numel(), generator=g)[:4]
+                norm.weight[ch] *= outlier_factor
+                for lin in linears:
+                    lin.weight[:, ch] /= outlier_factor
+    model.half().save_pretrained(str(out_dir))
+    for f in scratch.iterdir():
+        if not f.name.startswith(("model", "config")):
+            shutil.copy2(f, out_dir / f.name)
+    shutil.rmtree(scratch)
+    return out_dir
+
+
+def round_to_nearest(model, group_size: int = 64, bits: int = 4):
+    """Plain round-to-nearest W4 (asymmetric, per group) of every decoder linear layer, in place."""
+    import torch
+
+    levels = 2**bits - 1
+    with torch.no_grad():
+        for name, mod in model.named_modules():
+            if isinstance(mod, torch.nn.Linear) and "lm_head" not in name:
+                w = mod.weight.reshape(-1, group_size).float()
+                mx, mn = w.amax(1, keepdim=True), w.amin(1, keepdim=True)
+                scale = (mx - mn).clamp(min=1e-5) / levels
+                zero = (-mn / scale).round()
+                q = (w / scale).round().add(zero).clamp(0, levels)
+                mod.weight.copy_(((q - zero) * scale).reshape(mod.weight.shape))
+    return model

@@ -1,0 +1,78 @@
+"""`quantdesk jobs list|show|cancel|delete|selftest` over the job store (no Qt)."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from app.cli import UsageError
+from services.jobs.local import make_manager, open_store
+from services.jobs.spec import JobSpec
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    ls = sub.add_parser("list", help="jobs, newest first")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--limit", type=int, default=50)
+    for name, text in (("show", "one job with its events"), ("cancel", "cancel a queued or running job"),
+                       ("delete", "delete a finished job's record")):
+        a = sub.add_parser(name, help=text)
+        a.add_argument("id", help="job id (or a unique part of it)")
+        a.add_argument("--json", action="store_true")
+    st = sub.add_parser("selftest", help="run a tiny job through the runner to check the job system works")
+    st.add_argument("--steps", type=int, default=5)
+    st.add_argument("--json", action="store_true")
+
+
+def _when(t: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else "-"
+
+
+def run(args: argparse.Namespace) -> int:
+    store = open_store()
+    cmd = args.jobs_command
+    if cmd == "list":
+        recs = store.list(args.limit)
+        if args.json:
+            print(json.dumps([r.to_dict() for r in recs], ensure_ascii=False))
+            return 0
+        for r in recs:
+            prog = f"{r.done}/{r.total} {r.unit}" if r.total else ""
+            print(f"{r.id}  {r.kind:<9} {r.status:<11} {_when(r.created)}  {prog:<12} {r.model}")
+        if not recs:
+            print("no jobs yet")
+        return 0
+    if cmd == "selftest":
+        from app.cmd_quantize import run_job
+
+        return run_job(JobSpec(kind="selftest", model="-", params={"steps": args.steps}), args.json)
+    try:
+        rec = store.get(args.id)
+    except KeyError as exc:
+        raise UsageError(f"{exc.args[0]}; see `quantdesk jobs list`") from exc
+    if cmd == "show":
+        events = store.events(rec.id)
+        if args.json:
+            print(json.dumps({**rec.to_dict(), "events": events}, ensure_ascii=False))
+            return 0
+        print(f"{rec.id}  {rec.kind}  {rec.status}\nmodel: {rec.model}\nout:   {rec.out}\nlog:   {rec.log_path}")
+        if rec.error:
+            print(f"error: {rec.error}")
+        for e in events:
+            stamp = time.strftime("%H:%M:%S", time.localtime(e["t"]))
+            detail = {k: v for k, v in e.items() if k not in ("seq", "t", "type", "traceback")}
+            print(f"  {stamp} {e['type']:<8} {json.dumps(detail, ensure_ascii=False)}")
+        return 0
+    if cmd == "cancel":
+        ok = make_manager(store).cancel(rec.id)
+        print(f"{rec.id}: {'cancelled' if ok else 'not running (' + rec.status + ')'}")
+        return 0 if ok else 1
+    if cmd == "delete":
+        try:
+            store.delete(rec.id)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        print(f"{rec.id}: deleted")
+        return 0
+    raise UsageError(f"unknown action {cmd}")

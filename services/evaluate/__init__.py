@@ -1,0 +1,1 @@
+"""Evaluation: perplexity, answer comparison, KV-cache fake quantization."""

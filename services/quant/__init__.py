@@ -1,0 +1,1 @@
+"""Weight quantization: settings, pre-flight validation, the AutoAWQ backend, the output writer."""

@@ -1,0 +1,119 @@
+"""Pre-flight rejects bad quantizations before any weights load, with the fix in the message."""
+import json
+
+import pytest
+
+from services.quant.preflight import AUTOAWQ_MODEL_TYPES, preflight
+from services.quant.settings import AwqSettings
+from tests.conftest import run_python
+from tests.modelcfg import LLAMA2_7B, write_config
+
+GIB = 1024**3
+
+
+def model_folder(tmp_path, cfg=LLAMA2_7B, weights=True, name="模型 model"):
+    folder = write_config(tmp_path / name, cfg)
+    if weights:
+        (folder / "model.safetensors").write_bytes(b"\0" * 4096)
+    return folder
+
+
+def check(folder, out, s=None, disk=500 * GIB, ram=64 * GIB):
+    return preflight(folder, out, s or AwqSettings(), disk_free=lambda p: disk, memory_free=lambda: ram)
+
+
+def test_a_good_model_passes(tmp_path):
+    r = check(model_folder(tmp_path), tmp_path / "out")
+    assert r.ok, r.errors
+    assert r.info["architecture"] == "LlamaForCausalLM" and r.info["layers"] == 32
+
+
+def test_group_size_that_does_not_divide_a_layer(tmp_path):
+    cfg = {**LLAMA2_7B, "hidden_size": 576, "num_attention_heads": 9, "intermediate_size": 1536}  # SmolLM-135M-like
+    r = check(model_folder(tmp_path, cfg), tmp_path / "out", AwqSettings(group_size=128))
+    assert not r.ok
+    assert r.errors == ["group size 128 does not divide hidden_size (q/k/v/gate/up inputs) = 576; use --group-size 64"]
+    assert check(model_folder(tmp_path, cfg, name="m2"), tmp_path / "o2", AwqSettings(group_size=64)).ok
+
+
+def test_unsupported_architecture_names_the_supported_ones(tmp_path):
+    cfg = {**LLAMA2_7B, "architectures": ["BertForMaskedLM"], "model_type": "bert"}
+    r = check(model_folder(tmp_path, cfg), tmp_path / "out")
+    assert "AutoAWQ does not support BertForMaskedLM" in r.errors[0] and "qwen2" in r.errors[0]
+
+
+def test_missing_folder_config_and_weights(tmp_path):
+    assert "model folder not found" in check(tmp_path / "nope", tmp_path / "out").errors[0]
+    (tmp_path / "empty").mkdir()
+    assert "no config.json" in check(tmp_path / "empty", tmp_path / "out").errors[0]
+    r = check(model_folder(tmp_path, weights=False), tmp_path / "out")
+    assert any("no weights in" in e for e in r.errors)
+
+
+def test_incomplete_sharded_download(tmp_path):
+    folder = model_folder(tmp_path, weights=False)
+    (folder / "model-00001-of-00002.safetensors").write_bytes(b"\0" * 10)
+    (folder / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {
+        "a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}))
+    assert any("1 weight shard(s) missing" in e for e in check(folder, tmp_path / "out").errors)
+
+
+def test_no_disk_space(tmp_path):
+    folder = model_folder(tmp_path)
+    (folder / "model.safetensors").write_bytes(b"\0" * (4 * 1024**2))
+    r = check(folder, tmp_path / "out", disk=1024)
+    assert any(e.startswith("not enough disk space") and "pick another output folder" in e for e in r.errors)
+
+
+def test_memory_estimate_warns(tmp_path):
+    r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(samples=512, seqlen=4096), ram=1 * GIB)
+    assert r.ok and any("lower --samples or --seqlen" in w for w in r.warnings)
+
+
+def test_remote_code_needs_consent(tmp_path):
+    cfg = {**LLAMA2_7B, "auto_map": {"AutoModelForCausalLM": "modeling_x.XForCausalLM"}}
+    folder = model_folder(tmp_path, cfg)
+    assert any("--trust-remote-code" in e for e in check(folder, tmp_path / "out").errors)
+    assert check(folder, tmp_path / "out", AwqSettings(trust_remote_code=True)).ok
+
+
+def test_existing_output_and_already_quantized(tmp_path):
+    folder = model_folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x").write_text("keep me")
+    assert any("exists and is not empty" in e for e in check(folder, out).errors)
+    assert check(folder, out, AwqSettings(overwrite=True)).ok
+    q = model_folder(tmp_path, {**LLAMA2_7B, "quantization_config": {"quant_method": "awq"}}, name="q")
+    assert any("already quantized" in e for e in check(q, tmp_path / "o").errors)
+
+
+def test_bad_settings(tmp_path):
+    r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(bits=3, group_size=100, device="tpu"))
+    assert "--bits 4" in r.errors[0] and any("group size must be" in e for e in r.errors)
+
+
+def test_preflight_loads_no_ml_library(tmp_path):
+    folder = model_folder(tmp_path)
+    code = ("import sys, json; from services.quant.preflight import preflight; from services.quant.settings import "
+            f"AwqSettings; r = preflight(r'{folder}', r'{tmp_path / 'out'}', AwqSettings()); "
+            "print(json.dumps([r.ok, sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'awq', 'transformers'))]))")
+    proc = run_python(code)
+    assert json.loads(proc.stdout) == [True, []], proc.stderr
+
+
+def test_supported_list_matches_autoawq():
+    pytest.importorskip("awq")
+    from awq.models.auto import AWQ_CAUSAL_LM_MODEL_MAP
+
+    assert set(AUTOAWQ_MODEL_TYPES) == set(AWQ_CAUSAL_LM_MODEL_MAP)
+
+
+def test_cli_rejects_before_starting_a_job(tmp_path, capsys):
+    from app.cli import main
+
+    cfg = {**LLAMA2_7B, "hidden_size": 576, "num_attention_heads": 9, "intermediate_size": 1536}
+    folder = model_folder(tmp_path, cfg)
+    assert main(["quantize", "--model", str(folder), "--out", str(tmp_path / "o"), "--group-size", "128"]) == 2
+    err = capsys.readouterr().err
+    assert "use --group-size 64" in err and "job" not in err.split("error:")[0]
