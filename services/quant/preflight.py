@@ -16,7 +16,7 @@ AUTOAWQ_MODEL_TYPES = (
     "mpt", "llama", "opt", "exaone", "falcon", "bloom", "gptj", "gpt_bigcode", "mistral", "mixtral", "gpt_neox",
     "aquila", "qwen", "baichuan", "llava", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "stablelm", "starcoder2",
     "llava_next", "phi3", "phi3_v", "cohere", "deepseek_v2", "deepseek_v3", "minicpm", "internlm2", "minicpm3",
-    "qwen2_vl", "qwen2_5_vl", "qwen2_5_omni", "RefinedWebModel", "Yi",
+    "qwen2_vl", "qwen2_5_vl", "qwen2_5_omni", "RefinedWeb", "RefinedWebModel", "Yi",
 )
 
 
