@@ -166,6 +166,17 @@ class MainWindow(QMainWindow):
         save_settings(self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from app.jobs import current_job_service
+
+        service = current_job_service()
+        active = service.active() if service else []
+        if active:
+            answer = QMessageBox.question(self, translate("MainWindow", "Jobs are running"), translate(
+                "MainWindow", "%1 job(s) are still running or queued. Quit and cancel them?").replace("%1", str(len(active))))
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            service.shutdown()
         self.save_state()
         for panel in self.panels.values():
             panel.shutdown()

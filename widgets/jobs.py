@@ -1,12 +1,259 @@
-"""The Jobs panel."""
+"""The Jobs panel: queue and history from the store, progress, live log, cancel, re-run, delete."""
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+import html
+import time
+from pathlib import Path
 
-from widgets.panel import PlannedPanel
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.jobs.store import JobRecord
+from widgets.i18n import translate
+from widgets.panel import Panel
+
+STATUS_COLOURS = {"queued": "#6b7280", "running": "#2563eb", "succeeded": "#059669", "failed": "#c62828",
+                  "cancelled": "#b26a00", "interrupted": "#b26a00"}
+COLUMNS = ("id", "kind", "model", "status", "progress", "eta", "created")
 
 
-class JobsPanel(PlannedPanel):
+def status_text(status: str) -> str:
+    return {"queued": translate("Jobs", "queued"), "running": translate("Jobs", "running"),
+            "succeeded": translate("Jobs", "succeeded"), "failed": translate("Jobs", "failed"),
+            "cancelled": translate("Jobs", "cancelled"), "interrupted": translate("Jobs", "interrupted")}[status]
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    m, s = divmod(int(seconds), 60)
+    return f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def unique_out(out: str) -> str:
+    """`out`, or `out-2`, `out-3`... when it exists already (a re-run must not overwrite)."""
+    p, n = Path(out), 2
+    candidate = p
+    while candidate.exists():
+        candidate = p.with_name(f"{p.name}-{n}")
+        n += 1
+    return str(candidate)
+
+
+class JobsPanel(Panel):
     PANEL_ID = "jobs"
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "The job queue and history.")
-    PLANNED = QT_TRANSLATE_NOOP("Panels", "Planned: every quantization, evaluation and export job with its status, progress, log, Cancel and Re-run.")
+    POLL_MS = 1500
+
+    def __init__(self, service=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        if service is None:
+            from app.jobs import job_service
+
+            service = job_service()
+        self.service = service
+        self.records: list[JobRecord] = []
+        self._log_pos = 0
+        self._log_job: str | None = None
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels([
+            translate("Jobs", "Job"), translate("Jobs", "Kind"), translate("Jobs", "Model"), translate("Jobs", "Status"),
+            translate("Jobs", "Progress"), translate("Jobs", "ETA"), translate("Jobs", "Created")])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self._selected_changed)
+
+        detail = QWidget()
+        box = QVBoxLayout(detail)
+        box.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        self.cancel_button = QPushButton(translate("Jobs", "Cancel"))
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.open_button = QPushButton(translate("Jobs", "Open output folder"))
+        self.open_button.clicked.connect(self.open_output)
+        self.rerun_button = QPushButton(translate("Jobs", "Re-run"))
+        self.rerun_button.setToolTip(translate("Jobs", "Run again with the same settings (into a new folder)"))
+        self.rerun_button.clicked.connect(self.rerun_selected)
+        self.delete_button = QPushButton(translate("Jobs", "Delete record"))
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.progress = QProgressBar()
+        for w in (self.cancel_button, self.open_button, self.rerun_button, self.delete_button):
+            buttons.addWidget(w)
+        buttons.addWidget(self.progress, 1)
+        box.addLayout(buttons)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.addWidget(self.summary)
+        self.log_tail = QPlainTextEdit()
+        self.log_tail.setReadOnly(True)
+        self.log_tail.setMaximumBlockCount(3000)
+        self.log_tail.setObjectName("logView")
+        self.log_tail.setPlaceholderText(translate("Jobs", "The selected job's log appears here, live."))
+        box.addWidget(self.log_tail, 1)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(detail)
+        split.setSizes([260, 300])
+        self._layout.addWidget(split, 1)
+
+        self.service.event.connect(self._on_event)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start(self.POLL_MS)
+        self.refresh()
+
+    # -- data
+    def refresh(self) -> None:
+        """Reload the job list from the store (it also holds jobs started from the command line)."""
+        selected = self.selected_id()
+        self.records = self.service.store.list()
+        self.table.setRowCount(len(self.records))
+        for row, r in enumerate(self.records):
+            progress = f"{r.done}/{r.total} {r.unit}".strip() if r.total else ""
+            values = (r.id, r.kind, Path(r.model).name if r.model != "-" else "-", status_text(r.status), progress,
+                      eta_text(r.eta_s) if r.status == "running" else "",
+                      time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if col == 3:
+                    item.setForeground(QColor(STATUS_COLOURS[r.status]))
+                self.table.setItem(row, col, item)
+        if selected:
+            self.select(selected)
+        elif self.records and not self.table.selectedItems():
+            self.table.selectRow(0)
+        self._show_details()
+
+    def select(self, job_id: str) -> None:
+        for row, r in enumerate(self.records):
+            if r.id == job_id:
+                self.table.selectRow(row)
+                return
+
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        return self.records[rows[0].row()].id if rows and rows[0].row() < len(self.records) else None
+
+    def selected(self) -> JobRecord | None:
+        job_id = self.selected_id()
+        return self.service.store.get(job_id) if job_id else None
+
+    # -- events
+    def _on_event(self, job_id: str, event: dict) -> None:
+        if event.get("type") in ("status", "progress", "result", "error"):
+            self.refresh()
+        if job_id == self._log_job:
+            self._tail_log()
+
+    def _poll(self) -> None:
+        rec = self.selected()
+        if rec and rec.status in ("running", "queued"):
+            self.refresh()
+        self._tail_log()
+
+    def _selected_changed(self) -> None:
+        rec = self.selected()
+        if rec is None or rec.id != self._log_job:
+            self._log_job, self._log_pos = (rec.id if rec else None), 0
+            self.log_tail.clear()
+        self._show_details()
+        self._tail_log()
+
+    def _show_details(self) -> None:
+        rec = self.selected()
+        active = bool(rec and rec.status in ("queued", "running"))
+        self.cancel_button.setEnabled(active)
+        self.delete_button.setEnabled(bool(rec and not active))
+        self.rerun_button.setEnabled(bool(rec and not active))
+        out_ready = bool(rec and rec.status == "succeeded" and rec.out and Path(rec.out).exists())
+        self.open_button.setEnabled(out_ready)
+        if rec is None:
+            self.summary.setText(translate("Jobs", "No jobs yet. Start one from the Quantize panel."))
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            return
+        self.progress.setRange(0, max(rec.total, 1))
+        self.progress.setValue(rec.total if rec.status == "succeeded" else rec.done)
+        self.progress.setFormat(f"{rec.message}  %p%" if rec.message else "%p%")
+        lines = [f"<b>{html.escape(rec.id)}</b> · {html.escape(status_text(rec.status))}",
+                 html.escape(rec.model) + (f" → {html.escape(rec.out)}" if rec.out else "")]
+        if rec.error:
+            lines.append(f'<span style="color:#c62828">{html.escape(rec.error)}</span>')
+        if rec.result and rec.result.get("output_bytes"):
+            r = rec.result
+            lines.append(translate("Jobs", "%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5")
+                         .replace("%1", f"{r['input_bytes'] / 1e6:.1f}").replace("%2", f"{r['output_bytes'] / 1e6:.1f}")
+                         .replace("%3", str(r.get("ratio"))).replace("%4", str(r.get("duration_s")))
+                         .replace("%5", str(r.get("check", {}).get("logits_finite"))))
+        self.summary.setText("<br>".join(lines))
+
+    def _tail_log(self) -> None:
+        rec = self.selected()
+        if rec is None or not rec.log_path:
+            return
+        try:
+            with open(rec.log_path, encoding="utf-8", errors="replace") as f:
+                f.seek(self._log_pos)
+                chunk = f.read(1 << 20)
+                self._log_pos = f.tell()
+        except OSError:
+            return
+        if chunk:
+            self.log_tail.moveCursor(self.log_tail.textCursor().MoveOperation.End)
+            self.log_tail.insertPlainText(chunk)
+            self.log_tail.ensureCursorVisible()
+
+    # -- actions
+    def cancel_selected(self) -> None:
+        rec = self.selected()
+        if rec:
+            self.service.cancel(rec.id)
+            self.refresh()
+
+    def open_output(self) -> None:
+        rec = self.selected()
+        if rec and rec.out:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(rec.out))
+
+    def rerun_selected(self) -> str | None:
+        rec = self.selected()
+        if rec is None:
+            return None
+        spec = rec.spec.rerun()
+        if spec.out:
+            spec.out = unique_out(spec.out)
+        self.service.submit(spec)
+        self.refresh()
+        self.select(spec.id)
+        return spec.id
+
+    def delete_selected(self) -> None:
+        rec = self.selected()
+        if rec and rec.final:
+            self.service.store.delete(rec.id)
+            self.refresh()
+
+    def shutdown(self) -> None:
+        self.timer.stop()

@@ -1,12 +1,299 @@
-"""The Quantize panel."""
+"""The Quantize panel: model, calibration and AWQ settings, checked before Start; a job on Start."""
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+import html
+from pathlib import Path
 
-from widgets.panel import PlannedPanel
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.workers import run_in_background
+from services.datasets.catalog import CATALOG
+from services.jobs.spec import JobSpec
+from services.modelinfo import read_model_shape
+from services.quant.preflight import PreflightReport, preflight
+from services.quant.settings import DEVICES, DTYPES, GROUP_SIZES, VERSIONS, AwqSettings
+from services.settings import default_output_dir, load_settings
+from widgets.i18n import translate
+from widgets.jobs import eta_text
+from widgets.panel import Panel
 
 
-class QuantizePanel(PlannedPanel):
+def _row(*widgets) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for w in widgets:
+        row.addWidget(w, 1 if isinstance(w, QLineEdit | QComboBox) else 0)
+    return row
+
+
+class QuantizePanel(Panel):
     PANEL_ID = "quantize"
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "AWQ W4A16 quantization jobs with per-layer progress.")
-    PLANNED = QT_TRANSLATE_NOOP("Panels", "Planned: pick a model folder and calibration data, validate the settings before Start, and follow each layer with an ETA.")
+    jobStarted = Signal(str)
+
+    def __init__(self, service=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._service = service
+        if service is not None:
+            service.event.connect(self._on_job_event)
+        self.report: PreflightReport | None = None
+        self.job_id: str | None = None
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(300)
+        self._check_timer.timeout.connect(self.check)
+        self._checking = False
+        self._recheck = False
+
+        columns = QHBoxLayout()
+        left, right = QVBoxLayout(), QVBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        self._layout.addLayout(columns)
+
+        model_box = QGroupBox(translate("Quantize", "Model"))
+        mf = QFormLayout(model_box)
+        self.model_dir = QLineEdit()
+        self.model_dir.setPlaceholderText(translate("Quantize", "Folder of the fp16/bf16 Hugging Face model"))
+        self.model_dir.editingFinished.connect(self._model_changed)
+        browse = QPushButton(translate("Quantize", "Browse…"))
+        browse.clicked.connect(self._pick_model)
+        mf.addRow(translate("Quantize", "Folder"), _row(self.model_dir, browse))
+        self.model_info = QLabel(translate("Quantize", "No model selected."))
+        self.model_info.setWordWrap(True)
+        mf.addRow(self.model_info)
+        self.out_dir = QLineEdit()
+        self.out_dir.textChanged.connect(self.schedule_check)
+        out_browse = QPushButton(translate("Quantize", "Browse…"))
+        out_browse.clicked.connect(self._pick_out)
+        mf.addRow(translate("Quantize", "Output folder"), _row(self.out_dir, out_browse))
+        left.addWidget(model_box)
+
+        calib_box = QGroupBox(translate("Quantize", "Calibration"))
+        cf = QFormLayout(calib_box)
+        self.calib = QComboBox()
+        self.calib.setEditable(True)
+        for r in load_settings().recent.get("datasets", []):
+            self.calib.addItem(r)
+        for name in CATALOG:
+            self.calib.addItem(name)
+        self.calib.setCurrentText("pileval")
+        self.calib.currentTextChanged.connect(self.schedule_check)
+        calib_browse = QPushButton(translate("Quantize", "File…"))
+        calib_browse.clicked.connect(self._pick_calib)
+        cf.addRow(translate("Quantize", "Source"), _row(self.calib, calib_browse))
+        self.samples = self._spin(1, 4096, 128)
+        self.seqlen = self._spin(16, 32768, 512)
+        self.seed = self._spin(0, 2**31 - 1, 42)
+        cf.addRow(translate("Quantize", "Samples"), self.samples)
+        cf.addRow(translate("Quantize", "Sequence length"), self.seqlen)
+        self.calib_mode = QComboBox()
+        self.calib_mode.addItem(translate("Quantize", "concatenate and cut into blocks"), "concat")
+        self.calib_mode.addItem(translate("Quantize", "one text per sample, truncated"), "truncate")
+        cf.addRow(translate("Quantize", "Mode"), self.calib_mode)
+        cf.addRow(translate("Quantize", "Seed"), self.seed)
+        left.addWidget(calib_box)
+
+        awq_box = QGroupBox(translate("Quantize", "AWQ W4A16"))
+        af = QFormLayout(awq_box)
+        self.group = self._combo([str(g) for g in GROUP_SIZES])
+        self.zero_point = QCheckBox(translate("Quantize", "zero point (asymmetric)"))
+        self.zero_point.setChecked(True)
+        self.zero_point.toggled.connect(self.schedule_check)
+        self.version = self._combo(VERSIONS)
+        self.device = self._combo(DEVICES)
+        self.dtype = self._combo(DTYPES)
+        self.keep = QLineEdit()
+        self.keep.setPlaceholderText(translate("Quantize", "e.g. mlp.down_proj (comma separated)"))
+        self.trust = QCheckBox(translate("Quantize", "allow the model's own Python code (trust_remote_code)"))
+        self.trust.toggled.connect(self.schedule_check)
+        self.overwrite = QCheckBox(translate("Quantize", "replace the output folder if it exists"))
+        self.overwrite.toggled.connect(self.schedule_check)
+        af.addRow(translate("Quantize", "Group size"), self.group)
+        af.addRow(self.zero_point)
+        af.addRow(translate("Quantize", "Kernel layout"), self.version)
+        af.addRow(translate("Quantize", "Device"), self.device)
+        af.addRow(translate("Quantize", "Compute dtype"), self.dtype)
+        af.addRow(translate("Quantize", "Keep unquantized"), self.keep)
+        af.addRow(self.trust)
+        af.addRow(self.overwrite)
+        right.addWidget(awq_box)
+
+        self.checks = QLabel()
+        self.checks.setWordWrap(True)
+        right.addWidget(self.checks)
+        start_row = QHBoxLayout()
+        self.start_button = QPushButton(translate("Quantize", "Start"))
+        self.start_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.progress = QProgressBar()
+        self.job_status = QLabel()
+        start_row.addWidget(self.start_button)
+        start_row.addWidget(self.progress, 1)
+        right.addLayout(start_row)
+        right.addWidget(self.job_status)
+        right.addStretch(1)
+        self._layout.addStretch(1)
+
+    # -- helpers
+    def _spin(self, lo: int, hi: int, value: int) -> QSpinBox:
+        s = QSpinBox()
+        s.setRange(lo, hi)
+        s.setValue(value)
+        s.valueChanged.connect(self.schedule_check)
+        return s
+
+    def _combo(self, items) -> QComboBox:
+        c = QComboBox()
+        c.addItems(list(items))
+        c.currentIndexChanged.connect(self.schedule_check)
+        return c
+
+    @property
+    def service(self):
+        if self._service is None:
+            from app.jobs import job_service
+
+            self._service = job_service()
+            self._service.event.connect(self._on_job_event)
+        return self._service
+
+    def _pick_model(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, translate("Quantize", "Model folder"), self.model_dir.text())
+        if path:
+            self.model_dir.setText(path)
+            self._model_changed()
+
+    def _pick_out(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, translate("Quantize", "Output folder"))
+        if path:
+            self.out_dir.setText(path)
+
+    def _pick_calib(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, translate("Quantize", "Calibration file"), "",
+                                              "Text (*.txt *.md *.jsonl *.json *.csv *.parquet);;All (*)")
+        if path:
+            self.calib.setCurrentText(path)
+
+    # -- model and checks
+    def set_model(self, folder: str) -> None:
+        self.model_dir.setText(folder)
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        folder = self.model_dir.text().strip()
+        if not folder:
+            return
+        if not self.out_dir.text().strip():
+            name = f"{Path(folder).name}-awq-w4-g{self.group.currentText()}"
+            self.out_dir.setText(str(default_output_dir(load_settings()) / name))
+        self.model_info.setText(translate("Quantize", "Reading config.json…"))
+        run_in_background(read_model_shape, Path(folder), on_result=self._show_shape,
+                          on_error=lambda msg, tb: self.model_info.setText(
+                              f'<span style="color:#c62828">{html.escape(msg)}</span>'), name="quantize-model-info")
+        self.schedule_check()
+
+    def _show_shape(self, shape) -> None:
+        self.model_info.setText(translate("Quantize", "%1 · %2 B parameters · %3 layers · hidden %4 · %5")
+                                .replace("%1", shape.architecture).replace("%2", f"{shape.parameter_count() / 1e9:.2f}")
+                                .replace("%3", str(shape.layers)).replace("%4", str(shape.hidden))
+                                .replace("%5", shape.dtype))
+
+    def settings(self) -> AwqSettings:
+        keep = [k.strip() for k in self.keep.text().split(",") if k.strip()]
+        return AwqSettings(group_size=int(self.group.currentText()), zero_point=self.zero_point.isChecked(),
+                           version=self.version.currentText(), calib=self.calib.currentText().strip(),
+                           samples=self.samples.value(), seqlen=self.seqlen.value(),
+                           calib_mode=self.calib_mode.currentData(), seed=self.seed.value(),
+                           device=self.device.currentText(), dtype=self.dtype.currentText(), keep=keep,
+                           trust_remote_code=self.trust.isChecked(), overwrite=self.overwrite.isChecked())
+
+    def schedule_check(self, *_) -> None:
+        self.start_button.setEnabled(False)
+        self._check_timer.start()
+
+    def check(self) -> None:
+        """Run pre-flight in a worker and show its errors and warnings inline."""
+        model, out = self.model_dir.text().strip(), self.out_dir.text().strip()
+        if not model or not out:
+            self.checks.setText(translate("Quantize", "Pick a model folder and an output folder."))
+            return
+        if self._checking:
+            self._recheck = True
+            return
+        self._checking = True
+        run_in_background(preflight, model, out, self.settings(), on_result=self._show_checks,
+                          on_error=lambda msg, tb: self._show_checks(PreflightReport(errors=[msg])),
+                          name="quantize-preflight")
+
+    def _show_checks(self, report: PreflightReport) -> None:
+        self._checking = False
+        if self._recheck:
+            self._recheck = False
+            self.check()
+            return
+        self.report = report
+        items = [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in report.errors]
+        items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in report.warnings]
+        if report.ok:
+            info = report.info
+            items.insert(0, '<li style="color:#059669">' + html.escape(
+                translate("Quantize", "Ready: about %1 GB out, %2 GB free on disk")
+                .replace("%1", f"{info.get('estimated_output_bytes', 0) / 1e9:.2f}")
+                .replace("%2", f"{info.get('free_disk_bytes', 0) / 1e9:.0f}")) + "</li>")
+        self.checks.setText(f"<ul>{''.join(items)}</ul>")
+        self.start_button.setEnabled(report.ok and self.job_id is None)
+
+    # -- the job
+    def start(self) -> str | None:
+        if not (self.report and self.report.ok):
+            return None
+        spec = JobSpec(kind="quantize", model=str(Path(self.model_dir.text().strip()).resolve()),
+                       out=str(Path(self.out_dir.text().strip()).resolve()), params=self.settings().to_dict())
+        service = self.service
+        rec = service.submit(spec)
+        self.job_id = rec.id
+        self.start_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.job_status.setText(translate("Quantize", "Job %1 queued. Follow it here or in the Jobs panel.")
+                                .replace("%1", rec.id))
+        self.jobStarted.emit(rec.id)
+        return rec.id
+
+    def _on_job_event(self, job_id: str, event: dict) -> None:
+        if job_id != self.job_id:
+            return
+        kind = event.get("type")
+        if kind == "stage":
+            self.job_status.setText(f"{event['name']}: {event.get('message', '')}")
+        elif kind == "progress" and event.get("total"):
+            self.progress.setRange(0, event["total"])
+            self.progress.setValue(event["done"])
+            eta = eta_text(event.get("eta_s"))
+            self.job_status.setText(event.get("message", "") + (f" · ETA {eta}" if eta else ""))
+        elif kind == "status" and event.get("status") in ("succeeded", "failed", "cancelled"):
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1 if event["status"] == "succeeded" else 0)
+            text = {"succeeded": translate("Quantize", "Done: %1"), "failed": translate("Quantize", "Failed: %1"),
+                    "cancelled": translate("Quantize", "Cancelled: %1")}[event["status"]]
+            detail = event.get("error") or self.out_dir.text()
+            self.job_status.setText(text.replace("%1", detail))
+            self.job_id = None
+            self.schedule_check()
+
+    def shutdown(self) -> None:
+        self._check_timer.stop()

@@ -307,6 +307,93 @@
     </message>
 </context>
 <context>
+    <name>Jobs</name>
+    <message>
+        <source>queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>succeeded</source>
+        <translation>成功</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <source>Job</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>ETA</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Open output folder</source>
+        <translation>打开输出文件夹</translation>
+    </message>
+    <message>
+        <source>Re-run</source>
+        <translation>重新运行</translation>
+    </message>
+    <message>
+        <source>Run again with the same settings (into a new folder)</source>
+        <translation>以相同设置再次运行（输出到新文件夹）</translation>
+    </message>
+    <message>
+        <source>Delete record</source>
+        <translation>删除记录</translation>
+    </message>
+    <message>
+        <source>The selected job's log appears here, live.</source>
+        <translation>所选任务的日志会实时显示在这里。</translation>
+    </message>
+    <message>
+        <source>No jobs yet. Start one from the Quantize panel.</source>
+        <translation>还没有任务。请从“量化”面板开始一个。</translation>
+    </message>
+    <message>
+        <source>%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5</source>
+        <translation>%1 MB → %2 MB（缩小 %3 倍），用时 %4 秒；logits 有限：%5</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Log</source>
@@ -353,6 +440,14 @@
 From a Hugging Face model to a quantized model you can trust.</source>
         <translation>QuantDesk %1
 从 Hugging Face 模型到值得信赖的量化模型。</translation>
+    </message>
+    <message>
+        <source>Jobs are running</source>
+        <translation>有任务正在运行</translation>
+    </message>
+    <message>
+        <source>%1 job(s) are still running or queued. Quit and cancel them?</source>
+        <translation>还有 %1 个任务正在运行或排队。要退出并取消它们吗？</translation>
     </message>
 </context>
 <context>
@@ -577,10 +672,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>任务队列与历史。</translation>
     </message>
     <message>
-        <source>Planned: every quantization, evaluation and export job with its status, progress, log, Cancel and Re-run.</source>
-        <translation>计划中：每个量化、评估和导出任务的状态、进度、日志、取消和重新运行。</translation>
-    </message>
-    <message>
         <source>Monitor</source>
         <translation>监控</translation>
     </message>
@@ -605,10 +696,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>AWQ W4A16 量化任务，逐层显示进度。</translation>
     </message>
     <message>
-        <source>Planned: pick a model folder and calibration data, validate the settings before Start, and follow each layer with an ETA.</source>
-        <translation>计划中：选择模型文件夹和校准数据，开始前校验设置，并逐层跟踪进度和剩余时间。</translation>
-    </message>
-    <message>
         <source>Targets</source>
         <translation>目标</translation>
     </message>
@@ -619,6 +706,153 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Planned: a ready command or compiled artifact for each serving engine, with its prerequisites checked.</source>
         <translation>计划中：为每个推理引擎生成现成的命令或编译产物，并检查其前提条件。</translation>
+    </message>
+</context>
+<context>
+    <name>Quantize</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Folder of the fp16/bf16 Hugging Face model</source>
+        <translation>fp16/bf16 Hugging Face 模型所在文件夹</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>No model selected.</source>
+        <translation>未选择模型。</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>Calibration</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>File…</source>
+        <translation>文件…</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Samples</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>Sequence length</source>
+        <translation>序列长度</translation>
+    </message>
+    <message>
+        <source>concatenate and cut into blocks</source>
+        <translation>拼接后切分为等长块</translation>
+    </message>
+    <message>
+        <source>one text per sample, truncated</source>
+        <translation>每条文本一个样本（截断）</translation>
+    </message>
+    <message>
+        <source>Mode</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>AWQ W4A16</source>
+        <translation>AWQ W4A16</translation>
+    </message>
+    <message>
+        <source>zero point (asymmetric)</source>
+        <translation>零点（非对称）</translation>
+    </message>
+    <message>
+        <source>e.g. mlp.down_proj (comma separated)</source>
+        <translation>例如 mlp.down_proj（逗号分隔）</translation>
+    </message>
+    <message>
+        <source>allow the model's own Python code (trust_remote_code)</source>
+        <translation>允许运行模型自带的 Python 代码（trust_remote_code）</translation>
+    </message>
+    <message>
+        <source>replace the output folder if it exists</source>
+        <translation>若输出文件夹已存在则替换</translation>
+    </message>
+    <message>
+        <source>Group size</source>
+        <translation>分组大小</translation>
+    </message>
+    <message>
+        <source>Kernel layout</source>
+        <translation>内核布局</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Compute dtype</source>
+        <translation>计算精度</translation>
+    </message>
+    <message>
+        <source>Keep unquantized</source>
+        <translation>不量化的模块</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Calibration file</source>
+        <translation>校准文件</translation>
+    </message>
+    <message>
+        <source>Reading config.json…</source>
+        <translation>正在读取 config.json…</translation>
+    </message>
+    <message>
+        <source>%1 · %2 B parameters · %3 layers · hidden %4 · %5</source>
+        <translation>%1 · %2 B 参数 · %3 层 · 隐藏维度 %4 · %5</translation>
+    </message>
+    <message>
+        <source>Pick a model folder and an output folder.</source>
+        <translation>请选择模型文件夹和输出文件夹。</translation>
+    </message>
+    <message>
+        <source>Ready: about %1 GB out, %2 GB free on disk</source>
+        <translation>就绪：输出约 %1 GB，磁盘剩余 %2 GB</translation>
+    </message>
+    <message>
+        <source>Job %1 queued. Follow it here or in the Jobs panel.</source>
+        <translation>任务 %1 已排队。可在此处或“任务”面板中跟踪。</translation>
+    </message>
+    <message>
+        <source>Done: %1</source>
+        <translation>完成：%1</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>失败：%1</translation>
+    </message>
+    <message>
+        <source>Cancelled: %1</source>
+        <translation>已取消：%1</translation>
     </message>
 </context>
 <context>

@@ -32,14 +32,14 @@ def test_all_seven_panels_are_in_the_navigation(qtbot):
 
 def test_geometry_and_last_panel_are_restored(qtbot):
     w = make_window(qtbot)
-    w.resize(700, 500)
+    w.resize(760, 520)
     w.show_panel("targets")
     w.close()
     saved = load_settings()
     assert saved.last_panel == "targets" and saved.window_geometry
     w2 = make_window(qtbot, saved)
     assert w2.current_panel_id() == "targets"
-    assert (w2.width(), w2.height()) == (700, 500)
+    assert (w2.width(), w2.height()) == (760, 520)
 
 
 def test_unknown_last_panel_falls_back_to_the_first(qtbot):

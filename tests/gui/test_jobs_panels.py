@@ -1,0 +1,128 @@
+"""The Quantize and Jobs panels over a real job manager (selftest jobs and a real tiny AWQ job)."""
+import time
+
+import pytest
+
+from app.jobs import JobService
+from services.jobs.manager import JobManager
+from services.jobs.spec import JobSpec
+from services.jobs.store import JobStore
+from widgets.jobs import JobsPanel, unique_out
+from widgets.quantize import QuantizePanel
+
+
+@pytest.fixture
+def service(tmp_path):
+    svc = JobService(JobManager(JobStore(tmp_path / "jobs.db"), tmp_path / "jobs"))
+    yield svc
+    svc.shutdown()
+
+
+@pytest.fixture
+def jobs_panel(qtbot, service):
+    p = JobsPanel(service)
+    qtbot.addWidget(p)
+    p.show()
+    yield p
+    p.shutdown()
+
+
+def selftest(**params):
+    return JobSpec(kind="selftest", model="-", params=params)
+
+
+def status(service, job_id):
+    return service.store.get(job_id).status
+
+
+def test_jobs_panel_follows_a_job_and_tails_its_log(qtbot, jobs_panel, service):
+    rec = service.submit(selftest(steps=10, step_s=0.05))
+    qtbot.waitUntil(lambda: status(service, rec.id) == "succeeded", timeout=30000)
+    qtbot.waitUntil(lambda: jobs_panel.table.item(0, 3).text() == "succeeded", timeout=5000)
+    assert jobs_panel.table.item(0, 4).text() == "10/10 step"
+    jobs_panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: "library chatter" in jobs_panel.log_tail.toPlainText(), timeout=5000)
+    assert jobs_panel.rerun_button.isEnabled() and not jobs_panel.cancel_button.isEnabled()
+
+
+def test_cancel_rerun_and_delete_from_the_panel(qtbot, jobs_panel, service):
+    rec = service.submit(selftest(steps=1000, step_s=0.05))
+    qtbot.waitUntil(lambda: status(service, rec.id) == "running", timeout=10000)
+    jobs_panel.refresh()
+    jobs_panel.select(rec.id)
+    assert jobs_panel.cancel_button.isEnabled()
+    jobs_panel.cancel_button.click()
+    qtbot.waitUntil(lambda: status(service, rec.id) == "cancelled", timeout=3000)
+    qtbot.waitUntil(lambda: jobs_panel.table.item(0, 3).text() == "cancelled", timeout=5000)
+    jobs_panel.select(rec.id)
+    new_id = jobs_panel.rerun_selected()
+    assert new_id != rec.id and service.store.get(new_id).spec.params == rec.spec.params
+    service.cancel(new_id)
+    jobs_panel.select(rec.id)
+    jobs_panel.delete_selected()
+    assert rec.id not in [r.id for r in service.store.list()]
+
+
+def test_failed_job_shows_its_reason(qtbot, jobs_panel, service):
+    rec = service.submit(selftest(steps=3, fail_at=1))
+    qtbot.waitUntil(lambda: status(service, rec.id) == "failed", timeout=30000)
+    jobs_panel.refresh()
+    jobs_panel.select(rec.id)
+    assert "selftest failed at step 1" in jobs_panel.summary.text()
+
+
+def test_unique_out(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m-2").mkdir()
+    assert unique_out(str(tmp_path / "m")) == str(tmp_path / "m-3")
+    assert unique_out(str(tmp_path / "new")) == str(tmp_path / "new")
+
+
+def test_quantize_panel_validates_inline(qtbot, service, tmp_path):
+    from tests.modelcfg import LLAMA2_7B, write_config
+
+    p = QuantizePanel(service)
+    qtbot.addWidget(p)
+    cfg = {**LLAMA2_7B, "hidden_size": 576, "num_attention_heads": 9, "intermediate_size": 1536}
+    folder = write_config(tmp_path / "smol", cfg)
+    (folder / "model.safetensors").write_bytes(b"\0" * 64)
+    p.set_model(str(folder))
+    qtbot.waitUntil(lambda: p.report is not None and "use --group-size 64" in p.checks.text(), timeout=5000)
+    assert not p.start_button.isEnabled()
+    assert "LlamaForCausalLM" in p.model_info.text()
+    p.group.setCurrentText("64")
+    qtbot.waitUntil(lambda: p.report is not None and p.report.ok, timeout=5000)
+    assert p.start_button.isEnabled() and "Ready" in p.checks.text()
+    p.shutdown()
+
+
+@pytest.mark.slow
+def test_quantize_panel_runs_a_real_job_and_stays_responsive(qtbot, service, tiny_llama, calib_file, tmp_path):
+    from PySide6.QtCore import QTimer
+
+    p = QuantizePanel(service)
+    qtbot.addWidget(p)
+    p.show()
+    p.out_dir.setText(str(tmp_path / "out"))
+    p.set_model(str(tiny_llama))
+    p.calib.setCurrentText(str(calib_file))
+    p.samples.setValue(16)
+    p.seqlen.setValue(128)
+    p.group.setCurrentText("64")
+    qtbot.waitUntil(lambda: p.start_button.isEnabled(), timeout=10000)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(50)
+    job_id = p.start()
+    seen_layers = []
+    service.event.connect(lambda jid, ev: seen_layers.append(ev.get("message")) if ev.get("unit") == "layer" else None)
+    qtbot.waitUntil(lambda: status(service, job_id) in ("succeeded", "failed"), timeout=180000)
+    qtbot.waitUntil(lambda: p.job_id is None, timeout=5000)
+    timer.stop()
+    rec = service.store.get(job_id)
+    assert rec.status == "succeeded", rec.error
+    assert (tmp_path / "out" / "quantdesk.json").exists()
+    assert any("layer" in (m or "") for m in seen_layers) and p.job_status.text().startswith("Done")
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert max(gaps) < 0.5  # the UI thread never stalled while the job ran
