@@ -76,9 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(handler=_lazy("app.cmd_quantize:run"))
 
     e = sub.add_parser("eval", help="perplexity, answer agreement and KV-cache quality")
-    e.add_argument("--model", required=True, type=Path)
-    e.add_argument("--json", action="store_true")
-    e.set_defaults(handler=_not_built("eval"))
+    _add_arguments(e, "app.cmd_eval")
+    e.set_defaults(handler=_lazy("app.cmd_eval:run"))
 
     pl = sub.add_parser("plan", help="memory plan: weights, KV cache, what fits on a GPU")
     _add_arguments(pl, "app.cmd_plan")

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             print("no jobs yet")
         return 0
     if cmd == "selftest":
-        from app.cmd_quantize import run_job
+        from app.jobcli import run_job
 
         return run_job(JobSpec(kind="selftest", model="-", params={"steps": args.steps}), args.json)
     try:

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
 from pathlib import Path
 
 from app.cli import UsageError
-from services.jobs.local import make_manager
+from app.jobcli import run_job
 from services.jobs.spec import JobSpec
 from services.quant.preflight import preflight
 from services.quant.settings import DEVICES, DTYPES, GROUP_SIZES, VERSIONS, AwqSettings
@@ -43,47 +41,6 @@ def settings_from(args: argparse.Namespace) -> AwqSettings:
                        calib=args.calib, calib_field=args.calib_field, samples=args.samples, seqlen=args.seqlen,
                        calib_mode=args.calib_mode, seed=args.seed, device=args.device, dtype=args.dtype,
                        keep=args.keep, trust_remote_code=args.trust_remote_code, overwrite=args.overwrite)
-
-
-def print_event(event: dict) -> None:
-    kind = event.get("type")
-    if kind == "stage":
-        print(f"\n[{event['name']}] {event.get('message', '')}", file=sys.stderr, flush=True)
-    elif kind == "progress":
-        eta = f", ETA {event['eta_s']:.0f} s" if event.get("eta_s") is not None else ""
-        print(f"  {event.get('message', '')} ({event['done']}/{event['total']}{eta})", file=sys.stderr, flush=True)
-    elif kind == "log" and event.get("level") in ("WARNING", "ERROR"):
-        print(f"  {event['level'].lower()}: {event['message']}", file=sys.stderr, flush=True)
-    elif kind == "log":
-        print(f"  {event['message']}", file=sys.stderr, flush=True)
-    elif kind == "error":
-        print(f"error: {event['message']}" + (f"\n  hint: {event['hint']}" if event.get("hint") else ""),
-              file=sys.stderr, flush=True)
-
-
-def run_job(spec: JobSpec, as_json: bool) -> int:
-    """Submit `spec`, stream its events to stderr, cancel on Ctrl-C; 0 when it succeeded."""
-    manager = make_manager(concurrency=1)
-    manager.add_listener(lambda job_id, ev: print_event(ev) if job_id == spec.id else None)
-    rec = manager.submit(spec)
-    print(f"job {rec.id}; log: {rec.log_path}", file=sys.stderr, flush=True)
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda *a: manager.cancel(rec.id))
-    try:
-        final = manager.wait(rec.id)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if as_json:
-        print(json.dumps({"id": final.id, "status": final.status, "error": final.error, "summary": final.result,
-                          "log": final.log_path}, ensure_ascii=False))
-    if final.status == "succeeded":
-        r = final.result or {}
-        if not as_json and r.get("out"):
-            print(f"\ndone: {r['out']} ({r['output_bytes'] / 1e6:.1f} MB, {r['ratio']}x smaller than "
-                  f"{r['input_bytes'] / 1e6:.1f} MB, {r['duration_s']} s)", file=sys.stderr)
-        return 0
-    print(f"\njob {final.status}: {final.error or ''}", file=sys.stderr)
-    return 1
 
 
 def run(args: argparse.Namespace) -> int:

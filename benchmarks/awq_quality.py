@@ -29,8 +29,13 @@ def main() -> int:
     from services.jobs.events import Emitter
     from services.quant import awq_backend
     from services.quant.awq_loader import load_awq_model
-    from tests.tinymodels import (build_structured_model, build_tokenizer, round_to_nearest, split_corpus,
-                                  stdlib_docstrings)
+    from tests.tinymodels import (
+        build_structured_model,
+        build_tokenizer,
+        round_to_nearest,
+        split_corpus,
+        stdlib_docstrings,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="qd-quality-"))
     tok_dir = build_tokenizer(work / "tok")

@@ -48,6 +48,7 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="qd-startup-")
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
            "QUANTDESK_HOME": home, "QUANTDESK_STARTUP_PROBE": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app starts from compiled bytecode
     app_cmd = [sys.executable, "-m", "app", "gui"]
     bare_cmd = [sys.executable, "-c", BARE]
     time_to_window(app_cmd, env)  # warm the file cache and compile the translations once

@@ -80,3 +80,28 @@ def calib_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("calib") / "校准 text.txt"
     path.write_text("\n\n".join(d.replace("\n\n", "\n") for d in docs[: len(docs) * 8 // 10]), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def structured_awq(tmp_path_factory, structured_llama, calib_file) -> Path:
+    """`structured_llama` quantized (W4 g64) through `quantdesk quantize`, once per run."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("structured-awq") / "awq"
+    home = tmp_path_factory.mktemp("qdhome-awq")
+    proc = subprocess.run([sys.executable, "-m", "app", "quantize", "--model", str(structured_llama), "--out", str(out),
+                           "--calib", str(calib_file), "--samples", "32", "--seqlen", "128", "--group-size", "64"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "QUANTDESK_HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def held_out_file(tmp_path_factory) -> Path:
+    from tests.tinymodels import stdlib_docstrings
+
+    docs = stdlib_docstrings()
+    path = tmp_path_factory.mktemp("heldout") / "held out.txt"
+    path.write_text("\n\n".join(d.replace("\n\n", "\n") for d in docs[len(docs) * 8 // 10:]), encoding="utf-8")
+    return path

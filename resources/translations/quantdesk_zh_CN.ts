@@ -307,6 +307,189 @@
     </message>
 </context>
 <context>
+    <name>Evaluate</name>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>optional: the original model</source>
+        <translation>可选：原始模型</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Baseline</source>
+        <translation>基线</translation>
+    </message>
+    <message>
+        <source>Candidates</source>
+        <translation>候选模型</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>Outputs of finished quantization jobs</source>
+        <translation>已完成的量化任务的输出</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Text and settings</source>
+        <translation>文本与设置</translation>
+    </message>
+    <message>
+        <source>File…</source>
+        <translation>文件…</translation>
+    </message>
+    <message>
+        <source>Held-out text</source>
+        <translation>评估文本</translation>
+    </message>
+    <message>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <source>Tokens to score</source>
+        <translation>评估的 token 数</translation>
+    </message>
+    <message>
+        <source>compare answers</source>
+        <translation>比较回答</translation>
+    </message>
+    <message>
+        <source>built-in English and Chinese prompts</source>
+        <translation>内置的中英文提示词</translation>
+    </message>
+    <message>
+        <source>Prompts</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>fine up to</source>
+        <translation>可接受上限</translation>
+    </message>
+    <message>
+        <source>do not ship above</source>
+        <translation>超过则不应发布</translation>
+    </message>
+    <message>
+        <source>Verdict (+% perplexity)</source>
+        <translation>判定（困惑度增加 %）</translation>
+    </message>
+    <message>
+        <source>Run evaluation</source>
+        <translation>开始评估</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Variant</source>
+        <translation>变体</translation>
+    </message>
+    <message>
+        <source>Perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>Δ %</source>
+        <translation>Δ %</translation>
+    </message>
+    <message>
+        <source>Agreement</source>
+        <translation>一致率</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>token 数</translation>
+    </message>
+    <message>
+        <source>Time (s)</source>
+        <translation>用时（秒）</translation>
+    </message>
+    <message>
+        <source>Verdict</source>
+        <translation>判定</translation>
+    </message>
+    <message>
+        <source>Table</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>Perplexity by variant</source>
+        <translation>各变体的困惑度</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>Chart</source>
+        <translation>图表</translation>
+    </message>
+    <message>
+        <source>Answers</source>
+        <translation>回答</translation>
+    </message>
+    <message>
+        <source>Export Markdown…</source>
+        <translation>导出 Markdown…</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Add at least one candidate model.</source>
+        <translation>请至少添加一个候选模型。</translation>
+    </message>
+    <message>
+        <source>Evaluation %1 queued.</source>
+        <translation>评估任务 %1 已排队。</translation>
+    </message>
+    <message>
+        <source>Done.</source>
+        <translation>完成。</translation>
+    </message>
+    <message>
+        <source>Results appear here after an evaluation.</source>
+        <translation>评估完成后结果会显示在这里。</translation>
+    </message>
+    <message>
+        <source>No answers compared in this evaluation.</source>
+        <translation>本次评估未比较回答。</translation>
+    </message>
+    <message>
+        <source>Export results</source>
+        <translation>导出结果</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+</context>
+<context>
     <name>Jobs</name>
     <message>
         <source>queued</source>
@@ -658,10 +841,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Perplexity, answer comparison and KV-cache int8/int4/fp8 quality.</source>
         <translation>困惑度、回答对比以及 KV 缓存 int8/int4/fp8 质量。</translation>
-    </message>
-    <message>
-        <source>Planned: compare the original model, the quantized model and each KV-cache policy on the same text and prompts.</source>
-        <translation>计划中：在相同文本和提示上比较原始模型、量化模型和各 KV 缓存策略。</translation>
     </message>
     <message>
         <source>Jobs</source>

@@ -38,10 +38,17 @@ def windows(n_tokens: int, context: int, stride: int | None = None) -> list[tupl
 
 
 def perplexity(model, ids: list[int], context: int = 512, stride: int | None = None, device: str = "cpu",
-               progress: ProgressFn = no_progress, cancelled: Callable[[], bool] = never_cancelled) -> PerplexityResult:
-    """exp(mean negative log-likelihood) of `ids` under `model`, window by window."""
+               kv: str = "fp16", progress: ProgressFn = no_progress,
+               cancelled: Callable[[], bool] = never_cancelled) -> PerplexityResult:
+    """exp(mean negative log-likelihood) of `ids` under `model`, window by window.
+
+    With `kv` other than fp16, each window runs through a cache that stores keys and values
+    quantized, so every position attends to quantized K/V as in the serving engine.
+    """
     import torch
     import torch.nn.functional as F
+
+    from services.evaluate.kvquant import quantized_cache
 
     spans = windows(len(ids), context, stride)
     if not spans:
@@ -52,7 +59,10 @@ def perplexity(model, ids: list[int], context: int = 512, stride: int | None = N
             raise Cancelled()
         x = torch.tensor([ids[b:e]], device=device)
         with torch.no_grad():
-            logits = model(x).logits[0].float()
+            if kv == "fp16":
+                logits = model(x, use_cache=False).logits[0].float()
+            else:
+                logits = model(x, past_key_values=quantized_cache(kv, model.config), use_cache=True).logits[0].float()
         # position p predicts token p+1; score tokens first..e-b-1
         logp = F.log_softmax(logits[first - 1:-1], dim=-1)
         target = x[0, first:]

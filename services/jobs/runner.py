@@ -19,6 +19,7 @@ from services.jobs.spec import JobSpec
 HANDLERS = {
     "quantize": "services.quant.job:run",
     "selftest": "services.jobs.selftest:run",
+    "eval": "services.evaluate.job:run",
 }
 
 

@@ -100,6 +100,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     del model
     gc.collect()
     copied = writer.copy_side_files(model_dir, partial)
+    writer.restore_config_fields(model_dir, partial)
 
     events.stage("verify", "loading the result and checking its logits")
     check = verify(partial, cal.ids[0][: min(s.seqlen, 256)], device)

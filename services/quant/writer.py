@@ -28,6 +28,17 @@ def copy_side_files(src: Path, dst: Path) -> list[str]:
     return copied
 
 
+def restore_config_fields(src: Path, dst: Path, fields=("use_cache",)) -> None:
+    """Put back config fields AutoAWQ changed for quantizing (it loads with use_cache=False and saves that)."""
+    source = json.loads((src / "config.json").read_text(encoding="utf-8-sig"))
+    path = dst / "config.json"
+    cfg = json.loads(path.read_text(encoding="utf-8"))
+    text = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
+    for name in fields:
+        text[name] = source.get(name, (source.get("text_config") or {}).get(name, True))
+    path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def folder_hash(folder: Path, patterns=("config.json", "*.safetensors", "pytorch_model*.bin")) -> str:
     """sha256 over the config and weight files (names and contents, in name order)."""
     h = hashlib.sha256()

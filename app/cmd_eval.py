@@ -1,0 +1,83 @@
+"""`quantdesk eval`: perplexity, KV-cache policies and answer agreement, as a job (no Qt)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.cli import UsageError
+from services.evaluate.settings import KV_POLICIES, EvalSettings
+from services.evaluate.verdict import Thresholds, verdict
+from services.jobs.spec import JobSpec
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model folder (fp16/bf16 or AWQ), or a finished quantize job's id")
+    p.add_argument("--also", action="append", default=[], metavar="DIR",
+                   help="another candidate model folder or job id (repeatable)")
+    p.add_argument("--baseline", help="model folder (or job id) to compare against; default: --model with fp16 KV")
+    p.add_argument("--kv", default="fp16", help=f"comma-separated KV policies: {','.join(KV_POLICIES)}")
+    p.add_argument("--text", required=True, help="held-out text: a dataset name, file or folder")
+    p.add_argument("--field", help="JSON field or column of the text")
+    p.add_argument("--context", type=int, default=512)
+    p.add_argument("--stride", type=int, help="window stride (default: --context, non-overlapping)")
+    p.add_argument("--max-tokens", type=int, default=16384, help="score at most this many tokens")
+    p.add_argument("--prompts", help="prompts file (.txt, .json, .jsonl); default: the built-in English/Chinese set")
+    p.add_argument("--no-answers", action="store_true", help="skip the answer comparison")
+    p.add_argument("--max-new-tokens", type=int, default=32)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--fine", type=float, default=3.0, help="perplexity increase (%%) still called fine")
+    p.add_argument("--caution", type=float, default=10.0, help="increase (%%) above which: do not ship")
+    p.add_argument("--json", action="store_true")
+
+
+def resolve_model(arg: str) -> str:
+    """A model folder, or the output of a finished job given by (part of) its id."""
+    path = Path(arg)
+    if path.is_dir():
+        return str(path.resolve())
+    from services.jobs.local import open_store
+
+    try:
+        rec = open_store().get(arg)
+    except KeyError:
+        raise UsageError(f"{arg} is neither a model folder nor a job id") from None
+    if rec.status != "succeeded" or not rec.out or not Path(rec.out).is_dir():
+        raise UsageError(f"job {rec.id} has no finished output ({rec.status})")
+    return rec.out
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.jobcli import follow_job
+
+    s = EvalSettings(baseline=resolve_model(args.baseline) if args.baseline else None,
+                     also=[resolve_model(a) for a in args.also],
+                     kv=[k.strip() for k in args.kv.split(",") if k.strip()], text=args.text, text_field=args.field,
+                     max_tokens=args.max_tokens, context=args.context, stride=args.stride, prompts=args.prompts,
+                     answers=not args.no_answers, max_new_tokens=args.max_new_tokens, device=args.device)
+    if problems := s.problems():
+        raise UsageError("; ".join(problems))
+    if args.prompts and not Path(args.prompts).is_file():
+        raise UsageError(f"prompts file not found: {args.prompts}")
+    spec = JobSpec(kind="eval", model=resolve_model(args.model), params=s.to_dict())
+    rec = follow_job(spec)
+    if rec.status != "succeeded":
+        if args.json:
+            print(json.dumps({"id": rec.id, "status": rec.status, "error": rec.error}, ensure_ascii=False))
+        print(f"\njob {rec.status}: {rec.error or ''}", file=sys.stderr)
+        return 1
+    summary = rec.result
+    if args.json:
+        print(json.dumps({"id": rec.id, **summary}, ensure_ascii=False))
+        return 0
+    t = Thresholds(args.fine, args.caution)
+    print(f"\n{summary['tokens']} tokens of {summary['text']}, context {summary['context']}, "
+          f"stride {summary['stride']}, {summary['device']}")
+    print(f"{'variant':46} {'perplexity':>11} {'delta':>8} {'agree':>6} {'s':>7}  verdict")
+    for v in summary["variants"]:
+        delta = "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}%"
+        agree = "" if v["agreement"] is None else f"{v['agreement']:.0%}"
+        print(f"{v['name'][:46]:46} {v['perplexity']:11.3f} {delta:>8} {agree:>6} {v['seconds']:7.1f}  "
+              f"{verdict(v['delta_pct'], v['kv'], v['baseline'], t)[1]}")
+    return 0

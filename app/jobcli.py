@@ -1,0 +1,56 @@
+"""Run a job from the command line: submit it, stream its events to stderr, cancel on Ctrl-C."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+from services.jobs.local import make_manager
+from services.jobs.spec import JobSpec
+from services.jobs.store import JobRecord
+
+
+def print_event(event: dict) -> None:
+    kind = event.get("type")
+    if kind == "stage":
+        print(f"\n[{event['name']}] {event.get('message', '')}", file=sys.stderr, flush=True)
+    elif kind == "progress":
+        eta = f", ETA {event['eta_s']:.0f} s" if event.get("eta_s") is not None else ""
+        print(f"  {event.get('message', '')} ({event['done']}/{event['total']}{eta})", file=sys.stderr, flush=True)
+    elif kind == "log":
+        level = event.get("level", "INFO")
+        prefix = f"{level.lower()}: " if level in ("WARNING", "ERROR") else ""
+        print(f"  {prefix}{event['message']}", file=sys.stderr, flush=True)
+    elif kind == "error":
+        print(f"error: {event['message']}" + (f"\n  hint: {event['hint']}" if event.get("hint") else ""),
+              file=sys.stderr, flush=True)
+
+
+def follow_job(spec: JobSpec) -> JobRecord:
+    """Submit `spec` and wait for it, printing its events; Ctrl-C cancels it. Returns the final record."""
+    manager = make_manager(concurrency=1)
+    manager.add_listener(lambda job_id, ev: print_event(ev) if job_id == spec.id else None)
+    rec = manager.submit(spec)
+    print(f"job {rec.id}; log: {rec.log_path}", file=sys.stderr, flush=True)
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *a: manager.cancel(rec.id))
+    try:
+        return manager.wait(rec.id)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_job(spec: JobSpec, as_json: bool) -> int:
+    """follow_job, then a one-line outcome (or a JSON document with --json); 0 when it succeeded."""
+    final = follow_job(spec)
+    if as_json:
+        print(json.dumps({"id": final.id, "status": final.status, "error": final.error, "summary": final.result,
+                          "log": final.log_path}, ensure_ascii=False))
+    if final.status != "succeeded":
+        print(f"\njob {final.status}: {final.error or ''}", file=sys.stderr)
+        return 1
+    r = final.result or {}
+    if not as_json and r.get("out"):
+        print(f"\ndone: {r['out']} ({r['output_bytes'] / 1e6:.1f} MB, {r['ratio']}x smaller than "
+              f"{r['input_bytes'] / 1e6:.1f} MB, {r['duration_s']} s)", file=sys.stderr)
+    return 0

@@ -1,0 +1,133 @@
+"""The "eval" job: perplexity and answers for each model and KV policy, against a baseline.
+
+Every variant is scored on the same tokens (one tokenization; tokenizers must match) and answers
+the same prompts greedily; deltas and agreement are against the baseline variant.
+"""
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.datasets.errors import DatasetError
+from services.datasets.preview import load_tokenizer
+from services.datasets.source import collect_texts
+from services.evaluate import answers as ans
+from services.evaluate.models import load_for_eval, tokenizer_fingerprint
+from services.evaluate.perplexity import perplexity
+from services.evaluate.settings import EvalSettings
+from services.jobs.events import Emitter, JobFailure
+from services.jobs.spec import JobSpec
+
+
+@dataclass
+class Variant:
+    name: str
+    model: str
+    kv: str
+    baseline: bool = False
+
+
+def plan_variants(model: str, s: EvalSettings) -> list[Variant]:
+    """The baseline first (default: the first model with fp16 KV), then each model under each KV policy."""
+    out: list[Variant] = []
+    if s.baseline:
+        out.append(Variant(f"{Path(s.baseline).name} (baseline)", s.baseline, "fp16", True))
+    for m in dict.fromkeys([model, *s.also]):  # keep order, drop repeats
+        for kv in dict.fromkeys(s.kv):
+            if not out:
+                out.append(Variant(f"{Path(m).name} · KV fp16 (baseline)", m, "fp16", True))
+                if kv == "fp16":
+                    continue
+            out.append(Variant(f"{Path(m).name} · KV {kv}", m, kv))
+    return out
+
+
+def text_tokens(s: EvalSettings, tokenizer) -> tuple[list[int], str]:
+    try:
+        texts, info, _ = collect_texts(s.text, s.text_field, max_chars=s.max_tokens * 12)
+    except DatasetError as exc:
+        raise JobFailure(str(exc), hint="pick another evaluation text (--text)") from exc
+    ids = tokenizer("\n\n".join(texts), add_special_tokens=False)["input_ids"][: s.max_tokens]
+    if len(ids) < 2:
+        raise JobFailure(f"{s.text} gives fewer than 2 tokens: nothing to score")
+    return ids, info.encoding
+
+
+def run(spec: JobSpec, events: Emitter) -> dict:
+    import torch
+
+    s = EvalSettings.from_dict(spec.params)
+    if problems := s.problems():
+        raise JobFailure(problems[0], hint="; ".join(problems[1:]))
+    device = "cuda" if s.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
+    variants = plan_variants(spec.model, s)
+    folders = list(dict.fromkeys(v.model for v in variants))
+    for f in folders:
+        if not (Path(f) / "config.json").is_file():
+            raise JobFailure(f"no model in {f} (no config.json)")
+
+    events.stage("tokens", f"tokenizing {s.text}")
+    try:
+        tokenizers = {f: load_tokenizer(f) for f in folders}
+    except DatasetError as exc:
+        raise JobFailure(str(exc), hint="copy the tokenizer files from the source model "
+                                        "(QuantDesk's quantize jobs do this)") from exc
+    prints = {f: tokenizer_fingerprint(t) for f, t in tokenizers.items()}
+    if len(set(prints.values())) > 1:
+        raise JobFailure("the models use different tokenizers: their perplexities are not comparable",
+                         hint="compare a quantized model with the model it was made from")
+    tokenizer = tokenizers[folders[0]]
+    ids, encoding = text_tokens(s, tokenizer)
+    events.log(f"{len(ids)} tokens of {s.text} ({encoding}); context {s.context}, stride {s.stride or s.context}")
+    prompts = ans.load_prompts(s.prompts) if s.answers else []
+    prompt_ids = [ans.encode_prompt(tokenizer, p) for p in prompts]
+
+    results: list[dict] = []
+    outputs: dict[str, list[list[int]]] = {}
+    steps_per_variant = 1 + len(prompts)
+    total = len(variants) * steps_per_variant
+    step = 0
+    for folder in folders:
+        events.stage("load", f"loading {Path(folder).name}")
+        model = load_for_eval(folder, device)
+        for v in [v for v in variants if v.model == folder]:
+            events.stage("perplexity", v.name)
+            t0 = time.monotonic()
+            r = perplexity(model, ids, s.context, s.stride, device, v.kv,
+                           progress=lambda d, n, m, base=step, name=v.name: events.progress(
+                               base, total, "step", f"{name}: window {d}/{n}"))
+            seconds = time.monotonic() - t0
+            step += 1
+            events.metric("perplexity", r.perplexity, variant=v.name, kv=v.kv)
+            gen = []
+            for i, p in enumerate(prompt_ids):
+                gen.append(ans.generate(model, tokenizer, p, v.kv, s.max_new_tokens, device))
+                step += 1
+                events.progress(step, total, "step", f"{v.name}: answer {i + 1}/{len(prompt_ids)}")
+            outputs[v.name] = gen
+            results.append({"name": v.name, "model": v.model, "kv": v.kv, "baseline": v.baseline,
+                            "perplexity": r.perplexity, "tokens": r.tokens, "windows": r.windows,
+                            "seconds": round(seconds, 3)})
+        del model
+        gc.collect()
+
+    base = next(r for r in results if r["baseline"])
+    base_out = outputs[base["name"]]
+    for r in results:
+        r["delta_pct"] = None if r["baseline"] else round(100 * (r["perplexity"] / base["perplexity"] - 1), 3)
+        agree = [ans.agreement(b, o) for b, o in zip(base_out, outputs[r["name"]], strict=True)]
+        r["agreement"] = round(sum(a.rate for a in agree) / len(agree), 4) if agree else None
+    answer_rows = []
+    for i, prompt in enumerate(prompts):
+        row = {"prompt": prompt, "outputs": {}}
+        for r in results:
+            toks = outputs[r["name"]][i]
+            a = ans.agreement(base_out[i], toks)
+            row["outputs"][r["name"]] = {"text": tokenizer.decode(toks, skip_special_tokens=True),
+                                         "tokens": [tokenizer.decode([t]) for t in toks],
+                                         "first_divergence": a.first_divergence, "agreement": round(a.rate, 4)}
+        answer_rows.append(row)
+    return {"variants": results, "answers": answer_rows, "tokens": len(ids), "text": s.text, "context": s.context,
+            "stride": s.stride or s.context, "device": device}

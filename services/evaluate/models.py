@@ -1,0 +1,34 @@
+"""Load a model folder for evaluation (fp16/bf16 or AWQ) and check that tokenizers match."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+
+def is_awq(folder: str | Path) -> bool:
+    try:
+        cfg = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (cfg.get("quantization_config") or {}).get("quant_method") == "awq"
+
+
+def load_for_eval(folder: str | Path, device: str = "cpu"):
+    """The model in float32 on the CPU (fast there) or float16 on CUDA; AWQ weights are dequantized once."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dtype = torch.float16 if device.startswith("cuda") else torch.float32
+    if is_awq(folder):
+        from services.quant.awq_loader import load_awq_model
+
+        return load_awq_model(folder, dtype=dtype, device=device)
+    return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).to(device).eval()
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """A hash of the vocabulary and special tokens: equal fingerprints tokenize text the same way."""
+    vocab = sorted(tokenizer.get_vocab().items())
+    special = sorted(str(t) for t in tokenizer.all_special_tokens)
+    return hashlib.sha256(json.dumps([vocab, special], ensure_ascii=False).encode()).hexdigest()

@@ -1,0 +1,76 @@
+"""The Evaluate panel: a real (tiny) evaluation job, the results table, verdict thresholds, export."""
+import csv
+
+import pytest
+
+from app.jobs import JobService
+from services.jobs.manager import JobManager
+from services.jobs.store import JobStore
+from widgets.evaluate import EvaluatePanel
+
+SUMMARY = {
+    "tokens": 2048, "text": "held.txt", "context": 256, "stride": 256, "device": "cpu",
+    "variants": [
+        {"name": "m (baseline)", "model": "/m", "kv": "fp16", "baseline": True, "perplexity": 40.0, "tokens": 2040,
+         "seconds": 1.0, "delta_pct": None, "agreement": 1.0},
+        {"name": "awq · KV int8", "model": "/a", "kv": "int8", "baseline": False, "perplexity": 40.8, "tokens": 2040,
+         "seconds": 1.1, "delta_pct": 2.0, "agreement": 0.9},
+        {"name": "awq · KV int4", "model": "/a", "kv": "int4", "baseline": False, "perplexity": 54.0, "tokens": 2040,
+         "seconds": 1.2, "delta_pct": 35.0, "agreement": 0.3},
+    ],
+    "answers": [{"prompt": "你好", "outputs": {
+        "m (baseline)": {"text": "ab", "tokens": ["a", "b"], "first_divergence": None, "agreement": 1.0},
+        "awq · KV int4": {"text": "ax", "tokens": ["a", "x"], "first_divergence": 1, "agreement": 0.5}}}],
+}
+
+
+@pytest.fixture
+def service(tmp_path):
+    svc = JobService(JobManager(JobStore(tmp_path / "jobs.db"), tmp_path / "jobs"))
+    yield svc
+    svc.shutdown()
+
+
+def test_results_verdicts_and_thresholds(qtbot, service, tmp_path):
+    p = EvaluatePanel(service)
+    qtbot.addWidget(p)
+    p.show_results(SUMMARY)
+    assert p.table.rowCount() == 3
+    assert p.table.item(1, 6).text() == "perplexity +2.0%: fine"
+    assert p.table.item(2, 6).text() == "perplexity +35.0%: do not ship int4 KV for this model"
+    p.fine.setValue(1.0)
+    assert "compare answers" in p.table.item(1, 6).text()  # thresholds are the user's
+    assert '<span style="background:#fecaca">x</span>' in p._answers_html(SUMMARY)  # the first diverging token
+    p.export(str(tmp_path / "r.md"), "md")
+    p.export(str(tmp_path / "r.csv"), "csv")
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "| awq · KV int4 | int4 | 54.000 | +35.00% | 30% |" in md and "## 你好" in md
+    rows = list(csv.DictReader(open(tmp_path / "r.csv", encoding="utf-8-sig")))
+    assert rows[2]["verdict"].startswith("perplexity +35.0%") and rows[0]["delta_pct"] == ""
+
+
+def test_no_candidate_is_refused(qtbot, service):
+    p = EvaluatePanel(service)
+    qtbot.addWidget(p)
+    assert p.start() is None and "candidate" in p.status.text()
+
+
+@pytest.mark.slow
+def test_runs_a_real_evaluation(qtbot, service, tiny_llama, held_out_file, tmp_path):
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("Return the number of items.\n", encoding="utf-8")
+    p = EvaluatePanel(service)
+    qtbot.addWidget(p)
+    p.add_candidate(str(tiny_llama))
+    p.text.setCurrentText(str(held_out_file))
+    p.context.setValue(64)
+    p.max_tokens.setValue(512)
+    p.prompts.setText(str(prompts))
+    for k, box in p.kv.items():
+        box.setChecked(k in ("fp16", "int4"))
+    job_id = p.start()
+    qtbot.waitUntil(lambda: p.job_id is None, timeout=120000)
+    rec = service.store.get(job_id)
+    assert rec.status == "succeeded", rec.error
+    assert p.table.rowCount() == 2 and p.summary["variants"][1]["kv"] == "int4"
+    assert p.run_button.isEnabled()
