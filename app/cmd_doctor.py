@@ -6,9 +6,9 @@ import json
 import sys
 
 from app.cli import UsageError
-from services.envcheck import run_checks
 from services.envcheck.actions import run_fix
 from services.envcheck.context import CheckContext
+from services.envcheck.runner import run_checks
 from services.envcheck.vcvars import load_msvc_env
 from services.paths import user_dirs
 from services.settings import default_output_dir, load_settings

@@ -22,6 +22,13 @@ class JobService(QObject):
         self.manager = manager
         self.store = manager.store
         manager.add_listener(self._forward)
+        self.event.connect(self._follow_in_monitor)
+
+    def _follow_in_monitor(self, job_id: str, event: dict) -> None:
+        if event.get("type") == "status":
+            from app.telemetry import follow_job
+
+            follow_job(event.get("pid") if event.get("status") == "running" else None)
 
     def _forward(self, job_id: str, event: dict) -> None:  # reader threads
         self.event.emit(job_id, event)

@@ -25,3 +25,9 @@ def stop_shared_sampler() -> None:
         _sampler.stop()
         _sampler.gpu.close()
         _sampler = None
+
+
+def follow_job(pid: int | None) -> None:
+    """Chart this job's process tree memory (when the Monitor has started the sampler)."""
+    if _sampler is not None:
+        _sampler.job_pid = pid

@@ -16,28 +16,16 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QWidget,
 )
 
 from app.workers import run_in_background
 from services.childproc import run_quantdesk
-from services.datasets.catalog import CATALOG
-from services.settings import load_settings, save_settings
 from widgets import charts
+from widgets.forms import pick_text_file, remember_source, source_combo, spin
 from widgets.i18n import translate
 from widgets.panel import Panel
-
-MAX_RECENT = 10
-
-
-def remember_source(source: str) -> None:
-    """Put `source` first in the user's recent calibration sources."""
-    s = load_settings()
-    recent = [r for r in s.recent.get("datasets", []) if r != source]
-    s.recent["datasets"] = [source, *recent][:MAX_RECENT]
-    save_settings(s)
 
 
 class DatasetsPanel(Panel):
@@ -51,16 +39,9 @@ class DatasetsPanel(Panel):
         self.result: dict | None = None
 
         src = QHBoxLayout()
-        self.source = QComboBox()
-        self.source.setEditable(True)
+        self.source = source_combo()
         self.source.setMinimumWidth(420)
         self.source.lineEdit().setPlaceholderText(translate("Datasets", "A dataset name, a file or a folder"))
-        for r in load_settings().recent.get("datasets", []):
-            self.source.addItem(r)
-        for name, d in CATALOG.items():
-            self.source.addItem(name)
-            self.source.setItemData(self.source.count() - 1, d.hub_id + (f" — {d.note}" if d.note else ""), 3)
-        self.source.setCurrentText("")
         pick_file = QPushButton(translate("Datasets", "File…"))
         pick_file.clicked.connect(self._pick_file)
         pick_dir = QPushButton(translate("Datasets", "Folder…"))
@@ -81,13 +62,13 @@ class DatasetsPanel(Panel):
         self.tokenizer.setPlaceholderText(translate("Datasets", "Model folder (for token statistics)"))
         pick_tok = QPushButton(translate("Datasets", "Browse…"))
         pick_tok.clicked.connect(self._pick_tokenizer)
-        self.samples = self._spin(1, 100000, 128)
-        self.seqlen = self._spin(8, 131072, 512)
+        self.samples = spin(1, 100000, 128)
+        self.seqlen = spin(8, 131072, 512)
         self.mode = QComboBox()
         self.mode.addItem(translate("Datasets", "concatenate and cut into blocks"), "concat")
         self.mode.addItem(translate("Datasets", "one text per sample, truncated"), "truncate")
-        self.seed = self._spin(0, 2**31 - 1, 42)
-        self.min_chars = self._spin(1, 1_000_000, 1)
+        self.seed = spin(0, 2**31 - 1, 42)
+        self.min_chars = spin(1, 1_000_000, 1)
         rows = [
             (translate("Datasets", "Field / column"), self.field, translate("Datasets", "Text files split into"), self.text_split),
             (translate("Datasets", "Samples"), self.samples, translate("Datasets", "Sequence length"), self.seqlen),
@@ -144,17 +125,8 @@ class DatasetsPanel(Panel):
         results.setSizes([300, 200])
         self._layout.addWidget(results, 1)
 
-    def _spin(self, lo: int, hi: int, value: int) -> QSpinBox:
-        s = QSpinBox()
-        s.setRange(lo, hi)
-        s.setValue(value)
-        return s
-
     def _pick_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, translate("Datasets", "Calibration file"), "",
-                                              "Text (*.txt *.md *.jsonl *.json *.csv *.parquet);;All (*)")
-        if path:
-            self.source.setCurrentText(path)
+        pick_text_file(self, self.source, translate("Datasets", "Calibration file"))
 
     def _pick_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, translate("Datasets", "Calibration folder"))

@@ -7,19 +7,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
@@ -27,16 +24,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.workers import run_in_background
-from services.envcheck import CheckResult, Report, run_checks
-from services.envcheck.actions import run_fix
 from services.envcheck.context import CheckContext
-from services.envcheck.launcher import LauncherSpec, write_launchers
-from services.envcheck.probe import Probe
+from services.envcheck.model import CheckResult, Report
 from services.envcheck.vcvars import load_msvc_env
 from services.paths import user_dirs
 from services.settings import default_output_dir, load_settings
+from widgets.forms import readonly_table
 from widgets.i18n import translate
 from widgets.panel import Panel
+
+
+def _real_probe():
+    from services.envcheck.probe import Probe
+
+    return Probe()
+
 
 STATUS_STYLE = {"ok": ("✔", "#059669"), "warn": ("▲", "#b26a00"), "fail": ("✖", "#c62828"), "skip": ("–", "#6b7280")}
 
@@ -51,9 +53,9 @@ class EnvironmentPanel(Panel):
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Checks of CUDA, the driver, MSVC x64, ninja, the Windows SDK and "
                                           "flash-attn, with one-click fixes.")
 
-    def __init__(self, probe_factory: Callable[[], Probe] = Probe, parent: QWidget | None = None):
+    def __init__(self, probe_factory: Callable | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.probe_factory = probe_factory
+        self.probe_factory = probe_factory or _real_probe
         self.report: Report | None = None
         self.worker = None
 
@@ -75,16 +77,8 @@ class EnvironmentPanel(Panel):
         bar.addWidget(self.status, 1)
         self._layout.addLayout(bar)
 
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels([translate("Environment", "Status"), translate("Environment", "Check"),
-                                              translate("Environment", "Result")])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = readonly_table([translate("Environment", "Status"), translate("Environment", "Check"),
+                                     translate("Environment", "Result")], stretch=2)
         self.table.itemSelectionChanged.connect(self._show_selected)
 
         detail_box = QWidget()
@@ -108,7 +102,7 @@ class EnvironmentPanel(Panel):
         split.setSizes([320, 160])
         self._layout.addWidget(split, 1)
         self._show_selected()
-        self.run_checks()
+        QTimer.singleShot(0, self.run_checks)  # once the window is up
 
     # -- running
     def context(self) -> CheckContext:
@@ -120,7 +114,13 @@ class EnvironmentPanel(Panel):
         self.rerun.setEnabled(False)
         self.status.setText(translate("Environment", "Checking…"))
         factory, ctx = self.probe_factory, self.context()
-        self.worker = run_in_background(lambda progress, cancelled: run_checks(factory(), ctx, progress, cancelled),
+
+        def check_all(progress, cancelled):
+            from services.envcheck.runner import run_checks
+
+            return run_checks(factory(), ctx, progress, cancelled)
+
+        self.worker = run_in_background(check_all,
                                         on_result=self._done, on_error=self._failed, on_progress=self._progress,
                                         on_cancelled=self._finished, name="environment-checks")
 
@@ -191,7 +191,13 @@ class EnvironmentPanel(Panel):
         self.fix_button.setEnabled(False)
         self.status.setText(translate("Environment", "Fixing: %1").replace("%1", c.fix.label))
         fix, config, factory = c.fix, user_dirs().config, self.probe_factory
-        run_in_background(lambda: run_fix(fix, config, factory()), on_result=self._fixed,
+
+        def apply_fix():
+            from services.envcheck.actions import run_fix
+
+            return run_fix(fix, config, factory())
+
+        run_in_background(apply_fix, on_result=self._fixed,
                           on_error=lambda msg, tb: self.status.setText(
                               translate("Environment", "The fix failed: %1").replace("%1", msg)),
                           name="environment-fix")
@@ -221,6 +227,8 @@ class EnvironmentPanel(Panel):
         self.write_launcher(Path(folder), command.strip())
 
     def write_launcher(self, folder: Path, command: str) -> tuple[Path, Path]:
+        from services.envcheck.launcher import LauncherSpec, write_launchers
+
         msvc = load_msvc_env(user_dirs().config) or {}
         conda = os.environ.get("CONDA_PREFIX")
         spec = LauncherSpec(command=command, python_prefix=conda or sys.prefix, vcvars=msvc.get("vcvars"),

@@ -9,20 +9,16 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QTextBrowser,
@@ -30,13 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services.datasets.catalog import CATALOG
 from services.evaluate import report
 from services.evaluate.settings import EvalSettings
 from services.evaluate.verdict import Thresholds, verdict
 from services.jobs.spec import JobSpec
-from services.settings import load_settings
 from widgets import charts
+from widgets.forms import dspin, pick_text_file, readonly_table, source_combo, spin
 from widgets.i18n import translate
 from widgets.panel import Panel
 
@@ -96,13 +91,7 @@ class EvaluatePanel(Panel):
 
         data = QGroupBox(translate("Evaluate", "Text and settings"))
         df = QFormLayout(data)
-        self.text = QComboBox()
-        self.text.setEditable(True)
-        for r in load_settings().recent.get("datasets", []):
-            self.text.addItem(r)
-        for name in CATALOG:
-            self.text.addItem(name)
-        self.text.setCurrentText("wikitext2")
+        self.text = source_combo("wikitext2")
         pick_text = QPushButton(translate("Evaluate", "File…"))
         pick_text.clicked.connect(self._pick_text)
         row = QHBoxLayout()
@@ -115,8 +104,8 @@ class EvaluatePanel(Panel):
             box.setChecked(k in ("fp16", "int8", "int4"))
             kv_row.addWidget(box)
         df.addRow(translate("Evaluate", "KV cache"), kv_row)
-        self.context = self._spin(8, 32768, 512)
-        self.max_tokens = self._spin(16, 10_000_000, 16384)
+        self.context = spin(8, 32768, 512)
+        self.max_tokens = spin(16, 10_000_000, 16384)
         df.addRow(translate("Evaluate", "Context"), self.context)
         df.addRow(translate("Evaluate", "Tokens to score"), self.max_tokens)
         self.answers = QCheckBox(translate("Evaluate", "compare answers"))
@@ -130,8 +119,8 @@ class EvaluatePanel(Panel):
         row.addWidget(self.prompts, 1)
         row.addWidget(pick_prompts)
         df.addRow(translate("Evaluate", "Prompts"), row)
-        self.fine = self._dspin(3.0)
-        self.caution = self._dspin(10.0)
+        self.fine = dspin(0.0, 1000.0, 3.0, suffix=" %")
+        self.caution = dspin(0.0, 1000.0, 10.0, suffix=" %")
         row = QHBoxLayout()
         row.addWidget(QLabel(translate("Evaluate", "fine up to")))
         row.addWidget(self.fine)
@@ -163,14 +152,10 @@ class EvaluatePanel(Panel):
         self.verdicts.setWordWrap(True)
         rl.addWidget(self.verdicts)
         tabs = QTabWidget()
-        self.table = QTableWidget(0, 7)
-        self.table.setHorizontalHeaderLabels([
+        self.table = readonly_table([
             translate("Evaluate", "Variant"), translate("Evaluate", "Perplexity"), translate("Evaluate", "Δ %"),
             translate("Evaluate", "Agreement"), translate("Evaluate", "Tokens"), translate("Evaluate", "Time (s)"),
-            translate("Evaluate", "Verdict")])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+            translate("Evaluate", "Verdict")], stretch=6)
         tabs.addTab(self.table, translate("Evaluate", "Table"))
         self.chart = charts.plot(translate("Evaluate", "Perplexity by variant"), "", translate("Evaluate", "perplexity"))
         tabs.addTab(self.chart, translate("Evaluate", "Chart"))
@@ -195,19 +180,6 @@ class EvaluatePanel(Panel):
         self._load_history()
 
     # -- helpers
-    def _spin(self, lo, hi, value) -> QSpinBox:
-        s = QSpinBox()
-        s.setRange(lo, hi)
-        s.setValue(value)
-        return s
-
-    def _dspin(self, value) -> QDoubleSpinBox:
-        s = QDoubleSpinBox()
-        s.setRange(0.0, 1000.0)
-        s.setSuffix(" %")
-        s.setValue(value)
-        return s
-
     def _pick_dir(self, edit: QLineEdit) -> None:
         path = QFileDialog.getExistingDirectory(self, translate("Evaluate", "Model folder"), edit.text())
         if path:
@@ -226,10 +198,7 @@ class EvaluatePanel(Panel):
         return [self.candidates.item(i).text() for i in range(self.candidates.count())]
 
     def _pick_text(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, translate("Evaluate", "Held-out text"), "",
-                                              "Text (*.txt *.md *.jsonl *.json *.csv *.parquet);;All (*)")
-        if path:
-            self.text.setCurrentText(path)
+        pick_text_file(self, self.text, translate("Evaluate", "Held-out text"))
 
     def _pick_prompts(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, translate("Evaluate", "Prompts"), "", "Prompts (*.txt *.json *.jsonl)")

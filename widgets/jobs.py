@@ -8,27 +8,24 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from services.jobs.store import JobRecord
+from widgets.forms import readonly_table
 from widgets.i18n import translate
 from widgets.panel import Panel
 
 STATUS_COLOURS = {"queued": "#6b7280", "running": "#2563eb", "succeeded": "#059669", "failed": "#c62828",
                   "cancelled": "#b26a00", "interrupted": "#b26a00"}
-COLUMNS = ("id", "kind", "model", "status", "progress", "eta", "created")
 
 
 def status_text(status: str) -> str:
@@ -70,17 +67,9 @@ class JobsPanel(Panel):
         self._log_pos = 0
         self._log_job: str | None = None
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([
+        self.table = readonly_table([
             translate("Jobs", "Job"), translate("Jobs", "Kind"), translate("Jobs", "Model"), translate("Jobs", "Status"),
-            translate("Jobs", "Progress"), translate("Jobs", "ETA"), translate("Jobs", "Created")])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            translate("Jobs", "Progress"), translate("Jobs", "ETA"), translate("Jobs", "Created")], stretch=2)
         self.table.itemSelectionChanged.connect(self._selected_changed)
 
         detail = QWidget()

@@ -8,14 +8,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +24,7 @@ from services.memory.planner import GIB, Plan, PlanRequest, kv_curve
 from services.modelinfo import ModelShape, read_model_shape
 from widgets import charts
 from widgets.charts import PALETTE, export_png
+from widgets.forms import dspin, spin
 from widgets.i18n import translate
 
 SEGMENTS = (("weights", "#2563eb"), ("kv", "#059669"), ("other", "#d97706"), ("free", "#d1d5db"))
@@ -79,15 +78,15 @@ class MemoryPlanner(QWidget):
         self.gpu.addItem(translate("Monitor", "Custom"), None)
         self.gpu.currentIndexChanged.connect(self._gpu_picked)
         form.addRow(translate("Monitor", "GPU"), self.gpu)
-        self.gpu_mem = self._spin(QDoubleSpinBox(), 1, 1024, 24.0, suffix=" GiB")
+        self.gpu_mem = dspin(1, 1024, 24.0, self.replan, suffix=" GiB")
         form.addRow(translate("Monitor", "GPU memory"), self.gpu_mem)
-        self.utilization = self._spin(QDoubleSpinBox(), 0.05, 1.0, 0.9, step=0.05)
+        self.utilization = dspin(0.05, 1.0, 0.9, self.replan, step=0.05)
         form.addRow(translate("Monitor", "gpu_memory_utilization"), self.utilization)
-        self.cme = self._spin(QDoubleSpinBox(), 0.01, 100000, 0.8, step=0.05)
+        self.cme = dspin(0.01, 100000, 0.8, self.replan, step=0.05)
         form.addRow(translate("Monitor", "cache_max_entry_count"), self.cme)
-        self.tp = self._spin(QSpinBox(), 1, 16, 1)
+        self.tp = spin(1, 16, 1, self.replan)
         form.addRow(translate("Monitor", "Tensor parallel"), self.tp)
-        self.context = self._spin(QSpinBox(), 1, 1_048_576, 4096, step=512)
+        self.context = spin(1, 1_048_576, 4096, self.replan, step=512)
         form.addRow(translate("Monitor", "Context length"), self.context)
 
         results = QVBoxLayout()
@@ -117,16 +116,6 @@ class MemoryPlanner(QWidget):
         c.addItems(list(items))
         c.currentIndexChanged.connect(self.replan)
         return c
-
-    def _spin(self, spin, lo, hi, value, step=None, suffix=""):
-        spin.setRange(lo, hi)
-        spin.setValue(value)
-        if step:
-            spin.setSingleStep(step)
-        if suffix:
-            spin.setSuffix(suffix)
-        spin.valueChanged.connect(self.replan)
-        return spin
 
     def _gpu_picked(self) -> None:
         gib = self.gpu.currentData()

@@ -16,18 +16,17 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from app.workers import run_in_background
-from services.datasets.catalog import CATALOG
 from services.jobs.spec import JobSpec
 from services.modelinfo import read_model_shape
 from services.quant.preflight import PreflightReport, preflight
 from services.quant.settings import DEVICES, DTYPES, GROUP_SIZES, VERSIONS, AwqSettings
 from services.settings import default_output_dir, load_settings
+from widgets.forms import pick_text_file, source_combo, spin
 from widgets.i18n import translate
 from widgets.jobs import eta_text
 from widgets.panel import Panel
@@ -85,20 +84,14 @@ class QuantizePanel(Panel):
 
         calib_box = QGroupBox(translate("Quantize", "Calibration"))
         cf = QFormLayout(calib_box)
-        self.calib = QComboBox()
-        self.calib.setEditable(True)
-        for r in load_settings().recent.get("datasets", []):
-            self.calib.addItem(r)
-        for name in CATALOG:
-            self.calib.addItem(name)
-        self.calib.setCurrentText("pileval")
+        self.calib = source_combo("pileval")
         self.calib.currentTextChanged.connect(self.schedule_check)
         calib_browse = QPushButton(translate("Quantize", "File…"))
         calib_browse.clicked.connect(self._pick_calib)
         cf.addRow(translate("Quantize", "Source"), _row(self.calib, calib_browse))
-        self.samples = self._spin(1, 4096, 128)
-        self.seqlen = self._spin(16, 32768, 512)
-        self.seed = self._spin(0, 2**31 - 1, 42)
+        self.samples = spin(1, 4096, 128, self.schedule_check)
+        self.seqlen = spin(16, 32768, 512, self.schedule_check)
+        self.seed = spin(0, 2**31 - 1, 42, self.schedule_check)
         cf.addRow(translate("Quantize", "Samples"), self.samples)
         cf.addRow(translate("Quantize", "Sequence length"), self.seqlen)
         self.calib_mode = QComboBox()
@@ -150,13 +143,6 @@ class QuantizePanel(Panel):
         self._layout.addStretch(1)
 
     # -- helpers
-    def _spin(self, lo: int, hi: int, value: int) -> QSpinBox:
-        s = QSpinBox()
-        s.setRange(lo, hi)
-        s.setValue(value)
-        s.valueChanged.connect(self.schedule_check)
-        return s
-
     def _combo(self, items) -> QComboBox:
         c = QComboBox()
         c.addItems(list(items))
@@ -184,10 +170,7 @@ class QuantizePanel(Panel):
             self.out_dir.setText(path)
 
     def _pick_calib(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, translate("Quantize", "Calibration file"), "",
-                                              "Text (*.txt *.md *.jsonl *.json *.csv *.parquet);;All (*)")
-        if path:
-            self.calib.setCurrentText(path)
+        pick_text_file(self, self.calib, translate("Quantize", "Calibration file"))
 
     # -- model and checks
     def set_model(self, folder: str) -> None:

@@ -490,6 +490,13 @@
     </message>
 </context>
 <context>
+    <name>Forms</name>
+    <message>
+        <source>Text file</source>
+        <translation>文本文件</translation>
+    </message>
+</context>
+<context>
     <name>Jobs</name>
     <message>
         <source>queued</source>

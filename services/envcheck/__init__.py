@@ -1,5 +1,5 @@
-"""The environment doctor: checks of the machine, each a function of an injected Probe."""
-from services.envcheck.model import CheckResult, Fix, Report
-from services.envcheck.runner import run_checks
+"""The environment doctor: checks of the machine, each a function of an injected Probe.
 
-__all__ = ["CheckResult", "Fix", "Report", "run_checks"]
+Import what you need from the modules (`runner.run_checks`, `model.CheckResult`); this package
+imports nothing on its own so the window can load the panel cheaply.
+"""

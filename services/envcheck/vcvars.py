@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.envcheck.context import join
-from services.envcheck.probe import Probe
+
+if TYPE_CHECKING:
+    from services.envcheck.probe import Probe
 
 VSWHERE_ARGS = ["-latest", "-products", "*", "-requires", "Microsoft.VisualStudio.Component.VC.Tools.x86.x64",
                 "-property", "installationPath", "-utf8"]

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from services.telemetry.gpu import GpuSample, NvmlReader
-from services.telemetry.host import HostSample, host_sample, tree_rss
+from services.telemetry.host import HostSample, ProcessTree, host_sample
 from services.telemetry.ring import Ring
 
 log = logging.getLogger("quantdesk.telemetry")
@@ -32,10 +32,19 @@ class Sampler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.job_pid: int | None = None
+        self._job: ProcessTree | None = None
         self.gpus: list[GpuSample] = []  # the latest reading, for names and processes
         self.cpu_seconds = 0.0  # CPU time the sampling itself used (for the overhead figure)
         self.samples = 0
+
+    @property
+    def job_pid(self) -> int | None:
+        return self._job.pid if self._job else None
+
+    @job_pid.setter
+    def job_pid(self, pid: int | None) -> None:
+        """Follow the memory of this process tree (a running job's runner), or none."""
+        self._job = ProcessTree(pid) if pid is not None else None
 
     # -- reading
     def series(self, name: str) -> Ring:
@@ -75,9 +84,9 @@ class Sampler:
         self.series("host.cpu").append(now, h.cpu_percent)
         self.series("host.ram_used").append(now, h.ram_used)
         self.series("host.ram_total").append(now, h.ram_total)
-        pid = self.job_pid
-        if pid is not None:
-            rss = tree_rss(pid)
+        job = self._job
+        if job is not None:
+            rss = job.rss()
             if rss is not None:
                 self.series("job.rss").append(now, rss)
         self.samples += 1

@@ -33,7 +33,7 @@ def test_doctor_text_and_unknown_fix(capsys):
 def test_doctor_fix_offers_hand_fixes_as_text(capsys, monkeypatch):
     from app import cmd_doctor
     from app.cli import main
-    from services.envcheck import run_checks
+    from services.envcheck.runner import run_checks
     from tests.fakes.probe import healthy_windows
 
     def on_fake_windows(ctx, only, **kw):

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from services.envcheck import run_checks
 from services.envcheck.context import CheckContext
 from services.envcheck.probe import NvidiaInfo, RunResult
+from services.envcheck.runner import run_checks
 from tests.fakes.probe import (
     MSVC_BIN,
     NVCC,

@@ -103,3 +103,26 @@ def test_real_nvml_on_this_machine_does_not_crash():
     assert isinstance(r.devices(), list)
     if os.environ.get("QUANTDESK_EXPECT_GPU"):
         assert r.available
+
+
+def test_process_tree_rescans_for_children_only_now_and_then():
+    from services.telemetry.host import ProcessTree
+
+    now = [0.0]
+    tree = ProcessTree(os.getpid(), rescan_s=5.0, clock=lambda: now[0])
+    before = tree.rss()
+    child = subprocess.Popen([sys.executable, "-c", "x = bytearray(80_000_000); import time; time.sleep(30)"])
+    try:
+        deadline = time.time() + 20
+        import psutil
+
+        while psutil.Process(child.pid).memory_info().rss < 80_000_000 and time.time() < deadline:
+            time.sleep(0.05)
+        now[0] = 1.0
+        assert tree.rss() < before + 40_000_000  # not rescanned yet: the new child is not counted
+        now[0] = 6.0
+        assert tree.rss() > before + 70_000_000  # rescanned: it is
+    finally:
+        child.kill()
+        child.wait()
+    assert ProcessTree(999_999_999).rss() is None
