@@ -102,7 +102,7 @@ class EnvironmentPanel(Panel):
         split.setSizes([320, 160])
         self._layout.addWidget(split, 1)
         self._show_selected()
-        QTimer.singleShot(0, self.run_checks)  # once the window is up
+        QTimer.singleShot(0, self, self.run_checks)  # once the window is up; dropped if the panel is gone
 
     # -- running
     def context(self) -> CheckContext:
