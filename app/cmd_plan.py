@@ -8,7 +8,7 @@ from pathlib import Path
 from app.cli import UsageError
 from services.memory import ENGINES, KV_POLICIES, WEIGHT_FORMATS
 from services.memory.planner import GIB, PlanRequest, make_plan
-from services.modelinfo import ModelConfigError, read_model_shape
+from services.modelinfo import ModelConfigError, format_params, read_model_shape
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"model": str(args.model), **plan.to_dict()}, ensure_ascii=False))
         return 0
     print(f"Model        {shape.architecture}: {shape.layers} layers, hidden {shape.hidden}, {shape.heads} heads "
-          f"({shape.kv_heads} KV), head dim {shape.head_dim}, {shape.parameter_count() / 1e9:.2f} B parameters")
+          f"({shape.kv_heads} KV), head dim {shape.head_dim}, {format_params(shape.parameter_count())} parameters")
     rows = [
         (f"Weights ({plan.weights_format})", f"{_fmt_bytes(plan.weight_bytes)} ({_fmt_bytes(plan.weight_bytes_per_gpu)} per GPU)"),
         (f"KV cache ({plan.kv_policy})", f"{plan.kv_bytes_per_token:,} bytes per token per GPU"),

@@ -103,3 +103,12 @@ def read_model_shape(model_dir: Path | str) -> ModelShape:
     except (OSError, ValueError) as exc:
         raise ModelConfigError(f"config.json in {model_dir} is not valid JSON ({exc})") from exc
     return shape_from_config(cfg)
+
+
+def format_params(n: int) -> str:
+    """6738415616 -> "6.74 B"; 1300000 -> "1.3 M"."""
+    if n >= 1e9:
+        return f"{n / 1e9:.2f} B"
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} M"
+    return f"{n / 1e3:.0f} K"

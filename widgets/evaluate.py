@@ -39,6 +39,17 @@ LEVEL_COLOURS = {"baseline": "#6b7280", "fine": "#059669", "caution": "#b26a00",
 KV_CHOICES = ("fp16", "int8", "int4", "fp8")
 
 
+def verdict_text(level: str, delta_pct: float | None, kv: str) -> str:
+    """The verdict line in the interface language (services/evaluate/verdict.py decides the level)."""
+    if level == "baseline":
+        return translate("Evaluate", "baseline")
+    what = translate("Evaluate", "%1 KV").replace("%1", kv) if kv != "fp16" else translate("Evaluate", "these weights")
+    text = {"fine": translate("Evaluate", "perplexity %1: fine"),
+            "caution": translate("Evaluate", "perplexity %1: compare answers before shipping %2"),
+            "bad": translate("Evaluate", "perplexity %1: do not ship %2 for this model")}[level]
+    return text.replace("%1", f"{delta_pct:+.1f}%").replace("%2", what)
+
+
 class EvaluatePanel(Panel):
     PANEL_ID = "evaluate"
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Perplexity, answer comparison and KV-cache int8/int4/fp8 quality.")
@@ -289,7 +300,8 @@ class EvaluatePanel(Panel):
         self.table.setRowCount(len(variants))
         lines = []
         for row, v in enumerate(variants):
-            level, text = verdict(v["delta_pct"], v["kv"], v["baseline"], t)
+            level = verdict(v["delta_pct"], v["kv"], v["baseline"], t)[0]
+            text = verdict_text(level, v["delta_pct"], v["kv"])
             values = (v["name"], f"{v['perplexity']:.3f}", "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}",
                       "" if v["agreement"] is None else f"{v['agreement']:.0%}", str(v["tokens"]),
                       f"{v['seconds']:.1f}", text)

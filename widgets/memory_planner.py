@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from app.workers import run_in_background
 from services.memory import ENGINES, KV_POLICIES, WEIGHT_FORMATS, make_plan
 from services.memory.planner import GIB, Plan, PlanRequest, kv_curve
-from services.modelinfo import ModelShape, read_model_shape
+from services.modelinfo import ModelShape, format_params, read_model_shape
 from widgets import charts
 from widgets.charts import PALETTE, export_png
 from widgets.forms import dspin, spin
@@ -159,7 +159,7 @@ class MemoryPlanner(QWidget):
         self.shape = shape
         self.model_info.setText(
             f"{shape.architecture}: {shape.layers} × {shape.hidden}, {shape.heads} heads ({shape.kv_heads} KV), "
-            f"{shape.parameter_count() / 1e9:.2f} B params, {shape.dtype}"
+            f"{format_params(shape.parameter_count())} params, {shape.dtype}"
             + (f", {shape.quantization.get('quant_method')}" if shape.quantization else ""))
         self.replan()
 

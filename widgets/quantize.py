@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.workers import run_in_background
 from services.jobs.spec import JobSpec
-from services.modelinfo import read_model_shape
+from services.modelinfo import format_params, read_model_shape
 from services.quant.preflight import PreflightReport, preflight
 from services.quant.settings import DEVICES, DTYPES, GROUP_SIZES, VERSIONS, AwqSettings
 from services.settings import default_output_dir, load_settings
@@ -191,8 +191,8 @@ class QuantizePanel(Panel):
         self.schedule_check()
 
     def _show_shape(self, shape) -> None:
-        self.model_info.setText(translate("Quantize", "%1 · %2 B parameters · %3 layers · hidden %4 · %5")
-                                .replace("%1", shape.architecture).replace("%2", f"{shape.parameter_count() / 1e9:.2f}")
+        self.model_info.setText(translate("Quantize", "%1 · %2 parameters · %3 layers · hidden %4 · %5")
+                                .replace("%1", shape.architecture).replace("%2", format_params(shape.parameter_count()))
                                 .replace("%3", str(shape.layers)).replace("%4", str(shape.hidden))
                                 .replace("%5", shape.dtype))
 

@@ -309,6 +309,30 @@
 <context>
     <name>Evaluate</name>
     <message>
+        <source>baseline</source>
+        <translation>基线</translation>
+    </message>
+    <message>
+        <source>%1 KV</source>
+        <translation>%1 KV 缓存</translation>
+    </message>
+    <message>
+        <source>these weights</source>
+        <translation>这组权重</translation>
+    </message>
+    <message>
+        <source>perplexity %1: fine</source>
+        <translation>困惑度 %1：可以接受</translation>
+    </message>
+    <message>
+        <source>perplexity %1: compare answers before shipping %2</source>
+        <translation>困惑度 %1：发布 %2 之前请先比较回答</translation>
+    </message>
+    <message>
+        <source>perplexity %1: do not ship %2 for this model</source>
+        <translation>困惑度 %1：此模型不要使用 %2</translation>
+    </message>
+    <message>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1013,8 +1037,8 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>正在读取 config.json…</translation>
     </message>
     <message>
-        <source>%1 · %2 B parameters · %3 layers · hidden %4 · %5</source>
-        <translation>%1 · %2 B 参数 · %3 层 · 隐藏维度 %4 · %5</translation>
+        <source>%1 · %2 parameters · %3 layers · hidden %4 · %5</source>
+        <translation>%1 · %2 参数 · %3 层 · 隐藏维度 %4 · %5</translation>
     </message>
     <message>
         <source>Pick a model folder and an output folder.</source>
