@@ -1,7 +1,9 @@
-"""Route Qt's own messages into the "quantdesk.qt" logger instead of stderr."""
+"""Route Qt's own messages into the "quantdesk.qt" logger; warnings and worse also go to stderr,
+so a platform plugin that cannot load (missing libxcb-cursor0...) is seen before Qt aborts."""
 from __future__ import annotations
 
 import logging
+import sys
 
 from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
@@ -21,7 +23,10 @@ _IGNORED = ("propagateSizeHints",)
 def _handler(mode: QtMsgType, context, message: str) -> None:
     if any(s in message for s in _IGNORED):
         return
-    log.log(_LEVELS.get(mode, logging.WARNING), "%s", message)
+    level = _LEVELS.get(mode, logging.WARNING)
+    log.log(level, "%s", message)
+    if level >= logging.WARNING:
+        print(f"Qt: {message}", file=sys.stderr, flush=True)
 
 
 def install() -> None:
