@@ -57,6 +57,10 @@ class MemoryPlanner(QWidget):
         pick.addWidget(self.model_dir, 1)
         pick.addWidget(browse)
         form.addRow(translate("Monitor", "Model"), pick)
+        self.saved = QComboBox()
+        self.saved.setToolTip(translate("Monitor", "Outputs of finished quantization jobs"))
+        self.saved.activated.connect(lambda i: self.saved.itemData(i) and self.load_model(self.saved.itemData(i)))
+        form.addRow(translate("Monitor", "or a job's output"), self.saved)
         self.model_info = QLabel(translate("Monitor", "No model selected."))
         self.model_info.setWordWrap(True)
         form.addRow(self.model_info)
@@ -111,6 +115,13 @@ class MemoryPlanner(QWidget):
         self._engine_changed()
 
     # -- helpers
+    def set_saved_outputs(self, outputs: list[tuple[str, str]]) -> None:
+        """Offer (label, folder) pairs, e.g. finished quantization jobs, as models to plan."""
+        self.saved.clear()
+        self.saved.addItem(translate("Monitor", "(pick one)"), None)
+        for label, folder in outputs:
+            self.saved.addItem(label, folder)
+
     def _combo(self, items) -> QComboBox:
         c = QComboBox()
         c.addItems(list(items))

@@ -54,6 +54,16 @@ class MonitorPanel(Panel):
         self.timer.start(self.REFRESH_MS)
         self.refresh()
 
+    def shown(self) -> None:
+        """Offer the outputs of finished quantization jobs to the planner."""
+        from pathlib import Path
+
+        from app.jobs import job_service
+
+        outputs = [(f"{Path(r.out).name} ({r.id})", r.out) for r in job_service().store.list()
+                   if r.kind == "quantize" and r.status == "succeeded" and r.out and Path(r.out).is_dir()]
+        self.planner.set_saved_outputs(outputs)
+
     def refresh(self) -> None:
         """Redraw the live charts from the sampler's ring buffers (cheap; runs on the UI thread)."""
         s = self.sampler

@@ -679,6 +679,14 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>模型</translation>
     </message>
     <message>
+        <source>Outputs of finished quantization jobs</source>
+        <translation>已完成的量化任务的输出</translation>
+    </message>
+    <message>
+        <source>or a job's output</source>
+        <translation>或任务的输出</translation>
+    </message>
+    <message>
         <source>No model selected.</source>
         <translation>未选择模型。</translation>
     </message>
@@ -737,6 +745,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Export chart as PNG…</source>
         <translation>导出图表为 PNG…</translation>
+    </message>
+    <message>
+        <source>(pick one)</source>
+        <translation>（请选择）</translation>
     </message>
     <message>
         <source>Model folder</source>

@@ -109,3 +109,13 @@ def test_export_chart_as_png(qtbot, panel, tmp_path):
     out = tmp_path / "计划 plan.png"
     assert export_png(panel.planner, out)
     assert QImage(str(out)).width() > 300
+
+
+def test_planner_takes_a_finished_jobs_output(qtbot, panel, tmp_path):
+    folder = write_config(tmp_path / "out-awq", {**GQA_8B, "quantization_config": {
+        "quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemm", "zero_point": True}})
+    panel.planner.set_saved_outputs([("out-awq (job 1)", str(folder))])
+    assert panel.planner.saved.count() == 2
+    panel.planner.saved.activated.emit(1)
+    qtbot.waitUntil(lambda: panel.planner.plan is not None, timeout=5000)
+    assert panel.planner.plan.weights_format == "awq4"
