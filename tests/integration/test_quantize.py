@@ -138,3 +138,13 @@ def test_cancel_mid_run_leaves_nothing(tiny_llama, calib_file, tmp_path):
     assert final.status == "cancelled" and elapsed < 2.0, elapsed
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not out.exists() and not (tmp_path / "cancelled.partial").exists()
+
+
+def test_gemv_layout_quantizes_and_says_what_it_could_not_check(tiny_llama, calib_file, tmp_path):
+    out = tmp_path / "gemv"
+    proc = quantize_cli(tiny_llama, out, calib_file, "--version", "gemv", "--samples", "8")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cfg = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert cfg["quantization_config"]["version"] == "gemv"
+    check = json.loads((out / "quantdesk.json").read_text(encoding="utf-8"))["check"]
+    assert check["logits_finite"] is None and "CUDA kernels" in check["skipped"]
