@@ -195,7 +195,8 @@ class JobsPanel(Panel):
             lines.append(translate("Jobs", "%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5")
                          .replace("%1", f"{r['input_bytes'] / 1e6:.1f}").replace("%2", f"{r['output_bytes'] / 1e6:.1f}")
                          .replace("%3", str(r.get("ratio"))).replace("%4", str(r.get("duration_s")))
-                         .replace("%5", str(r.get("check", {}).get("logits_finite"))))
+                         .replace("%5", {True: translate("Jobs", "yes"), False: translate("Jobs", "NO")}.get(
+                             r.get("check", {}).get("logits_finite"), translate("Jobs", "not checked"))))
         self.summary.setText("<br>".join(lines))
 
     def _tail_log(self) -> None:

@@ -606,6 +606,18 @@
         <source>%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5</source>
         <translation>%1 MB → %2 MB（缩小 %3 倍），用时 %4 秒；logits 有限：%5</translation>
     </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>NO</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>not checked</source>
+        <translation>未检查</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
