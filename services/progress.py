@@ -6,17 +6,12 @@ They poll `cancelled()` between steps and raise `Cancelled` when it is true.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 ProgressFn = Callable[[int, int, str], None]
 
 
 class Cancelled(Exception):
     """Raised by a service function that stopped because the user cancelled."""
-
-
-class CancelToken(Protocol):
-    def __call__(self) -> bool: ...
 
 
 def no_progress(done: int, total: int, message: str = "") -> None:

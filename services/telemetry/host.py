@@ -55,16 +55,5 @@ class ProcessTree:
 
 
 def tree_rss(pid: int) -> int | None:
-    """Resident bytes of `pid` and all its children, or None when the process is gone."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return None
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+    """Resident bytes of `pid` and all its children now, or None when the process is gone."""
+    return ProcessTree(pid).rss()
