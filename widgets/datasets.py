@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.workers import run_in_background
 from services.childproc import run_quantdesk
 from widgets import charts
-from widgets.forms import pick_text_file, remember_source, source_combo, spin
+from widgets.forms import pick_text_file, remember_source, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.panel import Panel
 
@@ -81,9 +81,7 @@ class DatasetsPanel(Panel):
             if l2:
                 opts.addWidget(QLabel(l2), r, 2)
                 opts.addWidget(w2, r, 3)
-        tok = QHBoxLayout()
-        tok.addWidget(self.tokenizer, 1)
-        tok.addWidget(pick_tok)
+        tok = row(self.tokenizer, pick_tok)
         opts.addWidget(QLabel(translate("Datasets", "Tokenizer")), len(rows), 0)
         opts.addLayout(tok, len(rows), 1, 1, 3)
         self._layout.addLayout(opts)

@@ -31,7 +31,7 @@ from services.evaluate.settings import EvalSettings
 from services.evaluate.verdict import Thresholds, verdict
 from services.jobs.spec import JobSpec
 from widgets import charts
-from widgets.forms import dspin, pick_text_file, readonly_table, source_combo, spin
+from widgets.forms import dspin, pick_text_file, readonly_table, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.panel import Panel
 
@@ -77,10 +77,7 @@ class EvaluatePanel(Panel):
         self.baseline.setPlaceholderText(translate("Evaluate", "optional: the original model"))
         pick_base = QPushButton(translate("Evaluate", "Browse…"))
         pick_base.clicked.connect(lambda: self._pick_dir(self.baseline))
-        row = QHBoxLayout()
-        row.addWidget(self.baseline, 1)
-        row.addWidget(pick_base)
-        mf.addRow(translate("Evaluate", "Baseline"), row)
+        mf.addRow(translate("Evaluate", "Baseline"), row(self.baseline, pick_base))
         self.candidates = QListWidget()
         self.candidates.setMaximumHeight(90)
         mf.addRow(translate("Evaluate", "Candidates"), self.candidates)
@@ -92,12 +89,7 @@ class EvaluatePanel(Panel):
         add_job.clicked.connect(lambda: self.add_candidate(self.finished.currentData()))
         remove = QPushButton(translate("Evaluate", "Remove"))
         remove.clicked.connect(lambda: self.candidates.takeItem(self.candidates.currentRow()))
-        row = QHBoxLayout()
-        row.addWidget(add_dir)
-        row.addWidget(self.finished, 1)
-        row.addWidget(add_job)
-        row.addWidget(remove)
-        mf.addRow(row)
+        mf.addRow(row(add_dir, self.finished, add_job, remove))
         form.addWidget(models)
 
         data = QGroupBox(translate("Evaluate", "Text and settings"))
@@ -105,10 +97,7 @@ class EvaluatePanel(Panel):
         self.text = source_combo("wikitext2")
         pick_text = QPushButton(translate("Evaluate", "File…"))
         pick_text.clicked.connect(self._pick_text)
-        row = QHBoxLayout()
-        row.addWidget(self.text, 1)
-        row.addWidget(pick_text)
-        df.addRow(translate("Evaluate", "Held-out text"), row)
+        df.addRow(translate("Evaluate", "Held-out text"), row(self.text, pick_text))
         kv_row = QHBoxLayout()
         self.kv = {k: QCheckBox(k) for k in KV_CHOICES}
         for k, box in self.kv.items():
@@ -125,19 +114,12 @@ class EvaluatePanel(Panel):
         self.prompts.setPlaceholderText(translate("Evaluate", "built-in English and Chinese prompts"))
         pick_prompts = QPushButton(translate("Evaluate", "File…"))
         pick_prompts.clicked.connect(self._pick_prompts)
-        row = QHBoxLayout()
-        row.addWidget(self.answers)
-        row.addWidget(self.prompts, 1)
-        row.addWidget(pick_prompts)
-        df.addRow(translate("Evaluate", "Prompts"), row)
+        df.addRow(translate("Evaluate", "Prompts"), row(self.answers, self.prompts, pick_prompts))
         self.fine = dspin(0.0, 1000.0, 3.0, suffix=" %")
         self.caution = dspin(0.0, 1000.0, 10.0, suffix=" %")
-        row = QHBoxLayout()
-        row.addWidget(QLabel(translate("Evaluate", "fine up to")))
-        row.addWidget(self.fine)
-        row.addWidget(QLabel(translate("Evaluate", "do not ship above")))
-        row.addWidget(self.caution)
-        df.addRow(translate("Evaluate", "Verdict (+% perplexity)"), row)
+        df.addRow(translate("Evaluate", "Verdict (+% perplexity)"),
+                  row(QLabel(translate("Evaluate", "fine up to")), self.fine,
+                      QLabel(translate("Evaluate", "do not ship above")), self.caution))
         form.addWidget(data)
 
         run_row = QHBoxLayout()
@@ -299,7 +281,7 @@ class EvaluatePanel(Panel):
         variants = s["variants"]
         self.table.setRowCount(len(variants))
         lines = []
-        for row, v in enumerate(variants):
+        for r, v in enumerate(variants):
             level = verdict(v["delta_pct"], v["kv"], v["baseline"], t)[0]
             text = verdict_text(level, v["delta_pct"], v["kv"])
             values = (v["name"], f"{v['perplexity']:.3f}", "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}",
@@ -309,7 +291,7 @@ class EvaluatePanel(Panel):
                 item = QTableWidgetItem(value)
                 if col == 6:
                     item.setForeground(pg.mkColor(LEVEL_COLOURS[level]))
-                self.table.setItem(row, col, item)
+                self.table.setItem(r, col, item)
             if level != "baseline":
                 lines.append(f'<span style="color:{LEVEL_COLOURS[level]}">●</span> <b>{html.escape(v["name"])}</b>: '
                              f"{html.escape(text)}")

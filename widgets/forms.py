@@ -8,7 +8,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
+    QLineEdit,
     QSpinBox,
     QTableWidget,
     QWidget,
@@ -20,6 +22,14 @@ from widgets.i18n import translate
 
 TEXT_FILES = "Text (*.txt *.md *.jsonl *.json *.csv *.parquet);;All (*)"
 MAX_RECENT = 10
+
+
+def row(*widgets: QWidget) -> QHBoxLayout:
+    """Widgets side by side; line edits and combo boxes take the spare width."""
+    layout = QHBoxLayout()
+    for w in widgets:
+        layout.addWidget(w, 1 if isinstance(w, QLineEdit | QComboBox) else 0)
+    return layout
 
 
 def spin(lo: int, hi: int, value: int, on_change: Callable | None = None, step: int | None = None) -> QSpinBox:

@@ -24,7 +24,7 @@ from services.memory.planner import GIB, Plan, PlanRequest, kv_curve
 from services.modelinfo import ModelShape, format_params, read_model_shape
 from widgets import charts
 from widgets.charts import PALETTE, export_png
-from widgets.forms import dspin, spin
+from widgets.forms import dspin, row, spin
 from widgets.i18n import translate
 
 SEGMENTS = (("weights", "#2563eb"), ("kv", "#059669"), ("other", "#d97706"), ("free", "#d1d5db"))
@@ -42,21 +42,18 @@ class MemoryPlanner(QWidget):
         super().__init__(parent)
         self.shape: ModelShape | None = None
         self.plan: Plan | None = None
-        row = QHBoxLayout(self)
+        columns = QHBoxLayout(self)
         form_box = QWidget()
         form_box.setMaximumWidth(380)
         form = QFormLayout(form_box)
-        row.addWidget(form_box)
+        columns.addWidget(form_box)
 
         self.model_dir = QLineEdit()
         self.model_dir.setPlaceholderText(translate("Monitor", "Folder with config.json"))
         self.model_dir.editingFinished.connect(lambda: self.load_model(self.model_dir.text()))
         browse = QPushButton(translate("Monitor", "Browse…"))
         browse.clicked.connect(self._browse)
-        pick = QHBoxLayout()
-        pick.addWidget(self.model_dir, 1)
-        pick.addWidget(browse)
-        form.addRow(translate("Monitor", "Model"), pick)
+        form.addRow(translate("Monitor", "Model"), row(self.model_dir, browse))
         self.saved = QComboBox()
         self.saved.setToolTip(translate("Monitor", "Outputs of finished quantization jobs"))
         self.saved.activated.connect(lambda i: self.saved.itemData(i) and self.load_model(self.saved.itemData(i)))
@@ -94,7 +91,7 @@ class MemoryPlanner(QWidget):
         form.addRow(translate("Monitor", "Context length"), self.context)
 
         results = QVBoxLayout()
-        row.addLayout(results, 1)
+        columns.addLayout(results, 1)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("planSummary")

@@ -26,17 +26,10 @@ from services.modelinfo import format_params, read_model_shape
 from services.quant.preflight import PreflightReport, preflight
 from services.quant.settings import DEVICES, DTYPES, GROUP_SIZES, VERSIONS, AwqSettings
 from services.settings import default_output_dir, load_settings
-from widgets.forms import pick_text_file, source_combo, spin
+from widgets.forms import pick_text_file, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.jobs import eta_text
 from widgets.panel import Panel
-
-
-def _row(*widgets) -> QHBoxLayout:
-    row = QHBoxLayout()
-    for w in widgets:
-        row.addWidget(w, 1 if isinstance(w, QLineEdit | QComboBox) else 0)
-    return row
 
 
 class QuantizePanel(Panel):
@@ -71,7 +64,7 @@ class QuantizePanel(Panel):
         self.model_dir.editingFinished.connect(self._model_changed)
         browse = QPushButton(translate("Quantize", "Browse…"))
         browse.clicked.connect(self._pick_model)
-        mf.addRow(translate("Quantize", "Folder"), _row(self.model_dir, browse))
+        mf.addRow(translate("Quantize", "Folder"), row(self.model_dir, browse))
         self.model_info = QLabel(translate("Quantize", "No model selected."))
         self.model_info.setWordWrap(True)
         mf.addRow(self.model_info)
@@ -79,7 +72,7 @@ class QuantizePanel(Panel):
         self.out_dir.textChanged.connect(self.schedule_check)
         out_browse = QPushButton(translate("Quantize", "Browse…"))
         out_browse.clicked.connect(self._pick_out)
-        mf.addRow(translate("Quantize", "Output folder"), _row(self.out_dir, out_browse))
+        mf.addRow(translate("Quantize", "Output folder"), row(self.out_dir, out_browse))
         left.addWidget(model_box)
 
         calib_box = QGroupBox(translate("Quantize", "Calibration"))
@@ -88,7 +81,7 @@ class QuantizePanel(Panel):
         self.calib.currentTextChanged.connect(self.schedule_check)
         calib_browse = QPushButton(translate("Quantize", "File…"))
         calib_browse.clicked.connect(self._pick_calib)
-        cf.addRow(translate("Quantize", "Source"), _row(self.calib, calib_browse))
+        cf.addRow(translate("Quantize", "Source"), row(self.calib, calib_browse))
         self.samples = spin(1, 4096, 128, self.schedule_check)
         self.seqlen = spin(16, 32768, 512, self.schedule_check)
         self.seed = spin(0, 2**31 - 1, 42, self.schedule_check)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.settings import Settings, default_output_dir
+from widgets.forms import row
 from widgets.i18n import translate
 
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
@@ -40,10 +40,7 @@ class SettingsDialog(QDialog):
         self.output_dir = QLineEdit(str(default_output_dir(settings)))
         browse = QPushButton(translate("SettingsDialog", "Browse…"))
         browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.output_dir, 1)
-        row.addWidget(browse)
-        form.addRow(translate("SettingsDialog", "Default output folder"), row)
+        form.addRow(translate("SettingsDialog", "Default output folder"), row(self.output_dir, browse))
 
         self.concurrency = QSpinBox()
         self.concurrency.setRange(1, 16)
