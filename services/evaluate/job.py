@@ -91,7 +91,10 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     step = 0
     for folder in folders:
         events.stage("load", f"loading {Path(folder).name}")
-        model = load_for_eval(folder, device)
+        try:
+            model = load_for_eval(folder, device)
+        except ValueError as exc:  # e.g. an AWQ GEMV checkpoint, which needs AutoAWQ's CUDA kernels
+            raise JobFailure(str(exc), hint="evaluate a GEMM checkpoint (QuantDesk's default)") from exc
         for v in [v for v in variants if v.model == folder]:
             events.stage("perplexity", v.name)
             t0 = time.monotonic()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.datasets.catalog import CATALOG
 from services.quant.settings import GROUP_SIZES, AwqSettings
 
 GIB = 1024**3
@@ -76,6 +77,9 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: AwqSettings,
     """Everything that can be known before loading weights."""
     r = PreflightReport(errors=list(s.problems()))
     model_dir, out_dir = Path(model_dir), Path(out_dir)
+    if s.calib.strip().lower() not in CATALOG and not Path(s.calib).expanduser().exists():
+        r.errors.append(f"calibration source {s.calib} does not exist: pick a file or folder, or a dataset name "
+                        f"({', '.join(CATALOG)})")
     if not model_dir.is_dir():
         r.errors.append(f"model folder not found: {model_dir}")
         return r

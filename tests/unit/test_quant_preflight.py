@@ -117,3 +117,9 @@ def test_cli_rejects_before_starting_a_job(tmp_path, capsys):
     assert main(["quantize", "--model", str(folder), "--out", str(tmp_path / "o"), "--group-size", "128"]) == 2
     err = capsys.readouterr().err
     assert "use --group-size 64" in err and "job" not in err.split("error:")[0]
+
+
+def test_missing_calibration_file_is_rejected_up_front(tmp_path):
+    r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(calib=str(tmp_path / "nope.txt")))
+    assert any("calibration source" in e and "does not exist" in e for e in r.errors)
+    assert check(model_folder(tmp_path, name="m2"), tmp_path / "o2", AwqSettings(calib="wikitext2")).ok
