@@ -21,6 +21,20 @@ class UsageError(Exception):
     """Bad arguments or input: exit status 2 with the message on stderr."""
 
 
+def absolute(path: str | Path) -> str:
+    """`path` made absolute against the user's working directory (never the install folder)."""
+    import os
+
+    return os.path.abspath(os.path.expanduser(str(path)))
+
+
+def absolute_source(value: str) -> str:
+    """A data source: a dataset name stays a name, a path becomes absolute."""
+    from services.jobs.kinds import is_dataset_name
+
+    return value if is_dataset_name(value) else absolute(value)
+
+
 def _not_built(name: str):
     def handler(args: argparse.Namespace) -> int:
         raise UsageError(f"`quantdesk {name}` is not built yet in this version")
@@ -108,9 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = argv[0] if argv and argv[0] in COMMANDS else (None if argv else "gui")
     args = build_parser(only=command).parse_args(argv or ["gui"])
+    from services.jobs.store import StoreError
+
     try:
         return args.handler(args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:
         print(f"quantdesk: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

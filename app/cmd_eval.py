@@ -6,9 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli import UsageError
+from app.cli import UsageError, absolute, absolute_source
 from services.evaluate.settings import KV_POLICIES, EvalSettings
 from services.evaluate.verdict import Thresholds, verdict
+from services.jobs.kinds import is_dataset_name
 from services.jobs.spec import JobSpec
 
 
@@ -34,9 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def resolve_model(arg: str) -> str:
     """A model folder, or the output of a finished job given by (part of) its id."""
-    path = Path(arg)
+    path = Path(absolute(arg))
     if path.is_dir():
-        return str(path.resolve())
+        return str(path)
     from services.jobs.local import open_store
 
     try:
@@ -49,24 +50,28 @@ def resolve_model(arg: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.jobcli import follow_job
+    from app.jobcli import exit_status, follow_job
 
     s = EvalSettings(baseline=resolve_model(args.baseline) if args.baseline else None,
                      also=[resolve_model(a) for a in args.also],
-                     kv=[k.strip() for k in args.kv.split(",") if k.strip()], text=args.text, text_field=args.field,
-                     max_tokens=args.max_tokens, context=args.context, stride=args.stride, prompts=args.prompts,
+                     kv=[k.strip() for k in args.kv.split(",") if k.strip()], text=absolute_source(args.text),
+                     text_field=args.field, max_tokens=args.max_tokens, context=args.context, stride=args.stride,
+                     prompts=absolute(args.prompts) if args.prompts else None,
                      answers=not args.no_answers, max_new_tokens=args.max_new_tokens, device=args.device)
     if problems := s.problems():
         raise UsageError("; ".join(problems))
-    if args.prompts and not Path(args.prompts).is_file():
-        raise UsageError(f"prompts file not found: {args.prompts}")
-    spec = JobSpec(kind="eval", model=resolve_model(args.model), params=s.to_dict())
+    if s.prompts and not Path(s.prompts).is_file():
+        raise UsageError(f"prompts file not found: {s.prompts}")
+    model = resolve_model(args.model)
+    if not is_dataset_name(s.text) and not Path(s.text).exists():
+        raise UsageError(f"text not found: {s.text}; give a file or folder, or a dataset name")
+    spec = JobSpec(kind="eval", model=model, params=s.to_dict())
     rec = follow_job(spec)
     if rec.status != "succeeded":
         if args.json:
             print(json.dumps({"id": rec.id, "status": rec.status, "error": rec.error}, ensure_ascii=False))
         print(f"\njob {rec.status}: {rec.error or ''}", file=sys.stderr)
-        return 1
+        return exit_status(rec)
     summary = rec.result
     if args.json:
         print(json.dumps({"id": rec.id, **summary}, ensure_ascii=False))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
-from app.cli import UsageError
+from app.cli import UsageError, absolute
 from services.jobs.local import make_manager, open_store
 from services.jobs.spec import JobSpec
 
@@ -22,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         a.add_argument("--json", action="store_true")
     st = sub.add_parser("selftest", help="run a tiny job through the runner to check the job system works")
     st.add_argument("--steps", type=int, default=5)
+    st.add_argument("--step-s", type=float, default=0.05, help="seconds a step takes")
+    st.add_argument("--out", help="also build an output folder (through .partial, like a real job)")
     st.add_argument("--json", action="store_true")
 
 
@@ -31,6 +34,8 @@ def _when(t: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     store = open_store()
+    if store.notice:
+        print(f"notice: {store.notice}", file=sys.stderr)
     cmd = args.jobs_command
     if cmd == "list":
         recs = store.list(args.limit)
@@ -39,14 +44,25 @@ def run(args: argparse.Namespace) -> int:
             return 0
         for r in recs:
             prog = f"{r.done}/{r.total} {r.unit}" if r.total else ""
-            print(f"{r.id}  {r.kind:<9} {r.status:<11} {_when(r.created)}  {prog:<12} {r.model}")
+            kind = r.kind if r.known_kind else f"{r.kind}?"
+            print(f"{r.id}  {kind:<9} {r.status:<11} {_when(r.created)}  {prog:<12} {r.model}")
         if not recs:
             print("no jobs yet")
         return 0
     if cmd == "selftest":
         from app.jobcli import run_job
 
-        return run_job(JobSpec(kind="selftest", model="-", params={"steps": args.steps}), args.json)
+        if args.steps < 0 or args.step_s < 0:
+            raise UsageError("--steps and --step-s must be 0 or more")
+        out = None
+        if args.out:
+            from services.jobs.outputs import check_output
+
+            out = absolute(args.out)
+            if errors := check_output(out, []).errors:
+                raise UsageError(errors[0])
+        return run_job(JobSpec(kind="selftest", model="-", out=out,
+                               params={"steps": args.steps, "step_s": args.step_s}), args.json)
     try:
         rec = store.get(args.id)
     except KeyError as exc:

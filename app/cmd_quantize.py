@@ -1,54 +1,89 @@
-"""`quantdesk quantize`: the same job, runner and store as the Quantize panel (no Qt)."""
+"""`quantdesk quantize`: the same job, runner and store as the Quantize panel (no Qt).
+
+The method and backend come from the backend registry; each backend's own settings become flags
+(services/quant/backends/*.py `schema`).
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from app.cli import UsageError
+from app.cli import UsageError, absolute, absolute_source
 from app.jobcli import run_job
 from services.jobs.spec import JobSpec
+from services.quant.backends import BACKENDS, get_backend, methods
 from services.quant.preflight import preflight
-from services.quant.settings import DEVICES, DTYPES, GROUP_SIZES, VERSIONS, AwqSettings
+from services.quant.settings import CALIB_MODES, DEVICES, DTYPES
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, type=Path, help="folder of the fp16/bf16 Hugging Face model")
-    p.add_argument("--out", required=True, type=Path, help="folder for the quantized model (must not exist)")
-    p.add_argument("--method", default="awq", choices=("awq",))
-    p.add_argument("--backend", default="autoawq", choices=("autoawq",))
-    p.add_argument("--bits", type=int, default=4)
-    p.add_argument("--group-size", type=int, default=128, choices=GROUP_SIZES)
-    p.add_argument("--zero-point", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--version", default="gemm", choices=VERSIONS)
+    p.add_argument("--model", required=True, help="folder of the fp16/bf16 Hugging Face model")
+    p.add_argument("--out", required=True, help="folder for the quantized model (must not exist)")
+    p.add_argument("--method", default="awq", choices=methods())
+    p.add_argument("--backend", choices=list(BACKENDS), help="default: the method's usual backend")
+    seen: set[str] = set()
+    for backend in BACKENDS.values():
+        for st in backend.schema:
+            if st.name in seen:
+                continue
+            seen.add(st.name)
+            flag = "--" + st.name.replace("_", "-")
+            if st.type is bool:
+                p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=st.help)
+            else:
+                p.add_argument(flag, type=st.type, choices=st.choices or None, default=None,
+                               help=f"{st.help} (default {st.default})")
     p.add_argument("--calib", default="pileval", help="calibration source: a dataset name, file or folder")
     p.add_argument("--calib-field", help="JSON field or column of the calibration text")
     p.add_argument("--samples", type=int, default=128)
     p.add_argument("--seqlen", type=int, default=512)
-    p.add_argument("--calib-mode", default="concat", choices=("concat", "truncate"))
+    p.add_argument("--calib-mode", default="concat", choices=CALIB_MODES)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--dtype", default="float16", choices=DTYPES)
     p.add_argument("--keep", action="append", default=[], metavar="MODULE",
                    help="module name to leave unquantized (repeatable), e.g. --keep mlp.down_proj")
     p.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code")
-    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it is an earlier QuantDesk output (swapped only after success)")
+    p.add_argument("--force", action="store_true", help="with --overwrite: replace --out even if it is not a "
+                                                        "QuantDesk output")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON on stdout")
 
 
-def settings_from(args: argparse.Namespace) -> AwqSettings:
-    return AwqSettings(bits=args.bits, group_size=args.group_size, zero_point=args.zero_point, version=args.version,
-                       calib=args.calib, calib_field=args.calib_field, samples=args.samples, seqlen=args.seqlen,
-                       calib_mode=args.calib_mode, seed=args.seed, device=args.device, dtype=args.dtype,
-                       keep=args.keep, trust_remote_code=args.trust_remote_code, overwrite=args.overwrite)
+def params_from(args: argparse.Namespace) -> dict:
+    """The job's params: the shared settings plus the chosen backend's (absolute paths)."""
+    try:
+        backend = get_backend(args.backend, args.method)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    params = {"method": args.method, "backend": backend.name, "calib": absolute_source(args.calib),
+              "calib_field": args.calib_field, "samples": args.samples, "seqlen": args.seqlen,
+              "calib_mode": args.calib_mode, "seed": args.seed, "device": args.device, "dtype": args.dtype,
+              "keep": args.keep, "trust_remote_code": args.trust_remote_code, "overwrite": args.overwrite,
+              "force": args.force}
+    names = {st.name for st in backend.schema}
+    for b in BACKENDS.values():
+        for st in b.schema:
+            value = getattr(args, st.name, None)
+            if value is None:
+                continue
+            if st.name not in names:
+                raise UsageError(f"--{st.name.replace('_', '-')} is not a setting of the {backend.name} backend")
+            params[st.name] = value
+    return backend.settings(params).to_dict()
 
 
 def run(args: argparse.Namespace) -> int:
-    s = settings_from(args)
-    report = preflight(args.model, args.out, s)  # reject bad input before any process starts
+    if args.force and not args.overwrite:
+        raise UsageError("--force only goes with --overwrite")
+    params = params_from(args)
+    model, out = absolute(args.model), absolute(args.out)
+    s = get_backend(params["backend"], params["method"]).settings(params)
+    report = preflight(Path(model), Path(out), s)  # reject bad input before any process starts
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if not report.ok:
         raise UsageError("; ".join(report.errors))
-    spec = JobSpec(kind="quantize", model=str(args.model.resolve()), out=str(args.out.resolve()), params=s.to_dict())
-    return run_job(spec, args.json)
+    return run_job(JobSpec(kind="quantize", model=model, out=out, params=params), args.json)

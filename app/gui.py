@@ -34,26 +34,39 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
 
     import resources
     from app import qtlog
+    from app.context import AppContext
     from app.crash import CrashHandler
     from app.i18n import install_translation
     from app.mainwindow import MainWindow
+    from app.settingsstore import SettingsStore
     from app.workers import workers
     from services import __version__
     from services.applog import setup_logging
     from services.paths import user_dirs
-    from services.settings import load_settings
     from widgets.crash_dialog import CrashDialog
     from widgets.i18n import translate
 
     dirs = user_dirs()
     setup_logging(dirs.logs)
-    settings = load_settings()
     qtlog.install()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    probe = bool(os.environ.get("QUANTDESK_STARTUP_PROBE"))
+    instance = None
+    if not screenshot and not probe:  # renders and start-up probes never wait for, or block, a window
+        from app.singleinstance import SingleInstance
+
+        instance = SingleInstance(dirs.data)
+        if not instance.claim():
+            log.info("QuantDesk is already running; its window was asked to come to the front")
+            return 0
+        app.aboutToQuit.connect(instance.release)
+    settings = SettingsStore()
+    context = AppContext(settings)
+    app.aboutToQuit.connect(context.shutdown)
     app.setApplicationName("QuantDesk")
     app.setApplicationVersion(__version__)
     app.setStyleSheet((Path(resources.ROOT) / "style.qss").read_text(encoding="utf-8"))
-    install_translation(app, language or settings.language)
+    install_translation(app, language or settings.current.language)
 
     dialogs: list[CrashDialog] = []
 
@@ -66,14 +79,16 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
     crash.install()
     log.info("QuantDesk %s starting", __version__)
 
-    window = MainWindow(settings)
+    window = MainWindow(context)
+    if instance is not None:
+        instance.raiseRequested.connect(window.bring_to_front)
     if panel:
         window.show_panel(panel)
     if screenshot:
         window.resize(*size)
     window.show()
 
-    if os.environ.get("QUANTDESK_STARTUP_PROBE"):
+    if probe:
         # benchmarks/startup.py: report the first shown window (and any ML import), then quit
         def report() -> None:
             ml = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets", "awq"))
@@ -82,12 +97,14 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
 
         QTimer.singleShot(0, report)
         code = app.exec()
+        context.shutdown()
         crash.uninstall()
         return code
 
     if screenshot:
         settle(app)
         ok = window.grab().save(str(screenshot))  # no close(): the user's saved geometry stays
+        context.shutdown()
         workers().shutdown()
         crash.uninstall()
         if not ok:

@@ -5,39 +5,51 @@ import json
 import signal
 import sys
 
+from services.jobs import protocol as p
 from services.jobs.local import make_manager
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord
 
 
-def print_event(event: dict) -> None:
-    kind = event.get("type")
-    if kind == "stage":
-        print(f"\n[{event['name']}] {event.get('message', '')}", file=sys.stderr, flush=True)
-    elif kind == "progress":
-        eta = f", ETA {event['eta_s']:.0f} s" if event.get("eta_s") is not None else ""
-        print(f"  {event.get('message', '')} ({event['done']}/{event['total']}{eta})", file=sys.stderr, flush=True)
-    elif kind == "log":
-        level = event.get("level", "INFO")
-        prefix = f"{level.lower()}: " if level in ("WARNING", "ERROR") else ""
-        print(f"  {prefix}{event['message']}", file=sys.stderr, flush=True)
-    elif kind == "error":
-        print(f"error: {event['message']}" + (f"\n  hint: {event['hint']}" if event.get("hint") else ""),
-              file=sys.stderr, flush=True)
+def print_event(event: p.Event) -> None:
+    if isinstance(event, p.Stage):
+        print(f"\n[{event.name}] {event.message}", file=sys.stderr, flush=True)
+    elif isinstance(event, p.Progress):
+        eta = f", ETA {event.eta_s:.0f} s" if event.eta_s is not None else ""
+        print(f"  {event.message} ({event.done}/{event.total}{eta})", file=sys.stderr, flush=True)
+    elif isinstance(event, p.Log):
+        prefix = f"{event.level.lower()}: " if event.level in ("WARNING", "ERROR") else ""
+        print(f"  {prefix}{event.message}", file=sys.stderr, flush=True)
+    elif isinstance(event, p.Error):
+        print(f"error: {event.message}" + (f"\n  hint: {event.hint}" if event.hint else ""), file=sys.stderr, flush=True)
 
 
 def follow_job(spec: JobSpec) -> JobRecord:
     """Submit `spec` and wait for it, printing its events; Ctrl-C cancels it. Returns the final record."""
-    manager = make_manager(concurrency=1)
+    from services.settings import load_settings
+
+    manager = make_manager(concurrency=load_settings().job_concurrency)
+    if manager.store.notice:
+        print(f"notice: {manager.store.notice}", file=sys.stderr, flush=True)
     manager.add_listener(lambda job_id, ev: print_event(ev) if job_id == spec.id else None)
     rec = manager.submit(spec)
     print(f"job {rec.id}; log: {rec.log_path}", file=sys.stderr, flush=True)
+    if rec.id in manager.queued():
+        print("waiting for a free job slot: another QuantDesk job runs on this machine (Settings: jobs at once)",
+              file=sys.stderr, flush=True)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *a: manager.cancel(rec.id))
     try:
         return manager.wait(rec.id)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def exit_status(rec: JobRecord) -> int:
+    """0 succeeded, 2 the input was wrong (found inside the job), 1 any other failure or a cancel."""
+    if rec.status == "succeeded":
+        return 0
+    return 2 if rec.error_kind == "bad_input" else 1
 
 
 def run_job(spec: JobSpec, as_json: bool) -> int:
@@ -48,7 +60,7 @@ def run_job(spec: JobSpec, as_json: bool) -> int:
                           "log": final.log_path}, ensure_ascii=False))
     if final.status != "succeeded":
         print(f"\njob {final.status}: {final.error or ''}", file=sys.stderr)
-        return 1
+        return exit_status(final)
     r = final.result or {}
     if not as_json and r.get("out"):
         print(f"\ndone: {r['out']} ({r['output_bytes'] / 1e6:.1f} MB, {r['ratio']}x smaller than "

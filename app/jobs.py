@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from services.jobs.local import make_manager, open_store
 from services.jobs.manager import JobManager
-from services.settings import load_settings
 
 log = logging.getLogger("quantdesk.jobs")
 
@@ -22,13 +21,6 @@ class JobService(QObject):
         self.manager = manager
         self.store = manager.store
         manager.add_listener(self._forward)
-        self.event.connect(self._follow_in_monitor)
-
-    def _follow_in_monitor(self, job_id: str, event: dict) -> None:
-        if event.get("type") == "status":
-            from app.telemetry import follow_job
-
-            follow_job(event.get("pid") if event.get("status") == "running" else None)
 
     def _forward(self, job_id: str, event: dict) -> None:  # reader threads
         self.event.emit(job_id, event)
@@ -51,34 +43,6 @@ class JobService(QObject):
         self.manager.shutdown()
 
 
-_service: JobService | None = None
-
-
-def job_service() -> JobService:
-    """The application-wide job service (created on first use; jobs left by a crash become interrupted)."""
-    global _service
-    if _service is None:
-        manager = make_manager(open_store(include_queued=True), concurrency=load_settings().job_concurrency)
-        _service = JobService(manager)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(shutdown_job_service)
-    return _service
-
-
-def current_job_service() -> JobService | None:
-    """The job service if one was started (without starting one)."""
-    return _service
-
-
-def set_job_service(service: JobService | None) -> None:
-    """Use `service` instead (tests)."""
-    global _service
-    _service = service
-
-
-def shutdown_job_service() -> None:
-    global _service
-    if _service is not None:
-        _service.shutdown()
-        _service = None
+def make_job_service(concurrency: int = 1) -> JobService:
+    """A job service over the user's job store (jobs left by a crash become interrupted)."""
+    return JobService(make_manager(open_store(), concurrency=concurrency))

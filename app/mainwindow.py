@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from app.logbridge import LogBridge
 from app.workers import workers
 from services import __version__
-from services.settings import Settings, save_settings
 from widgets.i18n import translate
 from widgets.log_view import LogView
 from widgets.panel import BrokenPanel, Panel
@@ -29,11 +29,12 @@ from widgets.registry import PANELS
 log = logging.getLogger("quantdesk.window")
 
 
-
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings):
+    """The window shell: it builds each panel over `context` (jobs, sampler, settings) on first show."""
+
+    def __init__(self, context: AppContext):
         super().__init__()
-        self.settings = settings
+        self.context = context
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"QuantDesk {__version__}")
         self.panels: dict[str, Panel] = {}  # built on first show
@@ -99,13 +100,14 @@ class MainWindow(QMainWindow):
         workers().countChanged.connect(self._on_worker_count)
 
     def _restore(self) -> None:
-        if self.settings.window_geometry:
-            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        s = self.context.settings.current
+        if s.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(s.window_geometry.encode()))
         else:
             self.resize(1200, 800)
-        if self.settings.window_state:
-            self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
-        self.show_panel(self.settings.last_panel)
+        if s.window_state:
+            self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
+        self.show_panel(s.last_panel)
 
     # -- behaviour
     def show_panel(self, panel_id: str) -> Panel:
@@ -119,10 +121,10 @@ class MainWindow(QMainWindow):
         if panel_id not in self.panels:
             row = self.panel_ids.index(panel_id)
             try:
-                panel = PANELS[row].load()()
+                panel = PANELS[row].build(self.context)
             except Exception as exc:  # one broken panel must not take the window down
                 log.exception("the %s panel failed to open", panel_id)
-                panel = BrokenPanel(panel_id, f"{type(exc).__name__}: {exc}")
+                panel = BrokenPanel(self.context, panel_id, f"{type(exc).__name__}: {exc}")
             old = self.stack.widget(row)
             self.stack.insertWidget(row, panel)
             self.stack.removeWidget(old)
@@ -149,26 +151,36 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from widgets.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.context.settings.current, self)
         if dialog.exec():
-            self.settings = dialog.edited()
-            save_settings(self.settings)
+            self.context.settings.update(dialog.apply_to)
             log.info("settings saved")
+
+    def bring_to_front(self) -> None:
+        """Show the window on top (a second launch asked for it)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def _about(self) -> None:
         QMessageBox.about(self, translate("MainWindow", "About QuantDesk"), translate("MainWindow",
             "QuantDesk %1\nFrom a Hugging Face model to a quantized model you can trust.").replace("%1", __version__))
 
     def save_state(self) -> None:
-        self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
-        self.settings.window_state = bytes(self.saveState().toBase64()).decode()
-        self.settings.last_panel = self.current_panel_id()
-        save_settings(self.settings)
+        """Save geometry, dock layout and the visible panel (only these fields: the rest stay)."""
+        geometry = bytes(self.saveGeometry().toBase64()).decode()
+        state = bytes(self.saveState().toBase64()).decode()
+        panel_id = self.current_panel_id()
+
+        def store(s) -> None:
+            s.window_geometry, s.window_state, s.last_panel = geometry, state, panel_id
+
+        self.context.settings.update(store)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        from app.jobs import current_job_service
-
-        service = current_job_service()
+        service = self.context.current_jobs()
         active = service.active() if service else []
         if active:
             answer = QMessageBox.question(self, translate("MainWindow", "Jobs are running"), translate(
@@ -176,10 +188,10 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-            service.shutdown()
         self.save_state()
         for panel in self.panels.values():
             panel.shutdown()
+        self.context.shutdown()
         workers().shutdown()
         self.log_bridge.detach()
         super().closeEvent(event)

@@ -27,8 +27,8 @@ def main() -> int:
 
     from services.evaluate.perplexity import perplexity
     from services.jobs.events import Emitter
-    from services.quant import awq_backend
     from services.quant.awq_loader import load_awq_model
+    from services.quant.backends import autoawq_patches as awq_backend
     from tests.tinymodels import (
         build_structured_model,
         build_tokenizer,

@@ -60,49 +60,83 @@ def _first(cfg: dict, *names, default=None):
     return default
 
 
+def text_config(cfg: dict) -> dict:
+    """The language model's part of a config (multimodal configs nest it in text_config)."""
+    if not isinstance(cfg, dict):
+        raise ModelConfigError("config.json must be a JSON object, not a list or a value")
+    text = cfg.get("text_config")
+    if text is None:
+        return cfg
+    if not isinstance(text, dict):
+        raise ModelConfigError("config.json's text_config is not an object: is this file damaged?")
+    return text
+
+
+def _positive(text: dict, name: str, default=None) -> int:
+    value = text.get(name, default)
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ModelConfigError(f"config.json's {name} is {value!r}, not a whole number") from None
+    if n <= 0:
+        raise ModelConfigError(f"config.json's {name} is {n}: it must be 1 or more")
+    return n
+
+
 def shape_from_config(cfg: dict) -> ModelShape:
-    """Build a ModelShape from a parsed config.json; raise ModelConfigError naming what is missing."""
-    text = cfg.get("text_config") or cfg  # multimodal configs nest the language model
+    """Build a ModelShape from a parsed config.json; raise ModelConfigError naming what is wrong."""
+    text = text_config(cfg)
     if _first(text, "num_experts", "num_local_experts", "n_routed_experts"):
         raise ModelConfigError("mixture-of-experts models are not supported by the planner yet")
     missing = [n for n in ("num_hidden_layers", "hidden_size", "num_attention_heads") if n not in text]
     if missing:
         raise ModelConfigError(f"config.json lacks {', '.join(missing)}: is this a decoder language model?")
-    hidden, heads = int(text["hidden_size"]), int(text["num_attention_heads"])
+    hidden, heads = _positive(text, "hidden_size"), _positive(text, "num_attention_heads")
     archs = cfg.get("architectures") or [cfg.get("model_type", "unknown")]
     model_type = text.get("model_type", cfg.get("model_type", ""))
     dtype = str(_first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", "dtype", default="float16")))
+    quant = cfg.get("quantization_config")
     return ModelShape(
-        architecture=archs[0],
-        model_type=model_type,
-        layers=int(text["num_hidden_layers"]),
+        architecture=str(archs[0]) if isinstance(archs, list) and archs else str(model_type or "unknown"),
+        model_type=str(model_type),
+        layers=_positive(text, "num_hidden_layers"),
         hidden=hidden,
-        intermediate=int(_first(text, "intermediate_size", "ffn_hidden_size", default=4 * hidden)),
+        intermediate=_positive(text, "intermediate_size", _first(text, "ffn_hidden_size", default=4 * hidden)),
         heads=heads,
-        kv_heads=int(_first(text, "num_key_value_heads", default=heads)),
-        head_dim=int(_first(text, "head_dim", default=hidden // heads)),
-        vocab=int(_first(text, "vocab_size", default=cfg.get("vocab_size", 32000))),
+        kv_heads=_positive(text, "num_key_value_heads", heads),
+        head_dim=_positive(text, "head_dim", text.get("head_dim") or hidden // heads or 1),
+        vocab=_positive(text, "vocab_size", cfg.get("vocab_size", 32000)),
         tied_embeddings=bool(_first(text, "tie_word_embeddings", default=cfg.get("tie_word_embeddings", False))),
         dtype=dtype.replace("torch.", ""),
         max_positions=_first(text, "max_position_embeddings"),
         attention_bias=bool(text.get("attention_bias", model_type == "qwen2")),
         mlp_bias=bool(text.get("mlp_bias", False)),
-        quantization=dict(cfg.get("quantization_config") or {}),
+        quantization=dict(quant) if isinstance(quant, dict) else {},
     )
 
 
-def read_model_shape(model_dir: Path | str) -> ModelShape:
-    """Read `model_dir/config.json`; raise ModelConfigError with what to change."""
+def read_config(model_dir: Path | str) -> dict:
+    """`model_dir/config.json` as a dict; raise ModelConfigError with what to change."""
     path = Path(model_dir) / "config.json"
-    if not Path(model_dir).is_dir():
+    if not Path(model_dir).exists():
         raise ModelConfigError(f"model folder not found: {model_dir}")
+    if not Path(model_dir).is_dir():
+        raise ModelConfigError(f"{model_dir} is a file: pick the folder that holds the model's config.json")
     if not path.is_file():
         raise ModelConfigError(f"no config.json in {model_dir}: pick the folder that holds the model's config.json")
     try:
         cfg = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise ModelConfigError(f"config.json in {model_dir} is not valid JSON ({exc})") from exc
-    return shape_from_config(cfg)
+    if not isinstance(cfg, dict):
+        raise ModelConfigError(f"config.json in {model_dir} is a JSON {type(cfg).__name__}, not an object: "
+                               "is this a Hugging Face model folder?")
+    return cfg
+
+
+def read_model_shape(model_dir: Path | str) -> ModelShape:
+    """Read `model_dir/config.json`; raise ModelConfigError with what to change."""
+    return shape_from_config(read_config(model_dir))
 
 
 def format_params(n: int) -> str:

@@ -1,4 +1,4 @@
-"""Shared test set-up: offscreen Qt and a private QUANTDESK_HOME per test."""
+"""Shared test set-up: offscreen Qt, a private QUANTDESK_HOME per test, and logfail."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.logfail import logfail, pytest_runtest_call  # noqa: E402,F401  (fixture and hook)
 
 
 @pytest.fixture(autouse=True)

@@ -25,3 +25,11 @@ def write_config(folder: Path, cfg: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     return folder
+
+
+def write_safetensors(path: Path, nbytes: int = 4096) -> Path:
+    """A valid safetensors file holding one uint8 tensor of `nbytes` (for pre-flight tests; no torch)."""
+    header = json.dumps({"w": {"dtype": "U8", "shape": [nbytes], "data_offsets": [0, nbytes]}}).encode()
+    header += b" " * (-len(header) % 8)
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * nbytes)
+    return path

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from app.workers import run_in_background
 from services.childproc import run_quantdesk
 from widgets import charts
@@ -33,13 +34,13 @@ class DatasetsPanel(Panel):
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Calibration text from hub names, local files and folders, with preview "
                                           "and token statistics.")
 
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
         self.worker = None
         self.result: dict | None = None
 
         src = QHBoxLayout()
-        self.source = source_combo()
+        self.source = source_combo(context.settings)
         self.source.setMinimumWidth(420)
         self.source.lineEdit().setPlaceholderText(translate("Datasets", "A dataset name, a file or a folder"))
         pick_file = QPushButton(translate("Datasets", "File…"))
@@ -191,7 +192,7 @@ class DatasetsPanel(Panel):
         self._idle()
         self.progress.setValue(1)
         self.result = doc
-        remember_source(doc["source"])
+        remember_source(self.context.settings, doc["source"])
         self.status.setText(translate("Datasets", "Read in %1 s.").replace("%1", f"{doc['seconds']:.1f}"))
         rows = [
             (translate("Datasets", "Texts"), f"{doc['texts']:,}"),

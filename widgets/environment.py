@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from app.workers import run_in_background
 from services.envcheck.context import CheckContext
 from services.envcheck.model import CheckResult, Report
 from services.envcheck.vcvars import load_msvc_env
 from services.paths import user_dirs
-from services.settings import default_output_dir, load_settings
+from services.settings import default_output_dir
 from widgets.forms import readonly_table
 from widgets.i18n import translate
 from widgets.panel import Panel
@@ -53,8 +54,8 @@ class EnvironmentPanel(Panel):
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Checks of CUDA, the driver, MSVC x64, ninja, the Windows SDK and "
                                           "flash-attn, with one-click fixes.")
 
-    def __init__(self, probe_factory: Callable | None = None, parent: QWidget | None = None):
-        super().__init__(parent)
+    def __init__(self, context: AppContext, probe_factory: Callable | None = None, parent: QWidget | None = None):
+        super().__init__(context, parent)
         self.probe_factory = probe_factory or _real_probe
         self.report: Report | None = None
         self.worker = None
@@ -105,15 +106,16 @@ class EnvironmentPanel(Panel):
         QTimer.singleShot(0, self, self.run_checks)  # once the window is up; dropped if the panel is gone
 
     # -- running
-    def context(self) -> CheckContext:
-        return CheckContext(output_dir=str(default_output_dir(load_settings())), msvc_env=load_msvc_env(user_dirs().config))
+    def check_context(self) -> CheckContext:
+        return CheckContext(output_dir=str(default_output_dir(self.context.settings.current)),
+                            msvc_env=load_msvc_env(user_dirs().config))
 
     def run_checks(self) -> None:
         if self.worker is not None:
             return
         self.rerun.setEnabled(False)
         self.status.setText(translate("Environment", "Checking…"))
-        factory, ctx = self.probe_factory, self.context()
+        factory, ctx = self.probe_factory, self.check_context()
 
         def check_all(progress, cancelled):
             from services.envcheck.runner import run_checks

@@ -26,10 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from services.evaluate import report
 from services.evaluate.settings import EvalSettings
 from services.evaluate.verdict import Thresholds, verdict
+from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
+from services.jobs.store import FINAL
 from widgets import charts
 from widgets.forms import dspin, pick_text_file, readonly_table, row, source_combo, spin
 from widgets.i18n import translate
@@ -54,13 +57,9 @@ class EvaluatePanel(Panel):
     PANEL_ID = "evaluate"
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Perplexity, answer comparison and KV-cache int8/int4/fp8 quality.")
 
-    def __init__(self, service=None, parent: QWidget | None = None):
-        super().__init__(parent)
-        if service is None:
-            from app.jobs import job_service
-
-            service = job_service()
-        self.service = service
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
+        self.service = context.jobs()
         self.job_id: str | None = None
         self.summary: dict | None = None
 
@@ -94,7 +93,7 @@ class EvaluatePanel(Panel):
 
         data = QGroupBox(translate("Evaluate", "Text and settings"))
         df = QFormLayout(data)
-        self.text = source_combo("wikitext2")
+        self.text = source_combo(context.settings, "wikitext2")
         pick_text = QPushButton(translate("Evaluate", "File…"))
         pick_text.clicked.connect(self._pick_text)
         df.addRow(translate("Evaluate", "Held-out text"), row(self.text, pick_text))
@@ -242,23 +241,22 @@ class EvaluatePanel(Panel):
         self.status.setText(translate("Evaluate", "Evaluation %1 queued.").replace("%1", rec.id))
         return rec.id
 
-    def _on_event(self, job_id: str, event: dict) -> None:
+    def _on_event(self, job_id: str, event: p.Event) -> None:
         if job_id != self.job_id:
-            if event.get("type") == "status" and event.get("status") == "succeeded":
+            if isinstance(event, p.Status) and event.status == "succeeded":
                 self._load_history()  # a quantize job finished: offer its output
             return
-        kind = event.get("type")
-        if kind == "progress" and event.get("total"):
-            self.progress.setRange(0, event["total"])
-            self.progress.setValue(event["done"])
-            self.status.setText(event.get("message", ""))
-        elif kind == "stage":
-            self.status.setText(f"{event['name']}: {event.get('message', '')}")
-        elif kind == "status" and event.get("status") in ("succeeded", "failed", "cancelled"):
+        if isinstance(event, p.Progress) and event.total:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.done)
+            self.status.setText(event.message)
+        elif isinstance(event, p.Stage):
+            self.status.setText(f"{event.name}: {event.message}")
+        elif isinstance(event, p.Status) and event.status in FINAL:
             self.run_button.setEnabled(True)
             self.cancel_button.setEnabled(False)
             self.progress.setRange(0, 1)
-            self.progress.setValue(1 if event["status"] == "succeeded" else 0)
+            self.progress.setValue(1 if event.status == "succeeded" else 0)
             rec = self.service.store.get(job_id)
             self.job_id = None
             if rec.status == "succeeded":

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.settingsstore import SettingsStore
 from services.datasets.catalog import CATALOG
-from services.settings import load_settings, save_settings
 from widgets.i18n import translate
 
 TEXT_FILES = "Text (*.txt *.md *.jsonl *.json *.csv *.parquet);;All (*)"
@@ -71,11 +71,11 @@ def readonly_table(headers: list[str], stretch: int) -> QTableWidget:
     return t
 
 
-def source_combo(default: str = "") -> QComboBox:
+def source_combo(settings: SettingsStore, default: str = "") -> QComboBox:
     """An editable list of the user's recent text sources and the named datasets."""
     c = QComboBox()
     c.setEditable(True)
-    for r in load_settings().recent.get("datasets", []):
+    for r in settings.current.recent.get("datasets", []):
         c.addItem(r)
     for name, d in CATALOG.items():
         c.addItem(name)
@@ -90,9 +90,11 @@ def pick_text_file(parent: QWidget, combo: QComboBox, title: str | None = None) 
         combo.setCurrentText(path)
 
 
-def remember_source(source: str) -> None:
+def remember_source(settings: SettingsStore, source: str) -> None:
     """Put `source` first in the user's recent text sources."""
-    s = load_settings()
-    recent = [r for r in s.recent.get("datasets", []) if r != source]
-    s.recent["datasets"] = [source, *recent][:MAX_RECENT]
-    save_settings(s)
+
+    def put_first(s) -> None:
+        recent = [r for r in s.recent.get("datasets", []) if r != source]
+        s.recent["datasets"] = [source, *recent][:MAX_RECENT]
+
+    settings.update(put_first)

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
+from services.jobs import protocol as p
 from services.jobs.store import JobRecord
 from widgets.forms import readonly_table
 from widgets.i18n import translate
@@ -56,13 +58,9 @@ class JobsPanel(Panel):
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "The job queue and history.")
     POLL_MS = 1500
 
-    def __init__(self, service=None, parent: QWidget | None = None):
-        super().__init__(parent)
-        if service is None:
-            from app.jobs import job_service
-
-            service = job_service()
-        self.service = service
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
+        self.service = context.jobs()
         self.records: list[JobRecord] = []
         self._log_pos = 0
         self._log_job: str | None = None
@@ -150,8 +148,8 @@ class JobsPanel(Panel):
         return self.service.store.get(job_id) if job_id else None
 
     # -- events
-    def _on_event(self, job_id: str, event: dict) -> None:
-        if event.get("type") in ("status", "progress", "result", "error"):
+    def _on_event(self, job_id: str, event: p.Event) -> None:
+        if isinstance(event, (p.Status, p.Progress, p.Result, p.Error)):
             self.refresh()
         if job_id == self._log_job:
             self._tail_log()

@@ -6,8 +6,8 @@ import time
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QTabWidget, QWidget
 
+from app.context import AppContext
 from services.memory.planner import GIB
-from services.telemetry.sampler import Sampler
 from widgets.charts import TimeSeriesChart
 from widgets.i18n import translate
 from widgets.memory_planner import MemoryPlanner
@@ -19,13 +19,9 @@ class MonitorPanel(Panel):
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Live GPU and host memory charts and a memory planner.")
     REFRESH_MS = 500
 
-    def __init__(self, sampler: Sampler | None = None, parent: QWidget | None = None):
-        super().__init__(parent)
-        if sampler is None:
-            from app.telemetry import shared_sampler
-
-            sampler = shared_sampler()
-        self.sampler = sampler
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
+        self.sampler = sampler = context.sampler()
         self.tabs = QTabWidget()
         self._layout.addWidget(self.tabs, 1)
 
@@ -58,9 +54,7 @@ class MonitorPanel(Panel):
         """Offer the outputs of finished quantization jobs to the planner."""
         from pathlib import Path
 
-        from app.jobs import job_service
-
-        outputs = [(f"{Path(r.out).name} ({r.id})", r.out) for r in job_service().store.list()
+        outputs = [(f"{Path(r.out).name} ({r.id})", r.out) for r in self.context.jobs().store.list()
                    if r.kind == "quantize" and r.status == "succeeded" and r.out and Path(r.out).is_dir()]
         self.planner.set_saved_outputs(outputs)
 

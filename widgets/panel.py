@@ -4,18 +4,23 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.context import AppContext
 from widgets.i18n import translate
 from widgets.registry import BY_ID
 
 
 class Panel(QWidget):
-    """A page of the main window. Subclasses set PANEL_ID and SUMMARY (QT_TRANSLATE_NOOP)."""
+    """A page of the main window. Subclasses set PANEL_ID and SUMMARY (QT_TRANSLATE_NOOP).
+
+    `context` carries the job service, the sampler and the settings; panels take them from it only.
+    """
 
     PANEL_ID = ""
     SUMMARY = ""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
+        self.context = context
         self.setObjectName(f"panel-{self.PANEL_ID}")
         self._layout = QVBoxLayout(self)
         heading = QLabel(BY_ID[self.PANEL_ID].title)
@@ -39,8 +44,8 @@ class PlannedPanel(Panel):
 
     PLANNED = ""
 
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
         self.note = QLabel(translate("Panels", "Not built yet in this version.") + "\n\n"
                            + translate("Panels", self.PLANNED))
         self.note.setObjectName("plannedNote")
@@ -50,25 +55,15 @@ class PlannedPanel(Panel):
         self._layout.addStretch(1)
 
 
-class BrokenPanel(QWidget):
+class BrokenPanel(Panel):
     """Stands in for a panel whose construction failed, so the rest of the window keeps working."""
 
-    def __init__(self, panel_id: str, error: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.PANEL_ID = panel_id
-        layout = QVBoxLayout(self)
-        heading = QLabel(BY_ID[panel_id].title)
-        heading.setObjectName("panelHeading")
-        layout.addWidget(heading)
+    def __init__(self, context: AppContext, panel_id: str, error: str, parent: QWidget | None = None):
+        self.PANEL_ID = panel_id  # before Panel.__init__, which titles the page by it
+        super().__init__(context, parent)
         self.note = QLabel(translate("Panels", "This panel failed to open. The details are in the log; "
                                                "please include them in a support request.") + "\n\n" + error)
         self.note.setWordWrap(True)
         self.note.setObjectName("plannedNote")
-        layout.addWidget(self.note)
-        layout.addStretch(1)
-
-    def shown(self) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
+        self._layout.addWidget(self.note)
+        self._layout.addStretch(1)

@@ -14,34 +14,37 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.context import AppContext
 from app.workers import run_in_background
+from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
 from services.modelinfo import format_params, read_model_shape
+from services.quant.backends import BACKENDS, get_backend, methods
 from services.quant.preflight import PreflightReport, preflight
-from services.quant.settings import DEVICES, DTYPES, GROUP_SIZES, VERSIONS, AwqSettings
-from services.settings import default_output_dir, load_settings
+from services.quant.settings import DEVICES, DTYPES, QuantSettings
+from services.settings import default_output_dir
 from widgets.forms import pick_text_file, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.jobs import eta_text
 from widgets.panel import Panel
+from widgets.schema_form import SchemaForm
 
 
 class QuantizePanel(Panel):
     PANEL_ID = "quantize"
-    SUMMARY = QT_TRANSLATE_NOOP("Panels", "AWQ W4A16 quantization jobs with per-layer progress.")
+    SUMMARY = QT_TRANSLATE_NOOP("Panels", "Quantization jobs (AWQ W4A16) with per-layer progress.")
     jobStarted = Signal(str)
 
-    def __init__(self, service=None, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._service = service
-        if service is not None:
-            service.event.connect(self._on_job_event)
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
+        self._service = None  # the job service, asked for at the first Start
         self.report: PreflightReport | None = None
         self.job_id: str | None = None
         self._check_timer = QTimer(self)
@@ -77,7 +80,7 @@ class QuantizePanel(Panel):
 
         calib_box = QGroupBox(translate("Quantize", "Calibration"))
         cf = QFormLayout(calib_box)
-        self.calib = source_combo("pileval")
+        self.calib = source_combo(context.settings, "pileval")
         self.calib.currentTextChanged.connect(self.schedule_check)
         calib_browse = QPushButton(translate("Quantize", "File…"))
         calib_browse.clicked.connect(self._pick_calib)
@@ -94,29 +97,33 @@ class QuantizePanel(Panel):
         cf.addRow(translate("Quantize", "Seed"), self.seed)
         left.addWidget(calib_box)
 
-        awq_box = QGroupBox(translate("Quantize", "AWQ W4A16"))
+        awq_box = QGroupBox(translate("Quantize", "Method"))
         af = QFormLayout(awq_box)
-        self.group = self._combo([str(g) for g in GROUP_SIZES])
-        self.zero_point = QCheckBox(translate("Quantize", "zero point (asymmetric)"))
-        self.zero_point.setChecked(True)
-        self.zero_point.toggled.connect(self.schedule_check)
-        self.version = self._combo(VERSIONS)
+        self.method = self._combo(methods())
+        self.backend = self._combo([])
+        self.method.currentIndexChanged.connect(self._method_changed)
+        self.backend.currentIndexChanged.connect(self._backend_changed)
+        self.backend_form = SchemaForm(self.schedule_check)
         self.device = self._combo(DEVICES)
         self.dtype = self._combo(DTYPES)
         self.keep = QLineEdit()
         self.keep.setPlaceholderText(translate("Quantize", "e.g. mlp.down_proj (comma separated)"))
         self.trust = QCheckBox(translate("Quantize", "allow the model's own Python code (trust_remote_code)"))
         self.trust.toggled.connect(self.schedule_check)
-        self.overwrite = QCheckBox(translate("Quantize", "replace the output folder if it exists"))
+        self.overwrite = QCheckBox(translate("Quantize", "replace an earlier QuantDesk output in that folder"))
         self.overwrite.toggled.connect(self.schedule_check)
-        af.addRow(translate("Quantize", "Group size"), self.group)
-        af.addRow(self.zero_point)
-        af.addRow(translate("Quantize", "Kernel layout"), self.version)
+        self.force = QCheckBox(translate("Quantize", "replace it even though it is not a QuantDesk output"))
+        self.force.setVisible(False)
+        self.force.toggled.connect(self._force_toggled)
+        af.addRow(translate("Quantize", "Method"), self.method)
+        af.addRow(translate("Quantize", "Backend"), self.backend)
+        af.addRow(self.backend_form)
         af.addRow(translate("Quantize", "Device"), self.device)
         af.addRow(translate("Quantize", "Compute dtype"), self.dtype)
         af.addRow(translate("Quantize", "Keep unquantized"), self.keep)
         af.addRow(self.trust)
         af.addRow(self.overwrite)
+        af.addRow(self.force)
         right.addWidget(awq_box)
 
         self.checks = QLabel()
@@ -134,6 +141,28 @@ class QuantizePanel(Panel):
         right.addWidget(self.job_status)
         right.addStretch(1)
         self._layout.addStretch(1)
+        self._method_changed()
+
+    # -- method and backend
+    def _method_changed(self, *_) -> None:
+        method = self.method.currentText()
+        self.backend.blockSignals(True)
+        self.backend.clear()
+        self.backend.addItems([b.name for b in BACKENDS.values() if method in b.methods])
+        self.backend.blockSignals(False)
+        self._backend_changed()
+
+    def _backend_changed(self, *_) -> None:
+        self.backend_form.set_schema(get_backend(self.backend.currentText(), self.method.currentText()).schema)
+        self.schedule_check()
+
+    def _force_toggled(self, on: bool) -> None:
+        if on and QMessageBox.question(self, translate("Quantize", "Replace a folder"), translate(
+                "Quantize", "%1 was not made by QuantDesk. Replace everything in it when the job succeeds?")
+                .replace("%1", self.out_dir.text())) != QMessageBox.StandardButton.Yes:
+            self.force.setChecked(False)
+            return
+        self.schedule_check()
 
     # -- helpers
     def _combo(self, items) -> QComboBox:
@@ -145,9 +174,7 @@ class QuantizePanel(Panel):
     @property
     def service(self):
         if self._service is None:
-            from app.jobs import job_service
-
-            self._service = job_service()
+            self._service = self.context.jobs()
             self._service.event.connect(self._on_job_event)
         return self._service
 
@@ -175,8 +202,9 @@ class QuantizePanel(Panel):
         if not folder:
             return
         if not self.out_dir.text().strip():
-            name = f"{Path(folder).name}-awq-w4-g{self.group.currentText()}"
-            self.out_dir.setText(str(default_output_dir(load_settings()) / name))
+            v = self.backend_form.values()
+            name = f"{Path(folder).name}-{self.method.currentText()}-w{v.get('bits', 4)}-g{v.get('group_size', 128)}"
+            self.out_dir.setText(str(default_output_dir(self.context.settings.current) / name))
         self.model_info.setText(translate("Quantize", "Reading config.json…"))
         run_in_background(read_model_shape, Path(folder), on_result=self._show_shape,
                           on_error=lambda msg, tb: self.model_info.setText(
@@ -189,14 +217,15 @@ class QuantizePanel(Panel):
                                 .replace("%3", str(shape.layers)).replace("%4", str(shape.hidden))
                                 .replace("%5", shape.dtype))
 
-    def settings(self) -> AwqSettings:
+    def settings(self) -> QuantSettings:
         keep = [k.strip() for k in self.keep.text().split(",") if k.strip()]
-        return AwqSettings(group_size=int(self.group.currentText()), zero_point=self.zero_point.isChecked(),
-                           version=self.version.currentText(), calib=self.calib.currentText().strip(),
-                           samples=self.samples.value(), seqlen=self.seqlen.value(),
-                           calib_mode=self.calib_mode.currentData(), seed=self.seed.value(),
-                           device=self.device.currentText(), dtype=self.dtype.currentText(), keep=keep,
-                           trust_remote_code=self.trust.isChecked(), overwrite=self.overwrite.isChecked())
+        backend = get_backend(self.backend.currentText(), self.method.currentText())
+        return backend.settings({
+            "method": self.method.currentText(), "backend": backend.name, "calib": self.calib.currentText().strip(),
+            "samples": self.samples.value(), "seqlen": self.seqlen.value(), "calib_mode": self.calib_mode.currentData(),
+            "seed": self.seed.value(), "device": self.device.currentText(), "dtype": self.dtype.currentText(),
+            "keep": keep, "trust_remote_code": self.trust.isChecked(), "overwrite": self.overwrite.isChecked(),
+            "force": self.overwrite.isChecked() and self.force.isChecked(), **self.backend_form.values()})
 
     def schedule_check(self, *_) -> None:
         self.start_button.setEnabled(False)
@@ -223,6 +252,8 @@ class QuantizePanel(Panel):
             self.check()
             return
         self.report = report
+        foreign = any("not an earlier QuantDesk output" in e for e in report.errors)
+        self.force.setVisible(foreign or self.force.isChecked())
         items = [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in report.errors]
         items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in report.warnings]
         if report.ok:
@@ -238,8 +269,8 @@ class QuantizePanel(Panel):
     def start(self) -> str | None:
         if not (self.report and self.report.ok):
             return None
-        spec = JobSpec(kind="quantize", model=str(Path(self.model_dir.text().strip()).resolve()),
-                       out=str(Path(self.out_dir.text().strip()).resolve()), params=self.settings().to_dict())
+        spec = JobSpec(kind="quantize", model=self.model_dir.text().strip(), out=self.out_dir.text().strip(),
+                       params=self.settings().to_dict())  # pre-flight made sure both are absolute
         service = self.service
         rec = service.submit(spec)
         self.job_id = rec.id
@@ -250,23 +281,23 @@ class QuantizePanel(Panel):
         self.jobStarted.emit(rec.id)
         return rec.id
 
-    def _on_job_event(self, job_id: str, event: dict) -> None:
+    def _on_job_event(self, job_id: str, event: p.Event) -> None:
         if job_id != self.job_id:
             return
-        kind = event.get("type")
-        if kind == "stage":
-            self.job_status.setText(f"{event['name']}: {event.get('message', '')}")
-        elif kind == "progress" and event.get("total"):
-            self.progress.setRange(0, event["total"])
-            self.progress.setValue(event["done"])
-            eta = eta_text(event.get("eta_s"))
-            self.job_status.setText(event.get("message", "") + (f" · ETA {eta}" if eta else ""))
-        elif kind == "status" and event.get("status") in ("succeeded", "failed", "cancelled"):
+        if isinstance(event, p.Stage):
+            self.job_status.setText(f"{event.name}: {event.message}")
+        elif isinstance(event, p.Progress) and event.total:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.done)
+            eta = eta_text(event.eta_s)
+            self.job_status.setText(event.message + (f" · ETA {eta}" if eta else ""))
+        elif isinstance(event, p.Status) and event.status in ("succeeded", "failed", "cancelled", "interrupted"):
             self.progress.setRange(0, 1)
-            self.progress.setValue(1 if event["status"] == "succeeded" else 0)
+            self.progress.setValue(1 if event.status == "succeeded" else 0)
             text = {"succeeded": translate("Quantize", "Done: %1"), "failed": translate("Quantize", "Failed: %1"),
-                    "cancelled": translate("Quantize", "Cancelled: %1")}[event["status"]]
-            detail = event.get("error") or self.out_dir.text()
+                    "cancelled": translate("Quantize", "Cancelled: %1"),
+                    "interrupted": translate("Quantize", "Failed: %1")}[event.status]
+            detail = event.error or self.out_dir.text()
             self.job_status.setText(text.replace("%1", detail))
             self.job_id = None
             self.schedule_check()

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from widgets.i18n import translate
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from app.context import AppContext
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,10 @@ class PanelInfo:
     def load(self) -> type:
         module, cls = self.target.split(":")
         return getattr(importlib.import_module(module), cls)
+
+    def build(self, context: AppContext) -> QWidget:
+        """Import the panel's module and build the panel over `context`."""
+        return self.load()(context)
 
 
 PANELS: list[PanelInfo] = [

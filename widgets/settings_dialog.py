@@ -1,8 +1,6 @@
 """The Settings dialog: language, default output folder, job concurrency."""
 from __future__ import annotations
 
-import dataclasses
-
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,7 +26,6 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(translate("SettingsDialog", "Settings"))
-        self._original = settings
         form = QFormLayout(self)
 
         self.language = QComboBox()
@@ -64,11 +61,8 @@ class SettingsDialog(QDialog):
         if folder:
             self.output_dir.setText(folder)
 
-    def edited(self) -> Settings:
-        """The settings as edited in the dialog (a new object; the original is untouched)."""
-        return dataclasses.replace(
-            self._original,
-            language=self.language.currentData(),
-            output_dir=self.output_dir.text().strip(),
-            job_concurrency=self.concurrency.value(),
-        )
+    def apply_to(self, settings: Settings) -> None:
+        """Write the dialog's fields into `settings` (the others, e.g. recent lists, stay as they are)."""
+        settings.language = self.language.currentData()
+        settings.output_dir = self.output_dir.text().strip()
+        settings.job_concurrency = self.concurrency.value()

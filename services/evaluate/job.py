@@ -48,10 +48,10 @@ def text_tokens(s: EvalSettings, tokenizer) -> tuple[list[int], str]:
     try:
         texts, info, _ = collect_texts(s.text, s.text_field, max_chars=s.max_tokens * 12)
     except DatasetError as exc:
-        raise JobFailure(str(exc), hint="pick another evaluation text (--text)") from exc
+        raise JobFailure(str(exc), hint="pick another evaluation text (--text)", bad_input=True) from exc
     ids = tokenizer("\n\n".join(texts), add_special_tokens=False)["input_ids"][: s.max_tokens]
     if len(ids) < 2:
-        raise JobFailure(f"{s.text} gives fewer than 2 tokens: nothing to score")
+        raise JobFailure(f"{s.text} gives fewer than 2 tokens: nothing to score", bad_input=True)
     return ids, info.encoding
 
 
@@ -60,24 +60,24 @@ def run(spec: JobSpec, events: Emitter) -> dict:
 
     s = EvalSettings.from_dict(spec.params)
     if problems := s.problems():
-        raise JobFailure(problems[0], hint="; ".join(problems[1:]))
+        raise JobFailure(problems[0], hint="; ".join(problems[1:]), bad_input=True)
     device = "cuda" if s.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
     variants = plan_variants(spec.model, s)
     folders = list(dict.fromkeys(v.model for v in variants))
     for f in folders:
         if not (Path(f) / "config.json").is_file():
-            raise JobFailure(f"no model in {f} (no config.json)")
+            raise JobFailure(f"no model in {f} (no config.json)", bad_input=True)
 
     events.stage("tokens", f"tokenizing {s.text}")
     try:
         tokenizers = {f: load_tokenizer(f) for f in folders}
     except DatasetError as exc:
         raise JobFailure(str(exc), hint="copy the tokenizer files from the source model "
-                                        "(QuantDesk's quantize jobs do this)") from exc
+                                        "(QuantDesk's quantize jobs do this)", bad_input=True) from exc
     prints = {f: tokenizer_fingerprint(t) for f, t in tokenizers.items()}
     if len(set(prints.values())) > 1:
         raise JobFailure("the models use different tokenizers: their perplexities are not comparable",
-                         hint="compare a quantized model with the model it was made from")
+                         hint="compare a quantized model with the model it was made from", bad_input=True)
     tokenizer = tokenizers[folders[0]]
     ids, encoding = text_tokens(s, tokenizer)
     events.log(f"{len(ids)} tokens of {s.text} ({encoding}); context {s.context}, stride {s.stride or s.context}")
@@ -94,7 +94,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         try:
             model = load_for_eval(folder, device)
         except ValueError as exc:  # e.g. an AWQ GEMV checkpoint, which needs AutoAWQ's CUDA kernels
-            raise JobFailure(str(exc), hint="evaluate a GEMM checkpoint (QuantDesk's default)") from exc
+            raise JobFailure(str(exc), hint="evaluate a GEMM checkpoint (QuantDesk's default)", bad_input=True) from exc
         for v in [v for v in variants if v.model == folder]:
             events.stage("perplexity", v.name)
             t0 = time.monotonic()

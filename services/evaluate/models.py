@@ -5,13 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
-
-def is_awq(folder: str | Path) -> bool:
-    try:
-        cfg = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (cfg.get("quantization_config") or {}).get("quant_method") == "awq"
+from services.checkpoint import AWQ, checkpoint_format
 
 
 def load_for_eval(folder: str | Path, device: str = "cpu"):
@@ -20,10 +14,14 @@ def load_for_eval(folder: str | Path, device: str = "cpu"):
     from transformers import AutoModelForCausalLM
 
     dtype = torch.float16 if device.startswith("cuda") else torch.float32
-    if is_awq(folder):
+    fmt = checkpoint_format(folder)
+    if fmt.kind == AWQ:
         from services.quant.awq_loader import load_awq_model
 
         return load_awq_model(folder, dtype=dtype, device=device)
+    if fmt.quantized:
+        raise ValueError(f"{Path(folder).name} is a {fmt.describe()} checkpoint; this version evaluates "
+                         "unquantized and AWQ checkpoints")
     return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).to(device).eval()
 
 

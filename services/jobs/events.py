@@ -1,52 +1,81 @@
-"""The runner's side of the job protocol: one JSON object per line on the saved stdout."""
+"""The runner's side of the job protocol: typed events, one JSON object per line on the saved stdout."""
 from __future__ import annotations
 
-import json
 import threading
 import time
+from collections.abc import Callable
 from typing import IO
+
+from services.jobs import protocol as p
 
 
 class JobFailure(Exception):
-    """A job failed for a reason the user can act on: message plus a hint."""
+    """A job failed for a reason the user can act on: message plus a hint.
 
-    def __init__(self, message: str, hint: str = ""):
+    `bad_input`: the input was wrong (the runner exits 2, like the CLI), not the job.
+    """
+
+    def __init__(self, message: str, hint: str = "", bad_input: bool = False):
         super().__init__(message)
         self.hint = hint
+        self.bad_input = bad_input
+
+
+class JobCancelled(Exception):
+    """Raised at the next step after a stop was requested (cancel, or the parent is gone)."""
 
 
 class Emitter:
-    def __init__(self, stream: IO[str]):
+    """Writes events; `stage` and `progress` are also the points where a requested stop is honoured."""
+
+    def __init__(self, stream: IO[str], stop_requested: Callable[[], str | None] = lambda: None):
         self._stream = stream
         self._lock = threading.Lock()
+        self._stop = stop_requested
+        self._closed = False
 
-    def emit(self, event: dict) -> None:
-        line = json.dumps(event, ensure_ascii=False, default=str)
+    def send(self, event: p.Event) -> None:
+        line = p.to_line(event)
         with self._lock:
-            self._stream.write(line + "\n")
-            self._stream.flush()
+            if self._closed:
+                return
+            try:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+            except (OSError, ValueError):  # the reader is gone (its process died): the job stops at its next step
+                self._closed = True
+
+    def check(self) -> None:
+        """Raise JobCancelled when a stop was requested; call it between steps."""
+        reason = self._stop()
+        if reason:
+            raise JobCancelled(reason)
 
     def stage(self, name: str, message: str = "") -> None:
-        self.emit({"type": "stage", "name": name, "message": message})
+        self.check()
+        self.send(p.Stage(name, message))
 
     def progress(self, done: int, total: int, unit: str = "", message: str = "", eta_s: float | None = None) -> None:
-        self.emit({"type": "progress", "done": done, "total": total, "unit": unit, "message": message,
-                   "eta_s": None if eta_s is None else round(eta_s, 1)})
+        self.send(p.Progress(int(done), int(total), unit, message, None if eta_s is None else round(eta_s, 1)))
+        self.check()
 
     def log(self, message: str, level: str = "INFO") -> None:
-        self.emit({"type": "log", "level": level, "message": message})
+        self.send(p.Log(message, level))
 
     def metric(self, name: str, value: float, **labels) -> None:
-        self.emit({"type": "metric", "name": name, "value": value, "labels": labels})
+        self.send(p.Metric(name, value, labels))
 
     def artifact(self, path: str, kind: str) -> None:
-        self.emit({"type": "artifact", "path": path, "kind": kind})
+        self.send(p.Artifact(str(path), kind))
 
     def result(self, ok: bool, summary: dict) -> None:
-        self.emit({"type": "result", "ok": ok, "summary": summary})
+        self.send(p.Result(ok, summary))
 
-    def error(self, message: str, hint: str = "", traceback: str = "") -> None:
-        self.emit({"type": "error", "message": message, "hint": hint, "traceback": traceback})
+    def error(self, message: str, hint: str = "", traceback: str = "", bad_input: bool = False) -> None:
+        self.send(p.Error(message, hint, traceback, bad_input))
+
+    def cancelled(self, reason: str) -> None:
+        self.send(p.Cancelled(reason))
 
 
 class Eta:

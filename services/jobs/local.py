@@ -1,26 +1,43 @@
 """This user's job store and a manager wired to the environment jobs should get."""
 from __future__ import annotations
 
+import logging
+
 import psutil
 
 from services.envcheck.jobenv import job_environment
-from services.jobs.manager import JobManager
-from services.jobs.store import JobStore
+from services.jobs.manager import JobManager, token_alive
+from services.jobs.outputs import discard, partial_path
+from services.jobs.store import JobRecord, JobStore
 from services.paths import user_dirs
 
+log = logging.getLogger("quantdesk.jobs")
 
-def runner_alive(pid: int) -> bool:
-    """True when `pid` is a live QuantDesk job runner (not a recycled pid)."""
+
+def runner_alive(rec: JobRecord) -> bool:
+    """True when the job's runner process still runs (not a recycled pid); remote jobs are not judged here."""
+    if rec.executor not in (None, "local"):
+        return True
+    if not rec.pid:
+        return False
     try:
-        return "services.jobs.runner" in " ".join(psutil.Process(pid).cmdline())
+        proc = psutil.Process(rec.pid)
+        if rec.pid_started is not None and abs(proc.create_time() - rec.pid_started) > 1.0:
+            return False
+        return "services.jobs.runner" in " ".join(proc.cmdline()) and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
 
 
-def open_store(include_queued: bool = False) -> JobStore:
-    """The job store in the user data dir; jobs orphaned by a crash are marked interrupted."""
+def open_store() -> JobStore:
+    """The job store in the user data dir. Jobs orphaned by a crash (running with no runner, queued by a
+    process that is gone) are marked interrupted and their partial outputs removed."""
     store = JobStore(user_dirs().data / "jobs.db")
-    store.mark_interrupted(runner_alive, include_queued=include_queued)
+    if store.notice:
+        log.warning("%s", store.notice)
+    for rec in store.mark_interrupted(runner_alive, token_alive):
+        if rec.out:
+            discard(partial_path(rec.out))
     return store
 
 

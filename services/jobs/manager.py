@@ -1,32 +1,34 @@
-"""JobManager: queue jobs, run each in a runner child process, store its events, cancel it.
+"""JobManager: queue jobs, start each through an Executor when a machine-wide slot is free, store
+its events, cancel it.
 
 Listeners get (job_id, event) from the reader threads; the GUI turns them into Qt signals.
-A job's output is built in `<out>.partial/` by the runner; when the job does not succeed the
-manager removes that folder, so nothing that looks like a finished model is left behind.
+A job's output is built at `<out>.partial` by the runner; when the job does not succeed that
+partial output is removed, so nothing that looks like a finished model is left behind.
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
-import subprocess
-import sys
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from services.childproc import kill_tree
-from services.jobs.spec import JobSpec, partial_dir
+from services.jobs import protocol as p
+from services.jobs.outputs import discard, partial_path
+from services.jobs.slots import Slot, SlotPool
+from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord, JobStore
+from services.runtime.executor import Executor, JobHandle, LocalExecutor, stop_by_pid
+from services.runtime.parentwatch import cancel_file
+from services.runtime.process import pid_alive
 
 log = logging.getLogger("quantdesk.jobs")
 
-ROOT = Path(__file__).resolve().parents[2]
-Listener = Callable[[str, dict], None]
+Listener = Callable[[str, p.Event], None]
+RETRY_S = 0.5  # how often queued jobs look for a free slot another process released
 
 
-def _describe_exit(code: int) -> str:
+def describe_exit(code: int) -> str:
     if code < 0:
         import signal
 
@@ -39,22 +41,51 @@ def _describe_exit(code: int) -> str:
     return f"the job process ended unexpectedly (exit status {code})"
 
 
+def process_token(pid: int | None = None) -> str:
+    """`pid:create_time` of a process: who owns a queued job (pids get reused)."""
+    import os
+
+    import psutil
+
+    pid = os.getpid() if pid is None else pid
+    return f"{pid}:{psutil.Process(pid).create_time():.3f}"
+
+
+def token_alive(token: str) -> bool:
+    try:
+        pid, started = token.split(":")
+        return pid_alive(int(pid), float(started))
+    except ValueError:
+        return False
+
+
 class JobManager:
     def __init__(self, store: JobStore, jobs_dir: Path, env: Callable[[], dict] | None = None,
-                 concurrency: int = 1, python: str = sys.executable):
+                 concurrency: int = 1, executor: Executor | None = None, slots: SlotPool | None = None):
         self.store = store
         self.jobs_dir = jobs_dir
         jobs_dir.mkdir(parents=True, exist_ok=True)
-        self._env = env or (lambda: dict(os.environ))
-        self.concurrency = concurrency
-        self.python = python
+        self.executor: Executor = executor or LocalExecutor(env=env, cwd=jobs_dir)
+        self.slots = slots or SlotPool(jobs_dir / "slots", concurrency)
+        self.owner = process_token()
         self._lock = threading.RLock()
         self._queue: list[str] = []
-        self._procs: dict[str, subprocess.Popen] = {}
+        self._handles: dict[str, JobHandle] = {}
+        self._slots: dict[str, Slot] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._cancelled: set[str] = set()
-        self._outcome: dict[str, dict] = {}
         self._listeners: list[Listener] = []
+        self._retry: threading.Timer | None = None
+        self._closed = False
+
+    @property
+    def concurrency(self) -> int:
+        return self.slots.size
+
+    @concurrency.setter
+    def concurrency(self, n: int) -> None:
+        self.slots.size = max(1, int(n))
+        self._pump()
 
     # -- listeners
     def add_listener(self, fn: Listener) -> None:
@@ -64,7 +95,7 @@ class JobManager:
         if fn in self._listeners:
             self._listeners.remove(fn)
 
-    def _notify(self, job_id: str, event: dict) -> None:
+    def _notify(self, job_id: str, event: p.Event) -> None:
         for fn in list(self._listeners):
             try:
                 fn(job_id, event)
@@ -75,16 +106,16 @@ class JobManager:
     def submit(self, spec: JobSpec) -> JobRecord:
         spec_path = self.jobs_dir / f"{spec.id}.json"
         spec_path.write_text(spec.to_json(), encoding="utf-8")
-        rec = self.store.add(spec, log_path=self.jobs_dir / f"{spec.id}.log")
+        rec = self.store.add(spec, log_path=self.jobs_dir / f"{spec.id}.log", owner=self.owner)
         with self._lock:
             self._queue.append(spec.id)
-        self._notify(spec.id, {"type": "status", "status": "queued"})
+        self._notify(spec.id, p.Status("queued"))
         self._pump()
         return rec
 
     def running(self) -> list[str]:
         with self._lock:
-            return list(self._procs)
+            return list(self._handles)
 
     def queued(self) -> list[str]:
         with self._lock:
@@ -92,103 +123,139 @@ class JobManager:
 
     def _pump(self) -> None:
         with self._lock:
-            while self._queue and len(self._procs) < self.concurrency:
-                self._start(self._queue.pop(0))
+            while self._queue and not self._closed:
+                job_id = self._queue[0]
+                try:
+                    rec = self.store.get(job_id)
+                except KeyError:  # deleted while queued
+                    self._queue.pop(0)
+                    continue
+                if rec.status != "queued":  # cancelled from another process
+                    self._queue.pop(0)
+                    self._notify(job_id, p.Status(rec.status, rec.error))
+                    continue
+                slot = self.slots.try_acquire()
+                if slot is None:
+                    self._schedule_retry()
+                    return
+                self._queue.pop(0)
+                self._start(rec, slot)
 
-    def _start(self, job_id: str) -> None:
-        rec = self.store.get(job_id)
-        env = self._env()
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        env["PYTHONUNBUFFERED"] = "1"
-        env["PYTHONIOENCODING"] = "utf-8"
-        if rec.spec.params.get("device") == "cpu":
-            env["CUDA_VISIBLE_DEVICES"] = ""
-        flags = 0
-        if os.name == "nt":
-            flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
-        log_path = Path(rec.log_path)
-        with open(log_path, "a", encoding="utf-8") as early_log:
-            proc = subprocess.Popen(
-                [self.python, "-m", "services.jobs.runner", str(self.jobs_dir / f"{job_id}.json"), str(log_path)],
-                stdout=subprocess.PIPE, stderr=early_log, stdin=subprocess.DEVNULL, env=env, cwd=str(ROOT),
-                creationflags=flags)
-        self._procs[job_id] = proc
-        self.store.set_status(job_id, "running", pid=proc.pid)
-        self._notify(job_id, {"type": "status", "status": "running", "pid": proc.pid})
-        t = threading.Thread(target=self._read, args=(job_id, proc), name=f"job-{job_id}", daemon=True)
+    def _schedule_retry(self) -> None:
+        if self._retry is None or not self._retry.is_alive():
+            self._retry = threading.Timer(RETRY_S, self._pump)
+            self._retry.daemon = True
+            self._retry.start()
+
+    def _start(self, rec: JobRecord, slot: Slot) -> None:
+        job_id = rec.id
+        try:
+            handle = self.executor.start(job_id, self.jobs_dir / f"{job_id}.json", Path(rec.log_path or
+                                         self.jobs_dir / f"{job_id}.log"))
+        except Exception as exc:  # a bad job environment, a missing interpreter, ...
+            slot.release()
+            reason = f"the job could not start: {exc}"
+            log.error("job %s: %s", job_id, reason)
+            self.store.set_status(job_id, "failed", error=reason, error_kind="start", only_if_not_final=True)
+            self._notify(job_id, p.Status("failed", reason))
+            return
+        self._handles[job_id] = handle
+        self._slots[job_id] = slot
+        self.store.set_status(job_id, "running", pid=handle.pid, pid_started=handle.started)
+        self._notify(job_id, p.Status("running", pid=handle.pid))
+        t = threading.Thread(target=self._read, args=(job_id, handle), name=f"job-{job_id}", daemon=True)
         self._threads[job_id] = t
         t.start()
 
     # -- while it runs
-    def _read(self, job_id: str, proc: subprocess.Popen) -> None:
-        outcome: dict = {}
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", errors="replace").strip()
-            if not line:
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = {"type": "log", "level": "INFO", "message": line}
-            self.store.add_event(job_id, event)
-            kind = event.get("type")
-            if kind == "progress":
-                self.store.set_progress(job_id, int(event.get("done", 0)), int(event.get("total", 0)),
-                                        str(event.get("unit", "")), str(event.get("message", "")), event.get("eta_s"))
-            elif kind in ("result", "error"):
-                outcome[kind] = event
-            self._notify(job_id, event)
-        code = proc.wait()
-        self._finish(job_id, code, outcome)
+    def _record_event(self, job_id: str, event: p.Event) -> None:
+        try:
+            self.store.add_event(job_id, p.to_dict(event))
+            if isinstance(event, p.Progress):
+                self.store.set_progress(job_id, event.done, event.total, event.unit, event.message, event.eta_s)
+        except sqlite3.Error:
+            log.exception("job %s: could not store an event", job_id)
 
-    def _finish(self, job_id: str, code: int, outcome: dict) -> None:
-        rec = self.store.get(job_id)
-        if job_id in self._cancelled:
-            status, error = "cancelled", None
-        elif code == 0 and outcome.get("result", {}).get("ok"):
-            status, error = "succeeded", None
-        else:
-            err = outcome.get("error")
-            status = "failed"
-            error = (err["message"] + (f" — {err['hint']}" if err.get("hint") else "")) if err else _describe_exit(code)
-        if status != "succeeded" and rec.out:
-            shutil.rmtree(partial_dir(rec.out), ignore_errors=True)
-        result = outcome.get("result", {}).get("summary") if status == "succeeded" else None
-        self.store.set_status(job_id, status, error=error, result=result, only_if_not_final=True)
-        final = self.store.get(job_id)
-        with self._lock:
-            self._procs.pop(job_id, None)
-            self._outcome[job_id] = {"status": final.status, "error": final.error}
-        self._notify(job_id, {"type": "status", "status": final.status, "error": final.error})
+    def _read(self, job_id: str, handle: JobHandle) -> None:
+        outcome: dict[str, p.Event] = {}
+        code = -1
+        try:
+            for event in self.executor.events(handle):
+                self._record_event(job_id, event)
+                if isinstance(event, (p.Result, p.Error, p.Cancelled)):
+                    outcome[event.TYPE] = event
+                self._notify(job_id, event)
+        except Exception:
+            log.exception("job %s: reading its events failed", job_id)
+        finally:
+            try:
+                code = self.executor.wait(handle)
+            except Exception:
+                log.exception("job %s: waiting for it failed", job_id)
+            self._finish(job_id, code, outcome)
+
+    def _finish(self, job_id: str, code: int, outcome: dict[str, p.Event]) -> None:
+        status, error, kind, result = "failed", None, None, None
+        try:
+            rec = self.store.get(job_id)
+            cancelled = job_id in self._cancelled or bool(rec.cancel_requested) or "cancelled" in outcome
+            res, err = outcome.get("result"), outcome.get("error")
+            if cancelled:
+                status = "cancelled"
+            elif code == p.EXIT_OK and isinstance(res, p.Result) and res.ok:
+                status, result = "succeeded", res.summary
+            else:
+                error = err.text() if isinstance(err, p.Error) else describe_exit(code)
+                kind = "bad_input" if code == p.EXIT_BAD_INPUT or (isinstance(err, p.Error) and err.bad_input) \
+                    else "job"
+            if status != "succeeded" and rec.out:
+                discard(partial_path(rec.out))
+            self.store.set_status(job_id, status, error=error, result=result, exit_code=code, error_kind=kind,
+                                  only_if_not_final=True)
+            final = self.store.get(job_id)
+            status, error = final.status, final.error
+        except Exception:
+            log.exception("job %s: recording its end failed", job_id)
+        finally:
+            with self._lock:
+                self._handles.pop(job_id, None)
+                slot = self._slots.pop(job_id, None)
+            if slot is not None:
+                slot.release()
+            cf = cancel_file(self.jobs_dir / f"{job_id}.json")
+            if cf.exists():
+                cf.unlink()
+        self._notify(job_id, p.Status(status, error))
         self._pump()
 
     # -- control
     def cancel(self, job_id: str) -> bool:
-        """Cancel a queued or running job (also one started by another QuantDesk process)."""
+        """Cancel a queued or running job (also one another QuantDesk process started or queued)."""
         rec = self.store.get(job_id)
         job_id = rec.id
         with self._lock:
             if job_id in self._queue:
                 self._queue.remove(job_id)
-                self.store.set_status(job_id, "cancelled", only_if_not_final=True)
-                self._notify(job_id, {"type": "status", "status": "cancelled"})
-                return True
-            proc = self._procs.get(job_id)
-            if proc is not None:
+            handle = self._handles.get(job_id)
+            if handle is not None:
                 self._cancelled.add(job_id)
-        if proc is not None:
-            self.store.set_status(job_id, "cancelled", only_if_not_final=True)
-            kill_tree(proc.pid)
-            if rec.out:
-                shutil.rmtree(partial_dir(rec.out), ignore_errors=True)
+        if self.store.cancel_queued(job_id):
+            self._notify(job_id, p.Status("cancelled"))
             return True
-        if rec.status == "running" and rec.pid:
-            kill_tree(rec.pid)
+        if rec.final:
+            return False
+        self.store.request_cancel(job_id)  # recorded first: the owner's reader then says "cancelled"
+        if handle is not None:
+            self.executor.cancel(handle)
+        elif rec.status == "running" and rec.pid:
+            stop_by_pid(rec.pid, rec.pid_started, cancel_file(self.jobs_dir / f"{job_id}.json"))
+        else:
+            return False
+        if handle is None:  # its owner is another process; record the end here too
             self.store.set_status(job_id, "cancelled", only_if_not_final=True)
             if rec.out:
-                shutil.rmtree(partial_dir(rec.out), ignore_errors=True)
-            return True
-        return False
+                discard(partial_path(rec.out))
+        return True
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
         t = self._threads.get(job_id)
@@ -198,7 +265,13 @@ class JobManager:
 
     def shutdown(self) -> None:
         """Cancel everything this manager started or queued."""
+        self._closed = True
+        if self._retry is not None:
+            self._retry.cancel()
         for job_id in self.queued() + self.running():
-            self.cancel(job_id)
+            try:
+                self.cancel(job_id)
+            except KeyError:
+                pass
         for t in list(self._threads.values()):
             t.join(5)

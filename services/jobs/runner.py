@@ -1,8 +1,10 @@
-"""The job runner: `python -m services.jobs.runner SPEC.json [LOG_FILE]`.
+"""The job runner: `python -m services.jobs.runner SPEC.json [LOG_FILE] [--watch-stdin] [--parent PID]`.
 
 Runs one job in this (child) process. Its stdout carries only JSON event lines; everything else
-(libraries, warnings, tqdm, C extensions writing to fd 1/2) goes to the job's log file. The exit
-status is 0 when the job succeeded, 1 when it failed.
+(libraries, warnings, tqdm, C extensions writing to fd 1/2) goes to the job's log file.
+Exit status: 0 succeeded, 1 failed, 2 bad input, 3 cancelled (or the parent went away).
+A stop request (a `cancel` line on stdin, or SPEC.cancel appearing) is honoured at the next step;
+when the parent is gone the job stops within about a second, removing its partial output.
 """
 from __future__ import annotations
 
@@ -13,56 +15,109 @@ import sys
 import traceback
 from pathlib import Path
 
-from services.jobs.events import Emitter, JobFailure
+from services.jobs import protocol as p
+from services.jobs.events import Emitter, JobCancelled, JobFailure
+from services.jobs.kinds import KINDS
+from services.jobs.outputs import discard, partial_path
 from services.jobs.spec import JobSpec
+from services.runtime.parentwatch import StopWatch, cancel_file
 
-HANDLERS = {
-    "quantize": "services.quant.job:run",
-    "selftest": "services.jobs.selftest:run",
-    "eval": "services.evaluate.job:run",
-}
+log = logging.getLogger("quantdesk.runner")
 
 
-def _redirect_output(log_path: Path | None) -> Emitter:
+def _redirect_output(log_path: Path | None):
     """Keep the real stdout for events; send fd 1 and 2 (and Python's streams) to the log file."""
-    events_fd = os.dup(1)
-    events = os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+    events = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     target = open(log_path, "a", encoding="utf-8", buffering=1) if log_path else open(os.devnull, "w")
     os.dup2(target.fileno(), 1)
     os.dup2(target.fileno(), 2)
     sys.stdout = sys.stderr = target
     logging.basicConfig(stream=target, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         force=True)
-    return Emitter(events)
+    return events
 
 
-def main(argv: list[str]) -> int:
-    if not argv:
-        print("usage: python -m services.jobs.runner SPEC.json [LOG_FILE]", file=sys.stderr)
-        return 2
-    spec = JobSpec.from_json(Path(argv[0]).read_text(encoding="utf-8"))
-    emitter = _redirect_output(Path(argv[1]) if len(argv) > 1 else None)
-    logging.getLogger("quantdesk.runner").info("job %s (%s) starting in pid %d", spec.id, spec.kind, os.getpid())
+def _parse_args(argv: list[str]) -> tuple[list[str], bool, int | None]:
+    positional, watch_stdin, parent = [], False, None
+    it = iter(argv)
+    for a in it:
+        if a == "--watch-stdin":
+            watch_stdin = True
+        elif a == "--parent":
+            parent = int(next(it))
+        else:
+            positional.append(a)
+    return positional, watch_stdin, parent
+
+
+def _load(spec_path: Path) -> JobSpec:
+    spec = JobSpec.from_json(spec_path.read_text(encoding="utf-8"), known_kinds_only=False)
+    if spec.kind not in KINDS:
+        raise JobFailure(f"this QuantDesk cannot run {spec.kind!r} jobs (a newer version made it)",
+                         hint="update QuantDesk", bad_input=True)
+    if rel := spec.relative_paths():
+        raise JobFailure(f"relative paths in the job spec: {', '.join(rel)}",
+                         hint="job specs hold absolute paths; the CLI and panels make them absolute", bad_input=True)
+    return spec
+
+
+def run(spec_path: Path, emitter: Emitter) -> int:
+    spec: JobSpec | None = None
     try:
-        module, func = HANDLERS[spec.kind].split(":")
+        spec = _load(spec_path)
+        log.info("job %s (%s) starting in pid %d", spec.id, spec.kind, os.getpid())
+        module, func = KINDS[spec.kind].handler.split(":")
         summary = getattr(importlib.import_module(module), func)(spec, emitter)
+    except JobCancelled as exc:
+        emitter.cancelled(str(exc))
+        code = p.EXIT_CANCELLED
     except JobFailure as exc:
-        emitter.error(str(exc), hint=exc.hint)
-        return 1
+        emitter.error(str(exc), hint=exc.hint, bad_input=exc.bad_input)
+        code = p.EXIT_BAD_INPUT if exc.bad_input else p.EXIT_FAILED
     except MemoryError:
         emitter.error("out of memory", hint="use fewer calibration samples or a shorter sequence length, "
                                             "or close other programs", traceback=traceback.format_exc())
-        return 1
+        code = p.EXIT_FAILED
     except OSError as exc:
         hint = "free disk space or pick another output folder" if getattr(exc, "errno", None) == 28 else ""
         emitter.error(f"{type(exc).__name__}: {exc}", hint=hint, traceback=traceback.format_exc())
-        return 1
+        code = p.EXIT_FAILED
     except Exception as exc:
+        log.exception("job failed")
         emitter.error(f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
-        logging.exception("job failed")
-        return 1
-    emitter.result(True, summary)
-    return 0
+        code = p.EXIT_FAILED
+    else:
+        emitter.result(True, summary)
+        return p.EXIT_OK
+    if spec is not None and spec.out:
+        discard(partial_path(spec.out))
+    return code
+
+
+def main(argv: list[str]) -> int:
+    args, watch_stdin, parent = _parse_args(argv)
+    if not args:
+        print("usage: python -m services.jobs.runner SPEC.json [LOG_FILE] [--watch-stdin] [--parent PID]",
+              file=sys.stderr)
+        return p.EXIT_BAD_INPUT
+    spec_path = Path(args[0])
+    stream = _redirect_output(Path(args[1]) if len(args) > 1 else None)
+
+    def orphaned() -> None:  # the job did not reach its next step within the grace time
+        log.warning("the parent process is gone; stopping")
+        try:
+            spec = JobSpec.from_json(spec_path.read_text(encoding="utf-8"), known_kinds_only=False)
+            if spec.out:
+                discard(partial_path(spec.out))
+        finally:
+            os._exit(p.EXIT_CANCELLED)
+
+    watch = StopWatch(stdin_fd=sys.stdin.fileno() if watch_stdin else None, cancel_file=cancel_file(spec_path),
+                      parent_pid=parent, on_orphan=orphaned)
+    try:
+        return run(spec_path, Emitter(stream, watch.requested))
+    finally:
+        watch.close()
 
 
 if __name__ == "__main__":

@@ -9,14 +9,15 @@ import os
 import time
 
 from services.jobs.events import Emitter, Eta, JobFailure
-from services.jobs.spec import JobSpec, partial_dir
+from services.jobs.outputs import commit, partial_path
+from services.jobs.spec import JobSpec
 
 
 def run(spec: JobSpec, events: Emitter) -> dict:
     steps = int(spec.params.get("steps", 5))
     step_s = float(spec.params.get("step_s", 0.05))
     fail_at = spec.params.get("fail_at")
-    partial = partial_dir(spec.out) if spec.out else None
+    partial = partial_path(spec.out) if spec.out else None
     if partial:
         partial.mkdir(parents=True, exist_ok=True)
     events.stage("selftest", f"{steps} steps of {step_s} s")
@@ -31,6 +32,6 @@ def run(spec: JobSpec, events: Emitter) -> dict:
             (partial / f"step{i}.txt").write_text(str(i))
         events.progress(i + 1, steps, "step", f"step {i + 1}", eta.remaining(i + 1))
     if partial:
-        partial.rename(spec.out)
+        commit(partial, spec.out)
         events.artifact(spec.out, "folder")
     return {"steps": steps, "pid": os.getpid()}

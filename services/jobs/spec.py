@@ -1,13 +1,18 @@
-"""JobSpec: everything needed to run (or re-run) a job, as JSON."""
+"""JobSpec: everything needed to run (or re-run) a job, as JSON. Its paths are absolute."""
 from __future__ import annotations
 
 import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
-KINDS = ("quantize", "eval", "export", "selftest")
+from services.jobs.kinds import KINDS, path_values
+from services.jobs.outputs import partial_path
+
+
+def _is_absolute(path: str) -> bool:
+    return PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute() or "://" in path
 
 
 @dataclass
@@ -23,9 +28,12 @@ class JobSpec:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> JobSpec:
+    def from_json(cls, text: str, known_kinds_only: bool = True) -> JobSpec:
+        """Parse a spec; a kind this version does not know raises unless `known_kinds_only` is False."""
         data = json.loads(text)
-        if data.get("kind") not in KINDS:
+        if not isinstance(data, dict):
+            raise ValueError("a job spec must be a JSON object")
+        if known_kinds_only and data.get("kind") not in KINDS:
             raise ValueError(f"unknown job kind {data.get('kind')!r}; kinds: {', '.join(KINDS)}")
         return cls(**{k: data[k] for k in ("kind", "model", "out", "params", "id", "created") if k in data})
 
@@ -33,8 +41,19 @@ class JobSpec:
         """The same settings under a new id."""
         return JobSpec(kind=self.kind, model=self.model, out=self.out, params=json.loads(json.dumps(self.params)))
 
+    @property
+    def out_kind(self) -> str:
+        k = KINDS.get(self.kind)
+        return k.out_kind if k else "folder"
+
+    def relative_paths(self) -> list[str]:
+        """The spec's paths that are not absolute, as `name=value` (the runner refuses these)."""
+        items = [("model", self.model)] if self.model and self.model != "-" else []
+        items += [("out", self.out)] if self.out else []
+        items += path_values(self.kind, self.params)
+        return [f"{name}={value}" for name, value in items if not _is_absolute(value)]
+
 
 def partial_dir(out: str | Path) -> Path:
-    """Where a job builds its output before renaming it to `out` on success."""
-    out = Path(out)
-    return out.with_name(out.name + ".partial")
+    """Where a job builds its output before it is moved to `out` on success."""
+    return partial_path(out)

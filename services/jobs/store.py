@@ -1,7 +1,10 @@
 """JobStore: jobs and every event they emitted, in SQLite (WAL) in the user data dir.
 
 Safe to use from several threads (one connection, one lock) and from several processes (SQLite's
-own locking; the GUI and a `quantdesk quantize` in a terminal share the same store).
+own locking; the GUI and a `quantdesk quantize` in a terminal share the same store). The schema
+version is `PRAGMA user_version`; migrations only add, so an older QuantDesk can still read a
+newer store (it reads the columns it knows; job kinds it does not know are listed, not run).
+A damaged file is moved aside (`jobs.db.corrupt-<time>`) and a fresh store started, with a notice.
 """
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from services.jobs.spec import JobSpec
@@ -17,18 +22,35 @@ from services.jobs.spec import JobSpec
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, model TEXT NOT NULL, out TEXT, spec TEXT NOT NULL,
-    status TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL, pid INTEGER,
-    done INTEGER DEFAULT 0, total INTEGER DEFAULT 0, unit TEXT DEFAULT '', message TEXT DEFAULT '',
-    eta_s REAL, result TEXT, error TEXT, log_path TEXT
-);
-CREATE TABLE IF NOT EXISTS events (
-    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, t REAL NOT NULL,
-    type TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (job_id, seq)
-);
-"""
+MIGRATIONS = [
+    # 1: the first schema
+    """
+    CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, model TEXT NOT NULL, out TEXT, spec TEXT NOT NULL,
+        status TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL, pid INTEGER,
+        done INTEGER DEFAULT 0, total INTEGER DEFAULT 0, unit TEXT DEFAULT '', message TEXT DEFAULT '',
+        eta_s REAL, result TEXT, error TEXT, log_path TEXT
+    );
+    CREATE TABLE IF NOT EXISTS events (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, t REAL NOT NULL,
+        type TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (job_id, seq)
+    );
+    """,
+    # 2: who owns a queued job, cross-process cancel, how it ended, where it ran
+    """
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    ALTER TABLE jobs ADD COLUMN pid_started REAL;
+    ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN exit_code INTEGER;
+    ALTER TABLE jobs ADD COLUMN error_kind TEXT;
+    ALTER TABLE jobs ADD COLUMN executor TEXT DEFAULT 'local';
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The job store cannot be used; the message names the file and what to do."""
 
 
 @dataclass
@@ -51,10 +73,28 @@ class JobRecord:
     result: dict | None
     error: str | None
     log_path: str | None
+    owner: str | None = None
+    pid_started: float | None = None
+    cancel_requested: int = 0
+    exit_code: int | None = None
+    error_kind: str | None = None
+    executor: str | None = "local"
 
     @property
     def final(self) -> bool:
         return self.status in FINAL
+
+    @property
+    def known_kind(self) -> bool:
+        from services.jobs.kinds import KINDS
+
+        return self.kind in KINDS
+
+    @property
+    def duration_s(self) -> float | None:
+        if not self.started:
+            return None
+        return (self.finished or time.time()) - self.started
 
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "spec"}
@@ -62,110 +102,199 @@ class JobRecord:
         return d
 
 
+COLUMNS = [f.name for f in fields(JobRecord)]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=10, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    return db
+
+
 class JobStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, recover: bool = True):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.notice: str | None = None  # set when a damaged store was moved aside
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db = _connect(path)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(f"the job store {path} is locked by another process; close other QuantDesk "
+                                 "windows or wait for them, then try again") from exc
+            if not recover:
+                raise StoreError(f"the job store {path} is damaged ({exc}); move it aside and QuantDesk starts "
+                                 "a fresh one (job folders and outputs are not affected)") from exc
+            moved = self._move_aside(exc)
+            self._db = _connect(path)
+            self._migrate()
+            self.notice = (f"the job store {path} was damaged ({exc}) and was moved to {moved.name}; a fresh "
+                           "store was started (job folders, logs and outputs are untouched)")
+        self._columns = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
+
+    def _move_aside(self, exc: Exception) -> Path:
+        try:
+            self._db.close()
+        except (AttributeError, sqlite3.Error):
+            pass
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        self.path.rename(moved)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                side.rename(moved.with_name(moved.name + suffix))
+        return moved
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and self._db.execute("SELECT name FROM sqlite_master WHERE name='jobs'").fetchone():
+            version = 1  # made before the store had a version
+        for i in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                for stmt in filter(str.strip, MIGRATIONS[i].split(";")):
+                    self._db.execute(stmt)
+                self._db.execute(f"PRAGMA user_version = {i + 1}")
+
+    @property
+    def version(self) -> int:
+        return int(self._exec("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._db.execute(sql, args)
 
     # -- jobs
-    def add(self, spec: JobSpec, log_path: Path | None = None) -> JobRecord:
-        self._exec("INSERT INTO jobs (id, kind, model, out, spec, status, created, log_path) VALUES (?,?,?,?,?,?,?,?)",
+    def add(self, spec: JobSpec, log_path: Path | None = None, owner: str | None = None) -> JobRecord:
+        self._exec("INSERT INTO jobs (id, kind, model, out, spec, status, created, log_path, owner) "
+                   "VALUES (?,?,?,?,?,?,?,?,?)",
                    (spec.id, spec.kind, spec.model, spec.out, spec.to_json(), "queued", spec.created,
-                    str(log_path) if log_path else None))
+                    str(log_path) if log_path else None, owner))
         return self.get(spec.id)
 
+    def _select(self, where: str, args: tuple) -> list[sqlite3.Row | tuple]:
+        cols = [c for c in COLUMNS if c in self._columns]
+        return self._exec(f"SELECT {', '.join(cols)} FROM jobs {where}", args).fetchall()
+
     def get(self, job_id: str) -> JobRecord:
-        row = self._exec("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None:
-            matches = self._exec("SELECT * FROM jobs WHERE id LIKE ?", (f"%{job_id}%",)).fetchall()
-            if len(matches) != 1:
-                raise KeyError(f"no job {job_id!r}" if not matches else f"{job_id!r} matches {len(matches)} jobs")
-            row = matches[0]
-        return self._record(row)
+        rows = self._select("WHERE id = ?", (job_id,))
+        if not rows:
+            rows = self._select("WHERE id LIKE ?", (f"%{job_id}%",))
+            if len(rows) != 1:
+                raise KeyError(f"no job {job_id!r}" if not rows else f"{job_id!r} matches {len(rows)} jobs")
+        return self._record(rows[0])
 
     def list(self, limit: int = 200) -> list[JobRecord]:
-        rows = self._exec("SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
-        return [self._record(r) for r in rows]
+        return [self._record(r) for r in self._select("ORDER BY created DESC LIMIT ?", (limit,))]
 
-    def _record(self, row: tuple) -> JobRecord:
-        cols = [d[0] for d in self._exec("SELECT * FROM jobs LIMIT 0").description]
-        d = dict(zip(cols, row, strict=True))
-        d["spec"] = JobSpec.from_json(d["spec"])
-        d["result"] = json.loads(d["result"]) if d["result"] else None
+    def _record(self, row) -> JobRecord:
+        d = dict(zip([c for c in COLUMNS if c in self._columns], row, strict=True))
+        try:
+            d["spec"] = JobSpec.from_json(d["spec"], known_kinds_only=False)
+        except (ValueError, TypeError):
+            d["spec"] = JobSpec(kind=d["kind"], model=d["model"], out=d["out"], id=d["id"])
+        try:
+            d["result"] = json.loads(d["result"]) if d["result"] else None
+        except ValueError:
+            d["result"] = None
         return JobRecord(**d)
 
     def set_status(self, job_id: str, status: str, *, error: str | None = None, result: dict | None = None,
-                   pid: int | None = None, only_if_not_final: bool = False) -> bool:
+                   pid: int | None = None, pid_started: float | None = None, exit_code: int | None = None,
+                   error_kind: str | None = None, only_if_not_final: bool = False) -> bool:
         """Change a job's status; with `only_if_not_final`, a final status (e.g. cancelled) is kept."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         now = time.time()
-        sets, args = ["status = ?"], [status]
+        values: dict[str, object] = {"status": status}
         if status == "running":
-            sets.append("started = ?")
-            args.append(now)
+            values["started"] = now
         if status in FINAL:
-            sets.append("finished = ?")
-            args.append(now)
-        if error is not None:
-            sets.append("error = ?")
-            args.append(error)
+            values["finished"] = now
+        for name, value in (("error", error), ("pid", pid), ("pid_started", pid_started),
+                            ("exit_code", exit_code), ("error_kind", error_kind)):
+            if value is not None:
+                values[name] = value
         if result is not None:
-            sets.append("result = ?")
-            args.append(json.dumps(result, ensure_ascii=False))
-        if pid is not None:
-            sets.append("pid = ?")
-            args.append(pid)
+            values["result"] = json.dumps(result, ensure_ascii=False)
         where = "id = ?" + (f" AND status NOT IN ({','.join('?' * len(FINAL))})" if only_if_not_final else "")
-        args.append(job_id)
-        if only_if_not_final:
-            args += list(FINAL)
-        cur = self._exec(f"UPDATE jobs SET {', '.join(sets)} WHERE {where}", tuple(args))
+        args = [*values.values(), job_id, *(FINAL if only_if_not_final else ())]
+        cur = self._exec(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in values)} WHERE {where}", tuple(args))
         return cur.rowcount == 1
 
     def set_progress(self, job_id: str, done: int, total: int, unit: str, message: str, eta_s: float | None) -> None:
         self._exec("UPDATE jobs SET done=?, total=?, unit=?, message=?, eta_s=? WHERE id=?",
                    (done, total, unit, message, eta_s, job_id))
 
+    def request_cancel(self, job_id: str) -> None:
+        self._exec("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+
+    def cancel_queued(self, job_id: str) -> bool:
+        """A queued job becomes cancelled (whichever process queued it); False when it is not queued."""
+        return self._exec("UPDATE jobs SET status='cancelled', finished=?, cancel_requested=1 "
+                          "WHERE id=? AND status='queued'", (time.time(), job_id)).rowcount == 1
+
     def delete(self, job_id: str) -> None:
+        """Delete a finished or queued job's record (a queued one is cancelled first)."""
         rec = self.get(job_id)
-        if not rec.final:
-            raise ValueError(f"job {rec.id} is {rec.status}: cancel it before deleting its record")
-        self._exec("DELETE FROM events WHERE job_id = ?", (rec.id,))
-        self._exec("DELETE FROM jobs WHERE id = ?", (rec.id,))
+        self.cancel_queued(rec.id)
+        with self._transaction() as db:
+            status = db.execute("SELECT status FROM jobs WHERE id = ?", (rec.id,)).fetchone()[0]
+            if status not in FINAL:
+                raise ValueError(f"job {rec.id} is {status}: cancel it before deleting its record")
+            db.execute("DELETE FROM events WHERE job_id = ?", (rec.id,))
+            db.execute("DELETE FROM jobs WHERE id = ?", (rec.id,))
 
     # -- events
     def add_event(self, job_id: str, event: dict) -> int:
-        with self._lock:
-            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job_id = ?", (job_id,)).fetchone()[0]
-            self._db.execute("INSERT INTO events VALUES (?,?,?,?,?)",
-                             (job_id, seq, time.time(), str(event.get("type", "")), json.dumps(event, ensure_ascii=False)))
+        with self._transaction() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job_id = ?", (job_id,)).fetchone()[0]
+            db.execute("INSERT INTO events VALUES (?,?,?,?,?)",
+                       (job_id, seq, time.time(), str(event.get("type", "")), json.dumps(event, ensure_ascii=False)))
         return seq
 
     def events(self, job_id: str, after: int = 0) -> list[dict]:
         rows = self._exec("SELECT seq, t, payload FROM events WHERE job_id = ? AND seq > ? ORDER BY seq",
                           (job_id, after)).fetchall()
-        return [{"seq": s, "t": t, **json.loads(p)} for s, t, p in rows]
+        out = []
+        for s, t, payload in rows:
+            try:
+                data = json.loads(payload)
+            except ValueError:
+                data = {"type": "log", "level": "WARNING", "message": payload}
+            out.append({"seq": s, "t": t, **(data if isinstance(data, dict) else {"type": "log", "message": payload})})
+        return out
 
     # -- crash recovery
-    def mark_interrupted(self, is_alive, include_queued: bool = False) -> list[str]:
-        """Running jobs whose runner is gone (and, at GUI start, queued ones) become "interrupted"."""
-        states = "('queued', 'running')" if include_queued else "('running')"
-        rows = self._exec(f"SELECT id, pid, status FROM jobs WHERE status IN {states}").fetchall()
-        gone = [job_id for job_id, pid, status in rows if not (status == "running" and pid and is_alive(pid))]
-        for job_id in gone:
-            self.set_status(job_id, "interrupted", error="QuantDesk stopped while this job was running")
+    def mark_interrupted(self, runner_alive: Callable[[JobRecord], bool],
+                         owner_alive: Callable[[str], bool]) -> list[JobRecord]:
+        """Running jobs whose runner is gone, and queued jobs whose owning process is gone, become
+        "interrupted"; the records are returned (their partial outputs are the caller's to remove)."""
+        gone = []
+        for rec in [self._record(r) for r in self._select("WHERE status IN ('queued', 'running')", ())]:
+            if rec.status == "running" and runner_alive(rec):
+                continue
+            if rec.status == "queued" and rec.owner and owner_alive(rec.owner):
+                continue
+            if self.set_status(rec.id, "interrupted", error="QuantDesk stopped while this job was "
+                               + rec.status, only_if_not_final=True):
+                gone.append(rec)
         return gone

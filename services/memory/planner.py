@@ -83,15 +83,41 @@ class Plan:
 
 def detect_weight_format(shape: ModelShape) -> tuple[str, int | None]:
     """The stored format from config.json's quantization_config: (format, group size or None)."""
-    q = shape.quantization
-    method = str(q.get("quant_method", "")).lower()
-    if method == "awq" and int(q.get("bits", 4)) == 4:
-        return "awq4", int(q.get("group_size", 128))
-    if method == "fp8":
-        return "fp8", None
-    if method in ("compressed-tensors", "w8a8", "smoothquant"):
-        return "int8", None
-    return ("bf16" if shape.dtype == "bfloat16" else "fp16"), None
+    from services.checkpoint import format_from_config
+
+    fmt = format_from_config({"quantization_config": shape.quantization, "torch_dtype": shape.dtype})
+    if fmt.kind == "unquantized" and shape.dtype == "float32":
+        return "fp32", None
+    return fmt.planner_format, fmt.group_size if fmt.planner_format == "awq4" else None
+
+
+def valid_tp(shape: ModelShape, group_size: int | None = None) -> list[int]:
+    """Tensor parallel sizes up to 16 that split the attention and KV heads (and AWQ groups) evenly."""
+    out = []
+    for tp in range(1, 17):
+        if shape.heads % tp or shape.kv_heads % tp:
+            continue
+        if group_size and (shape.intermediate % tp or (shape.intermediate // tp) % group_size):
+            continue
+        out.append(tp)
+    return out
+
+
+def check_tp(shape: ModelShape, tp: int, group_size: int | None) -> None:
+    """Raise ValueError when `tp` cannot split this model, naming the sizes that can."""
+    if tp == 1:
+        return
+    problems = []
+    if shape.heads % tp:
+        problems.append(f"{shape.heads} attention heads")
+    if shape.kv_heads % tp:
+        problems.append(f"{shape.kv_heads} KV heads")
+    if group_size and not problems and (shape.intermediate % tp or (shape.intermediate // tp) % group_size):
+        problems.append(f"intermediate_size {shape.intermediate} / tp into groups of {group_size}")
+    if problems:
+        valid = ", ".join(map(str, valid_tp(shape, group_size)))
+        raise ValueError(f"tensor parallel {tp} does not divide the {' and the '.join(problems)}; "
+                         f"use --tp {valid}")
 
 
 def _activation_bytes(shape: ModelShape, req: PlanRequest) -> int:
@@ -110,6 +136,7 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
         fmt, stored_group = detect_weight_format(shape)
         group = stored_group or group
         assumptions.append(f"weights format {fmt} read from config.json")
+    check_tp(shape, req.tp, group if fmt == "awq4" else None)
     w_total = weight_bytes(shape, fmt, group)["total"]
     w_gpu = -(-w_total // req.tp)
     kv_tok = kv_bytes_per_token(shape, req.kv, req.tp)
@@ -164,8 +191,6 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
     if req.tp > 1:
         assumptions.append(f"tensor parallel {req.tp}: weights split evenly, "
                            f"{kv_heads_per_gpu(shape, req.tp)} of {shape.kv_heads} KV heads per GPU; figures are per GPU")
-        if req.tp > shape.kv_heads:
-            warnings.append(f"tp {req.tp} > {shape.kv_heads} KV heads: heads are replicated, not split")
     assumptions.append(f"other memory (CUDA context, runtime buffers) {other / GIB:.2f} GiB per GPU")
     assumptions.append(f"{block}-token blocks; a sequence of {req.context} tokens takes {blocks_per_seq} blocks")
     return Plan(

@@ -1,6 +1,6 @@
 """Bytes of a model's weights as stored in each format.
 
-fp16/bf16: 2 bytes a parameter. awq4 (AutoAWQ GEMM layout, per linear layer in->out with group g):
+fp16/bf16: 2 bytes a parameter (fp32: 4). awq4 (AutoAWQ GEMM layout, per linear layer in->out with group g):
 qweight int32 [in, out/8] + qzeros int32 [in/g, out/8] + scales fp16 [in/g, out]; biases, norms,
 embeddings and lm_head stay fp16. int8 (W8A8): 1 byte a weight + an fp16 scale per output channel.
 fp8: 1 byte a weight + one fp32 scale per layer. Embeddings and lm_head are counted once when tied.
@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from services.modelinfo import ModelShape
 
-WEIGHT_FORMATS = ("fp16", "bf16", "awq4", "int8", "fp8")
+WEIGHT_FORMATS = ("fp16", "bf16", "fp32", "awq4", "int8", "fp8")
 
 
 def _linear_bytes(fmt: str, n_in: int, n_out: int, group_size: int) -> int:
     if fmt in ("fp16", "bf16"):
         return n_in * n_out * 2
+    if fmt == "fp32":
+        return n_in * n_out * 4
     if fmt == "awq4":
         groups = -(-n_in // group_size)
         return n_in * n_out // 2 + groups * n_out // 2 + groups * n_out * 2
@@ -33,7 +35,8 @@ def weight_bytes(shape: ModelShape, fmt: str = "fp16", group_size: int = 128) ->
         per_layer_other += (shape.heads + 2 * shape.kv_heads) * shape.head_dim
     if shape.mlp_bias:
         per_layer_other += 2 * shape.intermediate + shape.hidden
-    other = (shape.layers * per_layer_other + shape.hidden) * 2  # fp16, plus the final norm
-    emb = shape.vocab * shape.hidden * 2
+    elem = 4 if fmt == "fp32" else 2
+    other = (shape.layers * per_layer_other + shape.hidden) * elem  # fp16 (fp32 for fp32), plus the final norm
+    emb = shape.vocab * shape.hidden * elem
     embeddings = emb if shape.tied_embeddings else 2 * emb
     return {"linear": linear, "embeddings": embeddings, "other": other, "total": linear + embeddings + other}

@@ -1,24 +1,23 @@
-"""Check a quantization before any weights load: the folder, the architecture, group size against
-every layer, the output folder, disk and memory. Every problem says what to change."""
+"""Check a quantization before any weights load: the folder, its config and weight files, the
+backend's own rules (architecture, group size), the output path, disk and memory. Every problem
+says what to change."""
 from __future__ import annotations
 
 import json
 import shutil
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.datasets.catalog import CATALOG
-from services.quant.settings import GROUP_SIZES, AwqSettings
+from services.jobs.outputs import check_output
+from services.modelinfo import ModelConfigError, read_config, shape_from_config, text_config
+from services.quant.backends import get_backend
+from services.quant.settings import QuantSettings
 
 GIB = 1024**3
-# AutoAWQ 0.2.9's AWQ_CAUSAL_LM_MODEL_MAP (tests/unit/test_quant_preflight.py keeps this in step)
-AUTOAWQ_MODEL_TYPES = (
-    "mpt", "llama", "opt", "exaone", "falcon", "bloom", "gptj", "gpt_bigcode", "mistral", "mixtral", "gpt_neox",
-    "aquila", "qwen", "baichuan", "llava", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "stablelm", "starcoder2",
-    "llava_next", "phi3", "phi3_v", "cohere", "deepseek_v2", "deepseek_v3", "minicpm", "internlm2", "minicpm3",
-    "qwen2_vl", "qwen2_5_vl", "qwen2_5_omni", "RefinedWeb", "RefinedWebModel", "Yi",
-)
+SAFETENSORS_MAX_HEADER = 100 * 1024**2
 
 
 @dataclass
@@ -40,22 +39,28 @@ def weight_files(model_dir: Path) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def layer_inputs(cfg: dict) -> dict[str, int]:
-    """Input sizes of the linear layers AWQ quantizes, by the config field they come from."""
-    text = cfg.get("text_config") or cfg
-    hidden = int(text["hidden_size"])
-    heads = int(text.get("num_attention_heads", 1))
-    head_dim = int(text.get("head_dim") or hidden // heads)
-    dims = {"hidden_size (q/k/v/gate/up inputs)": hidden,
-            "num_attention_heads x head_dim (o_proj input)": heads * head_dim}
-    for name in ("intermediate_size", "moe_intermediate_size", "shared_expert_intermediate_size"):
-        if text.get(name):
-            dims[f"{name} (down_proj input)"] = int(text[name])
-    return dims
-
-
-def suggest_group(dims: dict[str, int]) -> int | None:
-    return next((g for g in GROUP_SIZES if all(d % g == 0 for d in dims.values())), None)
+def safetensors_problem(path: Path) -> str | None:
+    """None when the header parses and the tensors it lists fit in the file; else what is wrong."""
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                return f"{path.name} is truncated ({size} bytes)"
+            n = struct.unpack("<Q", head)[0]
+            if n > min(SAFETENSORS_MAX_HEADER, size - 8):
+                return f"{path.name} has a damaged header"
+            header = json.loads(fh.read(n))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return f"{path.name} cannot be read as safetensors ({exc})"
+    if not isinstance(header, dict):
+        return f"{path.name} has a damaged header"
+    end = max((int(v["data_offsets"][1]) for k, v in header.items()
+               if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v), default=0)
+    if 8 + n + end > size:
+        return (f"{path.name} is truncated: its header lists {8 + n + end:,} bytes of tensors but the file has "
+                f"{size:,}")
+    return None
 
 
 def _dir_free(path: Path) -> int:
@@ -71,27 +76,7 @@ def _ram_free() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def preflight(model_dir: str | Path, out_dir: str | Path, s: AwqSettings,
-              disk_free: Callable[[Path], int] = _dir_free, memory_free: Callable[[], int] = _ram_free,
-              ) -> PreflightReport:
-    """Everything that can be known before loading weights."""
-    r = PreflightReport(errors=list(s.problems()))
-    model_dir, out_dir = Path(model_dir), Path(out_dir)
-    if s.calib.strip().lower() not in CATALOG and not Path(s.calib).expanduser().exists():
-        r.errors.append(f"calibration source {s.calib} does not exist: pick a file or folder, or a dataset name "
-                        f"({', '.join(CATALOG)})")
-    if not model_dir.is_dir():
-        r.errors.append(f"model folder not found: {model_dir}")
-        return r
-    cfg_path = model_dir / "config.json"
-    if not cfg_path.is_file():
-        r.errors.append(f"no config.json in {model_dir}: pick the folder that holds the model's config.json")
-        return r
-    try:
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8-sig"))
-    except ValueError as exc:
-        r.errors.append(f"config.json in {model_dir} is not valid JSON ({exc})")
-        return r
+def _check_weights(model_dir: Path, r: PreflightReport) -> list[Path]:
     files = weight_files(model_dir)
     if not files:
         r.errors.append(f"no weights in {model_dir} (no *.safetensors or pytorch_model*.bin): "
@@ -103,32 +88,61 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: AwqSettings,
             missing = sorted(x for x in shards if not (model_dir / x).is_file())
             if missing:
                 r.errors.append(f"{len(missing)} weight shard(s) missing, e.g. {missing[0]}: the download is incomplete")
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             r.warnings.append("model.safetensors.index.json is unreadable")
-    if cfg.get("quantization_config"):
-        method = cfg["quantization_config"].get("quant_method", "?")
+    for f in files:
+        if f.suffix == ".safetensors" and (problem := safetensors_problem(f)):
+            r.errors.append(f"{problem}: download the model again")
+    return files
+
+
+def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
+              disk_free: Callable[[Path], int] = _dir_free, memory_free: Callable[[], int] = _ram_free,
+              ) -> PreflightReport:
+    """Everything that can be known before loading weights."""
+    r = PreflightReport(errors=list(s.problems()))
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    try:
+        backend = get_backend(s.backend, s.method)
+    except ValueError as exc:
+        r.errors.append(str(exc))
+        return r
+    if s.calib.strip().lower() not in CATALOG and not Path(s.calib).expanduser().exists():
+        r.errors.append(f"calibration source {s.calib} does not exist: pick a file or folder, or a dataset name "
+                        f"({', '.join(CATALOG)})")
+    if not model_dir.is_absolute():
+        r.errors.append(f"model path {model_dir} is relative: give a full path")
+        return r
+    try:
+        cfg = read_config(model_dir)
+        text = text_config(cfg)
+    except ModelConfigError as exc:
+        r.errors.append(str(exc))
+        return r
+    files = _check_weights(model_dir, r)
+    quant = cfg.get("quantization_config")
+    if quant:
+        method = quant.get("quant_method", "?") if isinstance(quant, dict) else "?"
         r.errors.append(f"this model is already quantized ({method}): start from the fp16/bf16 model")
-    model_type = str(cfg.get("model_type") or (cfg.get("text_config") or {}).get("model_type", ""))
+    model_type = str(cfg.get("model_type") or text.get("model_type", ""))
     arch = (cfg.get("architectures") or [model_type or "unknown"])[0]
-    r.info.update(model_type=model_type, architecture=arch)
-    if model_type not in AUTOAWQ_MODEL_TYPES:
-        r.errors.append(f"AutoAWQ does not support {arch} (model_type {model_type!r}); supported: "
-                        f"{', '.join(AUTOAWQ_MODEL_TYPES)}")
+    r.info.update(model_type=model_type, architecture=arch, backend=backend.name,
+                  output_format=backend.output_format(s))
     if cfg.get("auto_map") and not s.trust_remote_code:
         r.errors.append("this model ships its own Python code (auto_map in config.json); allow it with "
                         "--trust-remote-code only if you trust its author")
     try:
-        dims = layer_inputs(cfg)
-    except (KeyError, TypeError, ValueError):
-        r.errors.append("config.json lacks hidden_size / num_attention_heads: is this a decoder language model?")
-        dims = {}
-    bad = {k: v for k, v in dims.items() if v % s.group_size}
-    if bad:
-        name, value = next(iter(bad.items()))
-        better = suggest_group(dims)
-        r.errors.append(f"group size {s.group_size} does not divide {name} = {value}"
-                        + (f"; use --group-size {better}" if better else "; no group size of 128/64/32 fits this model"))
-    text = cfg.get("text_config") or cfg
+        shape = shape_from_config(cfg)
+    except ModelConfigError as exc:
+        r.errors.append(str(exc))
+        shape = None
+    else:
+        errors, warnings = backend.check_model(cfg, s)
+        r.errors += errors
+        r.warnings += warnings
+        if shape.max_positions and s.seqlen > int(shape.max_positions):
+            r.errors.append(f"sequence length {s.seqlen} exceeds the model's max_position_embeddings "
+                            f"{shape.max_positions}: use --seqlen {min(int(shape.max_positions), 2048)} or less")
     r.info.update(layers=text.get("num_hidden_layers"), hidden_size=text.get("hidden_size"),
                   dtype=str(text.get("torch_dtype") or text.get("dtype") or cfg.get("torch_dtype") or "float16"))
 
@@ -136,20 +150,20 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: AwqSettings,
     r.info["weights_bytes"] = weights
     est_out = int(weights * 0.32) + 50 * 1024**2  # 4-bit weights + scales/zeros + unquantized embeddings
     r.info["estimated_output_bytes"] = est_out
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if s.overwrite:
-            r.warnings.append(f"{out_dir} exists and will be replaced when the job succeeds")
-        else:
-            r.errors.append(f"output folder {out_dir} exists and is not empty: pick another or use --overwrite")
+    inputs = [model_dir] + ([Path(s.calib)] if Path(s.calib).is_absolute() else [])
+    out_check = check_output(out_dir, inputs, overwrite=s.overwrite, force=s.force)
+    r.errors += out_check.errors
+    r.warnings += out_check.warnings
+    if out_check.errors:
+        return r
     free = disk_free(out_dir)
     r.info["free_disk_bytes"] = free
     if free < est_out * 1.2:
         r.errors.append(f"not enough disk space at {out_dir.parent}: {free / GIB:.1f} GiB free, about "
                         f"{est_out * 1.2 / GIB:.1f} GiB needed; free some space or pick another output folder")
-    if dims:
-        hidden = int(text["hidden_size"])
-        widest = max(dims.values())
-        act = s.samples * s.seqlen * (hidden * 2 * 3 + widest * 2)  # layer inputs, outputs and the widest feature
+    if shape is not None:
+        widest = max(shape.hidden, shape.intermediate, shape.heads * shape.head_dim)
+        act = s.samples * s.seqlen * (shape.hidden * 2 * 3 + widest * 2)  # layer inputs, outputs, widest feature
         need = weights + act
         r.info["estimated_memory_bytes"] = need
         avail = memory_free()

@@ -3,10 +3,13 @@ import logging
 import sys
 import threading
 
+import pytest
+
 from app.crash import CRASH_FILE, CrashHandler
 from tests.conftest import run_python
 
 
+@pytest.mark.allow_log_errors
 def test_unhandled_exception_is_logged_and_shown(qtbot, tmp_path, caplog):
     shown = []
     h = CrashHandler(tmp_path, show=lambda title, tb, recent: shown.append((title, tb, recent)))
@@ -27,6 +30,7 @@ def test_unhandled_exception_is_logged_and_shown(qtbot, tmp_path, caplog):
     assert "unhandled exception" in caplog.text
 
 
+@pytest.mark.allow_log_errors
 def test_exception_in_a_thread_reaches_the_ui_thread(qtbot, tmp_path):
     shown = []
     h = CrashHandler(tmp_path, show=lambda *a: shown.append((a, threading.current_thread())))

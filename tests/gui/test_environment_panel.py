@@ -4,6 +4,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 
+from app.context import AppContext
 from services.envcheck.probe import RunResult
 from services.envcheck.vcvars import MARKER, load_msvc_env
 from services.paths import user_dirs
@@ -13,7 +14,7 @@ from widgets.environment import EnvironmentPanel
 
 
 def make_panel(qtbot, factory):
-    p = EnvironmentPanel(probe_factory=factory)
+    p = EnvironmentPanel(AppContext(), probe_factory=factory)
     qtbot.addWidget(p)
     p.show()
     qtbot.waitUntil(lambda: p.report is not None, timeout=10000)

@@ -31,8 +31,8 @@ def service(tmp_path):
     svc.shutdown()
 
 
-def test_results_verdicts_and_thresholds(qtbot, service, tmp_path):
-    p = EvaluatePanel(service)
+def test_results_verdicts_and_thresholds(qtbot, service, make_context, tmp_path):
+    p = EvaluatePanel(make_context(jobs=service))
     qtbot.addWidget(p)
     p.show_results(SUMMARY)
     assert p.table.rowCount() == 3
@@ -49,17 +49,17 @@ def test_results_verdicts_and_thresholds(qtbot, service, tmp_path):
     assert rows[2]["verdict"].startswith("perplexity +35.0%") and rows[0]["delta_pct"] == ""
 
 
-def test_no_candidate_is_refused(qtbot, service):
-    p = EvaluatePanel(service)
+def test_no_candidate_is_refused(qtbot, service, make_context):
+    p = EvaluatePanel(make_context(jobs=service))
     qtbot.addWidget(p)
     assert p.start() is None and "candidate" in p.status.text()
 
 
 @pytest.mark.slow
-def test_runs_a_real_evaluation(qtbot, service, tiny_llama, held_out_file, tmp_path):
+def test_runs_a_real_evaluation(qtbot, service, make_context, tiny_llama, held_out_file, tmp_path):
     prompts = tmp_path / "p.txt"
     prompts.write_text("Return the number of items.\n", encoding="utf-8")
-    p = EvaluatePanel(service)
+    p = EvaluatePanel(make_context(jobs=service))
     qtbot.addWidget(p)
     p.add_candidate(str(tiny_llama))
     p.text.setCurrentText(str(held_out_file))

@@ -19,14 +19,14 @@ def test_qm_is_compiled_at_first_use(tmp_path):
     assert qm and qm.stat().st_size > 0
 
 
-def test_window_speaks_simplified_chinese(qtbot, qapp):
+def test_window_speaks_simplified_chinese(qtbot, qapp, make_context):
     assert install_translation(qapp, "zh_CN")
     try:
-        w = MainWindow(Settings(language="zh_CN"))
+        w = MainWindow(make_context(settings=Settings(language="zh_CN", last_panel="jobs")))
         qtbot.addWidget(w)
         assert [w.nav.item(i).text() for i in range(3)] == ["环境", "数据集", "量化"]
     finally:
         install_translation(qapp, "en")
-    w2 = MainWindow(Settings())
+    w2 = MainWindow(make_context(settings=Settings(last_panel="jobs")))
     qtbot.addWidget(w2)
     assert w2.nav.item(0).text() == "Environment"

@@ -5,6 +5,7 @@ import pytest
 
 from app.jobs import JobService
 from services.jobs.manager import JobManager
+from services.jobs.protocol import Progress
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobStore
 from widgets.jobs import JobsPanel, unique_out
@@ -19,8 +20,8 @@ def service(tmp_path):
 
 
 @pytest.fixture
-def jobs_panel(qtbot, service):
-    p = JobsPanel(service)
+def jobs_panel(qtbot, service, make_context):
+    p = JobsPanel(make_context(jobs=service))
     qtbot.addWidget(p)
     p.show()
     yield p
@@ -78,29 +79,30 @@ def test_unique_out(tmp_path):
     assert unique_out(str(tmp_path / "new")) == str(tmp_path / "new")
 
 
-def test_quantize_panel_validates_inline(qtbot, service, tmp_path):
-    from tests.modelcfg import LLAMA2_7B, write_config
+def test_quantize_panel_validates_inline(qtbot, service, make_context, tmp_path):
+    from tests.modelcfg import LLAMA2_7B, write_config, write_safetensors
 
-    p = QuantizePanel(service)
+    p = QuantizePanel(make_context(jobs=service))
     qtbot.addWidget(p)
     cfg = {**LLAMA2_7B, "hidden_size": 576, "num_attention_heads": 9, "intermediate_size": 1536}
     folder = write_config(tmp_path / "smol", cfg)
-    (folder / "model.safetensors").write_bytes(b"\0" * 64)
+    write_safetensors(folder / "model.safetensors", 64)
     p.set_model(str(folder))
     qtbot.waitUntil(lambda: p.report is not None and "use --group-size 64" in p.checks.text(), timeout=5000)
     assert not p.start_button.isEnabled()
     assert "LlamaForCausalLM" in p.model_info.text()
-    p.group.setCurrentText("64")
+    p.backend_form.set_value("group_size", 64)
     qtbot.waitUntil(lambda: p.report is not None and p.report.ok, timeout=5000)
     assert p.start_button.isEnabled() and "Ready" in p.checks.text()
     p.shutdown()
 
 
 @pytest.mark.slow
-def test_quantize_panel_runs_a_real_job_and_stays_responsive(qtbot, service, tiny_llama, calib_file, tmp_path):
+def test_quantize_panel_runs_a_real_job_and_stays_responsive(qtbot, service, make_context, tiny_llama, calib_file,
+                                                             tmp_path):
     from PySide6.QtCore import QTimer
 
-    p = QuantizePanel(service)
+    p = QuantizePanel(make_context(jobs=service))
     qtbot.addWidget(p)
     p.show()
     p.out_dir.setText(str(tmp_path / "out"))
@@ -108,7 +110,7 @@ def test_quantize_panel_runs_a_real_job_and_stays_responsive(qtbot, service, tin
     p.calib.setCurrentText(str(calib_file))
     p.samples.setValue(16)
     p.seqlen.setValue(128)
-    p.group.setCurrentText("64")
+    p.backend_form.set_value("group_size", 64)
     qtbot.waitUntil(lambda: p.start_button.isEnabled(), timeout=10000)
     ticks = []
     timer = QTimer()
@@ -116,7 +118,8 @@ def test_quantize_panel_runs_a_real_job_and_stays_responsive(qtbot, service, tin
     timer.start(50)
     job_id = p.start()
     seen_layers = []
-    service.event.connect(lambda jid, ev: seen_layers.append(ev.get("message")) if ev.get("unit") == "layer" else None)
+    service.event.connect(lambda jid, ev: seen_layers.append(ev.message)
+                          if isinstance(ev, Progress) and ev.unit == "layer" else None)
     qtbot.waitUntil(lambda: status(service, job_id) in ("succeeded", "failed"), timeout=180000)
     qtbot.waitUntil(lambda: p.job_id is None, timeout=5000)
     timer.stop()

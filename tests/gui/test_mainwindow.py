@@ -1,73 +1,117 @@
 import logging
 
+import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel
 
+from app.i18n import install_translation
 from app.mainwindow import MainWindow
 from services.settings import Settings, load_settings
+from widgets.panel import BrokenPanel
 from widgets.registry import PANEL_IDS
 
 EXPECTED = ["environment", "datasets", "quantize", "evaluate", "targets", "monitor", "jobs"]
+TITLES = {"en": ["Environment", "Datasets", "Quantize", "Evaluate", "Targets", "Monitor", "Jobs"],
+          "zh_CN": ["环境", "数据集", "量化", "评估", "目标", "监控", "任务"]}
 
 
-def make_window(qtbot, settings=None):
+def make_window(qtbot, make_context, settings=None):
     """A window on the Jobs panel by default (the Environment panel would probe this machine)."""
-    w = MainWindow(settings or Settings(last_panel="jobs"))
+    w = MainWindow(make_context(settings=settings or Settings(last_panel="jobs")))
     qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
     w.show()
     return w
 
 
-def test_all_seven_panels_are_in_the_navigation(qtbot):
-    w = make_window(qtbot)
+@pytest.fixture(params=["en", "zh_CN"])
+def language(request, qapp):
+    assert install_translation(qapp, request.param)
+    yield request.param
+    install_translation(qapp, "en")
+
+
+def test_every_panel_builds_and_shows(qtbot, make_context, language):
+    w = make_window(qtbot, make_context)
     assert PANEL_IDS == EXPECTED
-    assert [w.nav.item(i).text() for i in range(w.nav.count())] == [
-        "Environment", "Datasets", "Quantize", "Evaluate", "Targets", "Monitor", "Jobs"]
+    assert [w.nav.item(i).text() for i in range(w.nav.count())] == TITLES[language]
     for i, pid in enumerate(EXPECTED):
         w.nav.setCurrentRow(i)
-        assert w.current_panel_id() == pid
-        assert w.stack.currentWidget() is w.panels[pid]
-        assert w.panels[pid].PANEL_ID == pid
+        panel = w.panels[pid]
+        assert not isinstance(panel, BrokenPanel), panel.note.text()
+        assert w.current_panel_id() == pid and w.stack.currentWidget() is panel
+        assert panel.PANEL_ID == pid and panel.isVisible()
+        assert panel.findChild(QLabel, "panelHeading").text() == TITLES[language][i]
     assert w.stack.count() == 7
 
 
-def test_geometry_and_last_panel_are_restored(qtbot):
-    w = make_window(qtbot)
+@pytest.mark.allow_log_errors
+def test_a_panel_that_fails_to_build_is_replaced_not_fatal(qtbot, make_context, monkeypatch):
+    from widgets.registry import BY_ID, PanelInfo
+
+    def broken(self, context):
+        raise RuntimeError("no such widget")
+
+    monkeypatch.setattr(PanelInfo, "build", broken)
+    w = make_window(qtbot, make_context)
+    panel = w.show_panel("targets")
+    assert isinstance(panel, BrokenPanel) and "RuntimeError: no such widget" in panel.note.text()
+    assert panel.findChild(QLabel, "panelHeading").text() == BY_ID["targets"].title
+
+
+def test_geometry_and_last_panel_are_restored(qtbot, make_context):
+    w = make_window(qtbot, make_context)
     w.resize(760, 520)
     w.show_panel("targets")
     w.close()
     saved = load_settings()
     assert saved.last_panel == "targets" and saved.window_geometry
-    w2 = make_window(qtbot, saved)
+    w2 = make_window(qtbot, make_context, saved)
     assert w2.current_panel_id() == "targets"
     assert (w2.width(), w2.height()) == (760, 520)
 
 
-def test_unknown_last_panel_falls_back_to_the_first(qtbot):
-    w = make_window(qtbot, Settings(last_panel="gone"))
+def test_recent_datasets_survive_closing_the_window(qtbot, make_context, tmp_path):
+    """The Datasets panel remembers a source; closing the window must not save over it."""
+    text = tmp_path / "校准 text.txt"
+    text.write_text("first text\n\nsecond text\n", encoding="utf-8")
+    w = make_window(qtbot, make_context)
+    panel = w.show_panel("datasets")
+    panel.source.setCurrentText(str(text))
+    panel.start_preview()
+    qtbot.waitUntil(lambda: panel.worker is None, timeout=60000)
+    assert panel.result is not None, panel.status.text()
+    assert load_settings().recent["datasets"] == [str(text)]
+    w.close()
+    saved = load_settings()
+    assert saved.recent.get("datasets") == [str(text)] and saved.last_panel == "datasets"
+
+
+def test_unknown_last_panel_falls_back_to_the_first(qtbot, make_context):
+    w = make_window(qtbot, make_context, Settings(last_panel="gone"))
     assert w.current_panel_id() == "environment"
 
 
-def test_log_dock_shows_log_lines_live(qtbot):
-    w = make_window(qtbot)
+def test_log_dock_shows_log_lines_live(qtbot, make_context):
+    w = make_window(qtbot, make_context)
     logging.getLogger("quantdesk.test").warning("a live line 实时")
     qtbot.waitUntil(lambda: "a live line 实时" in w.log_view.toPlainText(), timeout=2000)
 
 
-def test_log_lines_from_other_threads_reach_the_dock(qtbot, caplog):
+def test_log_lines_from_other_threads_reach_the_dock(qtbot, make_context, caplog):
     import threading
 
     caplog.set_level(logging.INFO, logger="quantdesk")
-    w = make_window(qtbot)
+    w = make_window(qtbot, make_context)
     t = threading.Thread(target=lambda: logging.getLogger("quantdesk.test").info("from a thread"))
     t.start()
     t.join()
     qtbot.waitUntil(lambda: "from a thread" in w.log_view.toPlainText(), timeout=2000)
 
 
-def test_settings_dialog_saves_what_the_user_chose(qtbot, monkeypatch):
+def test_settings_dialog_saves_what_the_user_chose(qtbot, make_context):
     from widgets.settings_dialog import SettingsDialog
 
-    w = make_window(qtbot)
+    w = make_window(qtbot, make_context)
 
     def accept_with_changes():
         d = w.findChild(SettingsDialog)
@@ -83,10 +127,10 @@ def test_settings_dialog_saves_what_the_user_chose(qtbot, monkeypatch):
     assert (s.language, s.job_concurrency, s.output_dir) == ("zh_CN", 3, "/tmp/输出 目录")
 
 
-def test_planned_panels_say_so_plainly(qtbot):
+def test_planned_panels_say_so_plainly(qtbot, make_context):
     from widgets.panel import PlannedPanel
 
-    w = make_window(qtbot)
+    w = make_window(qtbot, make_context)
     for _pid, panel in w.panels.items():
         if isinstance(panel, PlannedPanel):
             assert "Not built yet" in panel.findChild(type(panel.children()[1]), "plannedNote").text()

@@ -26,8 +26,8 @@ def fake_sampler():
 
 
 @pytest.fixture
-def panel(qtbot, fake_sampler):
-    p = MonitorPanel(sampler=fake_sampler)
+def panel(qtbot, fake_sampler, make_context):
+    p = MonitorPanel(make_context(sampler=fake_sampler))
     qtbot.addWidget(p)
     p.resize(1100, 700)
     p.show()
@@ -57,10 +57,10 @@ def test_charts_update_without_blocking_the_ui(qtbot, panel):
     assert len(ticks) >= 30  # the event loop kept turning while the sampler ran and charts redrew
 
 
-def test_no_gpu_shows_host_only_and_says_why(qtbot):
+def test_no_gpu_shows_host_only_and_says_why(qtbot, make_context):
     s = Sampler(gpu=NvmlReader(FakeNvml(fail_init="NVML Shared Library Not Found")), host=fake_host)
     s.sample_once()
-    p = MonitorPanel(sampler=s)
+    p = MonitorPanel(make_context(sampler=s))
     qtbot.addWidget(p)
     p.show()
     assert "NVML Shared Library Not Found" in p.gpu_note.text()
@@ -86,7 +86,8 @@ def test_planner_plans_a_model_and_draws_reference_lines(qtbot, panel, tmp_path)
     assert len(planner.curve.listDataItems()) == 4  # fp16, int8, int4, fp8 curves
 
 
-def test_planner_shows_does_not_fit_and_bad_folders(qtbot, panel, tmp_path):
+def test_planner_shows_does_not_fit_and_bad_folders(qtbot, panel, tmp_path, logfail):
+    logfail.allow("read-model-config failed")
     planner = panel.planner
     planner.gpu.setCurrentIndex(planner.gpu.findText("RTX 2080 Ti (11 GiB)"))
     planner.weights.setCurrentText("fp16")

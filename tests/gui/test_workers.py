@@ -37,7 +37,8 @@ def test_progress_is_throttled_to_whole_percent_changes(qtbot):
     assert 90 <= len(seen) <= 101
 
 
-def test_error_carries_message_and_traceback(qtbot):
+def test_error_carries_message_and_traceback(qtbot, logfail):
+    logfail.allow("boom failed")
     def boom():
         raise ValueError("group size 128 does not divide 576")
 

@@ -95,8 +95,8 @@ def test_upstream_cpu_bug_is_real_and_the_fix_is_what_prevents_it(structured_lla
     from transformers import AutoTokenizer
 
     from services.jobs.events import Emitter
-    from services.quant import awq_backend
     from services.quant.awq_loader import load_awq_model
+    from services.quant.backends import autoawq_patches as awq_backend
     from tests.tinymodels import split_corpus
 
     tok = AutoTokenizer.from_pretrained(str(structured_llama))
@@ -116,15 +116,16 @@ def test_cancel_mid_run_leaves_nothing(tiny_llama, calib_file, tmp_path):
     import psutil
 
     from services.jobs.local import make_manager
+    from services.jobs.protocol import Stage
     from services.jobs.spec import JobSpec
-    from services.quant.settings import AwqSettings
+    from services.quant.backends.autoawq import AwqSettings
 
     manager = make_manager()
     s = AwqSettings(calib=str(calib_file), samples=16, seqlen=128, group_size=64)
     out = tmp_path / "cancelled"
     spec = JobSpec(kind="quantize", model=str(tiny_llama), out=str(out), params=s.to_dict())
     stages = []
-    manager.add_listener(lambda job_id, ev: stages.append(ev.get("name")) if ev.get("type") == "stage" else None)
+    manager.add_listener(lambda job_id, ev: stages.append(ev.name) if isinstance(ev, Stage) else None)
     rec = manager.submit(spec)
     deadline = time.time() + 120
     while "load" not in stages and time.time() < deadline:

@@ -194,8 +194,10 @@ def test_linux_slot_checks_gcc():
     assert report(p).by_id("compiler").status == "fail"
 
 
-def test_a_crashing_or_hanging_check_becomes_a_result(monkeypatch):
+def test_a_crashing_or_hanging_check_becomes_a_result(monkeypatch, logfail):
     import time
+
+    logfail.allow("check a crashed")  # the runner logs the crash with its traceback, on purpose
 
     from services.envcheck import runner
 

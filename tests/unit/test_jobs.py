@@ -8,6 +8,7 @@ import time
 import pytest
 
 from services.jobs.manager import JobManager
+from services.jobs.protocol import to_dict
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobStore
 
@@ -56,22 +57,24 @@ def test_store_persists_jobs_and_events(store, tmp_path):
 
 
 def test_jobs_of_a_crashed_app_are_marked_interrupted(store):
-    a, b, c = selftest(), selftest(), selftest()
-    for spec in (a, b, c):
-        store.add(spec)
+    a, b, c, d = selftest(), selftest(), selftest(), selftest()
+    store.add(a)
+    store.add(b)
+    store.add(c, owner="gone-process")
+    store.add(d, owner="live-process")
     store.set_status(a.id, "running", pid=999_999)  # its runner is gone
     store.set_status(b.id, "running", pid=os.getpid())  # still alive
-    assert store.mark_interrupted(lambda pid: pid == os.getpid()) == [a.id]
+    gone = store.mark_interrupted(lambda rec: rec.pid == os.getpid(), lambda owner: owner == "live-process")
+    assert sorted(r.id for r in gone) == sorted([a.id, c.id])
     assert store.get(a.id).status == "interrupted" and "stopped while" in store.get(a.id).error
-    assert store.get(b.id).status == "running" and store.get(c.id).status == "queued"
-    assert set(store.mark_interrupted(lambda pid: False, include_queued=True)) == {b.id, c.id}
+    assert store.get(b.id).status == "running" and store.get(d.id).status == "queued"
     assert store.get(c.id).status == "interrupted"
 
 
 def test_a_job_runs_reports_and_renames_its_output(manager, tmp_path):
     out = tmp_path / "result 结果"
     events = []
-    manager.add_listener(lambda job_id, ev: events.append(ev))
+    manager.add_listener(lambda job_id, ev: events.append(to_dict(ev)))
     rec = manager.submit(selftest(out, steps=4, step_s=0.01))
     final = manager.wait(rec.id, timeout=60)
     assert final.status == "succeeded" and final.result["steps"] == 4

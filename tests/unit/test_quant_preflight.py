@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from services.quant.preflight import AUTOAWQ_MODEL_TYPES, preflight
-from services.quant.settings import AwqSettings
+from services.quant.backends.autoawq import MODEL_TYPES, AwqSettings
+from services.quant.preflight import preflight
 from tests.conftest import run_python
-from tests.modelcfg import LLAMA2_7B, write_config
+from tests.modelcfg import LLAMA2_7B, write_config, write_safetensors
 
 GIB = 1024**3
 
@@ -14,7 +14,7 @@ GIB = 1024**3
 def model_folder(tmp_path, cfg=LLAMA2_7B, weights=True, name="模型 model"):
     folder = write_config(tmp_path / name, cfg)
     if weights:
-        (folder / "model.safetensors").write_bytes(b"\0" * 4096)
+        write_safetensors(folder / "model.safetensors")
     return folder
 
 
@@ -52,7 +52,7 @@ def test_missing_folder_config_and_weights(tmp_path):
 
 def test_incomplete_sharded_download(tmp_path):
     folder = model_folder(tmp_path, weights=False)
-    (folder / "model-00001-of-00002.safetensors").write_bytes(b"\0" * 10)
+    write_safetensors(folder / "model-00001-of-00002.safetensors", 10)
     (folder / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {
         "a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}))
     assert any("1 weight shard(s) missing" in e for e in check(folder, tmp_path / "out").errors)
@@ -60,7 +60,7 @@ def test_incomplete_sharded_download(tmp_path):
 
 def test_no_disk_space(tmp_path):
     folder = model_folder(tmp_path)
-    (folder / "model.safetensors").write_bytes(b"\0" * (4 * 1024**2))
+    write_safetensors(folder / "model.safetensors", 4 * 1024**2)
     r = check(folder, tmp_path / "out", disk=1024)
     assert any(e.startswith("not enough disk space") and "pick another output folder" in e for e in r.errors)
 
@@ -83,6 +83,10 @@ def test_existing_output_and_already_quantized(tmp_path):
     out.mkdir()
     (out / "x").write_text("keep me")
     assert any("exists and is not empty" in e for e in check(folder, out).errors)
+    assert any("not an earlier QuantDesk output" in e and "--force" in e
+               for e in check(folder, out, AwqSettings(overwrite=True)).errors)
+    assert check(folder, out, AwqSettings(overwrite=True, force=True)).ok
+    (out / "quantdesk.json").write_text("{}")
     assert check(folder, out, AwqSettings(overwrite=True)).ok
     q = model_folder(tmp_path, {**LLAMA2_7B, "quantization_config": {"quant_method": "awq"}}, name="q")
     assert any("already quantized" in e for e in check(q, tmp_path / "o").errors)
@@ -90,12 +94,13 @@ def test_existing_output_and_already_quantized(tmp_path):
 
 def test_bad_settings(tmp_path):
     r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(bits=3, group_size=100, device="tpu"))
-    assert "--bits 4" in r.errors[0] and any("group size must be" in e for e in r.errors)
+    assert any("--bits 4" in e for e in r.errors) and any("group size must be" in e for e in r.errors)
+    assert any("device must be" in e for e in r.errors)
 
 
 def test_preflight_loads_no_ml_library(tmp_path):
     folder = model_folder(tmp_path)
-    code = ("import sys, json; from services.quant.preflight import preflight; from services.quant.settings import "
+    code = ("import sys, json; from services.quant.preflight import preflight; from services.quant.backends.autoawq import "
             f"AwqSettings; r = preflight(r'{folder}', r'{tmp_path / 'out'}', AwqSettings()); "
             "print(json.dumps([r.ok, sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'awq', 'transformers'))]))")
     proc = run_python(code)
@@ -106,7 +111,7 @@ def test_supported_list_matches_autoawq():
     pytest.importorskip("awq")
     from awq.models.auto import AWQ_CAUSAL_LM_MODEL_MAP
 
-    assert set(AUTOAWQ_MODEL_TYPES) == set(AWQ_CAUSAL_LM_MODEL_MAP)
+    assert set(MODEL_TYPES) == set(AWQ_CAUSAL_LM_MODEL_MAP)
 
 
 def test_cli_rejects_before_starting_a_job(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""The AutoAWQ 0.2.9 backend, with every adaptation it needs on torch 2.13 / transformers 5.17 kept here.
+"""Every adaptation AutoAWQ 0.2.9 needs on torch 2.13 / transformers 5.17, kept in one place.
 
 1. CPU correctness: `AwqQuantizer._compute_best_scale` saves the block's state as
    `{k: v.cpu() ...}`, which is no copy for tensors already on the CPU; the grid search's in-place

@@ -1,0 +1,41 @@
+"""The job kinds the runner knows: where each one's code lives and which of its params are paths.
+
+A new kind (export, serve, scan) is one entry here. Kinds from a newer QuantDesk that this
+version does not know are still listed from the store, but the runner refuses to run them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.datasets.catalog import CATALOG
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    handler: str  # "module:function", imported in the runner only
+    path_params: tuple[str, ...] = ()  # params holding paths (lists allowed); dataset names are kept
+    out_kind: str = "folder"
+
+
+KINDS: dict[str, JobKind] = {k.name: k for k in (
+    JobKind("quantize", "services.quant.job:run", path_params=("calib",)),
+    JobKind("eval", "services.evaluate.job:run", path_params=("baseline", "also", "text", "prompts")),
+    JobKind("selftest", "services.jobs.selftest:run"),
+)}
+
+
+def is_dataset_name(value: str) -> bool:
+    return value.strip().lower() in CATALOG
+
+
+def path_values(kind: str, params: dict) -> list[tuple[str, str]]:
+    """(param, value) for every path-valued param of a job of `kind` (dataset names left out)."""
+    out: list[tuple[str, str]] = []
+    k = KINDS.get(kind)
+    for name in k.path_params if k else ():
+        value = params.get(name)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and v and not is_dataset_name(v):
+                out.append((name, v))
+    return out

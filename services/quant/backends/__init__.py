@@ -1,0 +1,26 @@
+"""Quantization backends by name; each says which methods it offers (services/quant/backends/base.py)."""
+from __future__ import annotations
+
+from services.quant.backends.autoawq import AutoAwqBackend
+from services.quant.backends.base import QuantBackend
+
+BACKENDS: dict[str, QuantBackend] = {b.name: b for b in (AutoAwqBackend(),)}
+DEFAULT_BACKEND = {"awq": "autoawq"}  # per method
+
+
+def methods() -> list[str]:
+    return list(dict.fromkeys(m for b in BACKENDS.values() for m in b.methods))
+
+
+def get_backend(name: str | None, method: str = "awq") -> QuantBackend:
+    """The backend `name` (default: the method's default); ValueError naming the choices."""
+    name = name or DEFAULT_BACKEND.get(method)
+    backend = BACKENDS.get(name or "")
+    if backend is None:
+        raise ValueError(f"unknown quantization backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if method not in backend.methods:
+        offered = [b.name for b in BACKENDS.values() if method in b.methods]
+        raise ValueError(f"backend {backend.name} does not offer {method!r}"
+                         + (f"; use --backend {' or '.join(offered)}" if offered else
+                            f"; methods: {', '.join(methods())}"))
+    return backend

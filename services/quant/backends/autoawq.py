@@ -1,0 +1,103 @@
+"""The AutoAWQ 0.2.9 backend: AWQ W4A16 in AutoAWQ's GEMM or GEMV layout.
+
+This module describes the backend (settings, rules) and imports no ML library; the work is in
+autoawq_run.py (runner only) and its adaptations to torch 2.13 / transformers 5.17 (the CPU copy
+fix, per-layer progress, the loading arguments) in autoawq_patches.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.quant.backends.base import QuantBackend, Setting
+from services.quant.settings import QuantSettings
+
+GROUP_SIZES = (128, 64, 32)
+VERSIONS = ("gemm", "gemv")
+# AutoAWQ 0.2.9's AWQ_CAUSAL_LM_MODEL_MAP (tests/unit/test_quant_preflight.py keeps this in step)
+MODEL_TYPES = (
+    "mpt", "llama", "opt", "exaone", "falcon", "bloom", "gptj", "gpt_bigcode", "mistral", "mixtral", "gpt_neox",
+    "aquila", "qwen", "baichuan", "llava", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "stablelm", "starcoder2",
+    "llava_next", "phi3", "phi3_v", "cohere", "deepseek_v2", "deepseek_v3", "minicpm", "internlm2", "minicpm3",
+    "qwen2_vl", "qwen2_5_vl", "qwen2_5_omni", "RefinedWeb", "RefinedWebModel", "Yi",
+)
+
+
+@dataclass
+class AwqSettings(QuantSettings):
+    bits: int = 4
+    group_size: int = 128
+    zero_point: bool = True
+    version: str = "gemm"
+
+    def problems(self) -> list[str]:
+        out = super().problems()
+        if self.bits != 4:
+            out.append("AutoAWQ quantizes to 4 bits only: use --bits 4")
+        if self.group_size not in GROUP_SIZES:
+            out.append(f"group size must be one of {', '.join(map(str, GROUP_SIZES))}")
+        if self.version not in VERSIONS:
+            out.append(f"version must be gemm or gemv, not {self.version!r}")
+        return out
+
+    def quant_config(self) -> dict:
+        """AutoAWQ's quant_config for these settings."""
+        cfg = {"zero_point": self.zero_point, "q_group_size": self.group_size, "w_bit": self.bits,
+               "version": self.version.upper()}
+        if self.keep:
+            cfg["modules_to_not_convert"] = list(self.keep)
+        return cfg
+
+
+def layer_inputs(text: dict) -> dict[str, int]:
+    """Input sizes of the linear layers AWQ quantizes, by the config field they come from."""
+    hidden = int(text["hidden_size"])
+    heads = int(text.get("num_attention_heads") or 1)
+    head_dim = int(text.get("head_dim") or hidden // heads)
+    dims = {"hidden_size (q/k/v/gate/up inputs)": hidden,
+            "num_attention_heads x head_dim (o_proj input)": heads * head_dim}
+    for name in ("intermediate_size", "moe_intermediate_size", "shared_expert_intermediate_size"):
+        if text.get(name):
+            dims[f"{name} (down_proj input)"] = int(text[name])
+    return dims
+
+
+def suggest_group(dims: dict[str, int]) -> int | None:
+    return next((g for g in GROUP_SIZES if all(d % g == 0 for d in dims.values())), None)
+
+
+class AutoAwqBackend(QuantBackend):
+    name = "autoawq"
+    methods = ("awq",)
+    settings_class = AwqSettings
+    schema = (
+        Setting("bits", int, 4, "weight bits (AutoAWQ: 4 only)"),
+        Setting("group_size", int, 128, "weights per scale/zero group", GROUP_SIZES),
+        Setting("zero_point", bool, True, "asymmetric quantization with a zero point"),
+        Setting("version", str, "gemm", "kernel layout: gemm (vLLM, LMDeploy) or gemv (batch 1)", VERSIONS),
+    )
+
+    runner = "services.quant.backends.autoawq_run"
+
+    def output_format(self, s: QuantSettings) -> str:
+        return "awq"
+
+    def check_model(self, cfg: dict, s: QuantSettings) -> tuple[list[str], list[str]]:
+        assert isinstance(s, AwqSettings)
+        errors: list[str] = []
+        text = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
+        model_type = str(cfg.get("model_type") or text.get("model_type", ""))
+        arch = (cfg.get("architectures") or [model_type or "unknown"])[0]
+        if model_type not in MODEL_TYPES:
+            errors.append(f"AutoAWQ does not support {arch} (model_type {model_type!r}); supported: "
+                          f"{', '.join(MODEL_TYPES)}")
+        try:
+            dims = layer_inputs(text)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            return errors, []
+        bad = {k: v for k, v in dims.items() if v % s.group_size}
+        if bad:
+            name, value = next(iter(bad.items()))
+            better = suggest_group(dims)
+            errors.append(f"group size {s.group_size} does not divide {name} = {value}"
+                          + (f"; use --group-size {better}" if better else "; no group size of 128/64/32 fits"))
+        return errors, []

@@ -1,0 +1,45 @@
+"""The AutoAWQ backend's work, in the job runner only (imports torch and awq)."""
+from __future__ import annotations
+
+import gc
+import math
+from pathlib import Path
+
+import torch
+
+from services.jobs.events import Emitter
+from services.quant.awq_loader import load_awq_model
+from services.quant.backends import autoawq_patches as patches
+from services.quant.backends.autoawq import AwqSettings
+from services.quant.backends.base import QuantizeInputs
+from services.quant.settings import QuantSettings
+
+
+def quantize(inputs: QuantizeInputs, events: Emitter) -> None:
+    s = inputs.settings
+    assert isinstance(s, AwqSettings)
+    events.stage("load", f"loading {inputs.model_dir.name} ({s.dtype})")
+    model = patches.load_for_quantization(str(inputs.model_dir), s.dtype, s.trust_remote_code)
+    events.stage("quantize", f"AWQ W{s.bits} group {s.group_size} on {inputs.device}")
+    patches.quantize(model, inputs.tokenizer, s.quant_config(), inputs.samples, s.seqlen, events)
+    events.stage("save", f"writing {inputs.partial.name}")
+    model.save_quantized(str(inputs.partial))
+    del model
+    gc.collect()
+
+
+def verify(folder: Path, sample: list[int], device: str, s: QuantSettings) -> dict:
+    assert isinstance(s, AwqSettings)
+    if s.version != "gemm":
+        return {"logits_finite": None, "sample_tokens": 0, "sample_perplexity": None,
+                "skipped": "GEMV checkpoints are checked only through AutoAWQ's CUDA kernels; "
+                           "load it in vLLM/LMDeploy"}
+    model = load_awq_model(folder, dtype=torch.float32, device=device)
+    ids = torch.tensor([sample], device=device)
+    with torch.no_grad():
+        out = model(ids, labels=ids)
+    finite = bool(torch.isfinite(out.logits).all())
+    loss = float(out.loss)
+    del model
+    return {"logits_finite": finite, "sample_tokens": len(sample),
+            "sample_perplexity": round(math.exp(loss), 3) if math.isfinite(loss) and loss < 50 else None}

@@ -1,0 +1,89 @@
+"""The one place QuantDesk starts child processes, and stops whole process trees.
+
+A child started here dies with its parent: on Windows through a kill-on-close Job Object; on
+every system the job runner also watches its stdin and parent pid (services/runtime/parentwatch.py).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from services.runtime.runtime import Runtime, current_runtime
+
+PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL
+
+
+def start(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | Path | None = None,
+          stdin: int | IO[Any] | None = DEVNULL, stdout: int | IO[Any] | None = None,
+          stderr: int | IO[Any] | None = None, text: bool = False, own_group: bool = False) -> subprocess.Popen:
+    """Start `argv` (no console window on Windows; tied to this process there)."""
+    flags = 0
+    if os.name == "nt":
+        flags = subprocess.CREATE_NO_WINDOW | (subprocess.CREATE_NEW_PROCESS_GROUP if own_group else 0)
+    kwargs: dict[str, Any] = {"encoding": "utf-8", "errors": "replace"} if text else {}
+    proc = subprocess.Popen(list(argv), env=env, cwd=None if cwd is None else str(cwd), stdin=stdin, stdout=stdout,
+                            stderr=stderr, creationflags=flags, **kwargs)
+    if os.name == "nt":
+        from services.runtime.winjob import tie_to_this_process
+
+        tie_to_this_process(proc.pid)
+    return proc
+
+
+def run(argv: Sequence[str], *, timeout: float | None = None, env: dict[str, str] | None = None,
+        cwd: str | Path | None = None, text: bool = True) -> subprocess.CompletedProcess:
+    """Run `argv` to completion with captured output; the tree is killed on timeout."""
+    proc = start(argv, env=env, cwd=cwd, stdout=PIPE, stderr=PIPE, text=text)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_tree(proc.pid)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+
+
+def start_module(module: str, *args: str, runtime: Runtime | None = None, env: dict[str, str] | None = None,
+                 **kwargs: Any) -> subprocess.Popen:
+    """`python -m module args` on `runtime` (default: this interpreter)."""
+    rt = runtime or current_runtime()
+    return start(rt.module_command(module, *args), env=rt.environment(env), **kwargs)
+
+
+def kill_tree(pid: int, grace_s: float = 1.0) -> None:
+    """Terminate `pid` and all its descendants; kill what is left after `grace_s`."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        procs = [*parent.children(recursive=True), parent]
+    except psutil.Error:
+        return
+    for p in procs:
+        try:
+            p.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace_s)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=1)
+
+
+def pid_alive(pid: int, started: float | None = None) -> bool:
+    """True when `pid` runs (and, given its start time, is the same process, not a recycled pid)."""
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        if p.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started is None or abs(p.create_time() - started) < 1.0
+    except psutil.Error:
+        return False

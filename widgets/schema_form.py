@@ -1,0 +1,75 @@
+"""A form built from a backend's settings schema (services/quant/backends/base.py `Setting`)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QSpinBox, QWidget
+
+from widgets.i18n import translate
+
+# Labels of the settings the backends declare, for lupdate (context "Settings")
+LABELS = {
+    "bits": QT_TRANSLATE_NOOP("Settings", "Weight bits"),
+    "group_size": QT_TRANSLATE_NOOP("Settings", "Group size"),
+    "zero_point": QT_TRANSLATE_NOOP("Settings", "zero point (asymmetric)"),
+    "version": QT_TRANSLATE_NOOP("Settings", "Kernel layout"),
+}
+
+
+class SchemaForm(QWidget):
+    """One field per Setting; `values()` gives {name: value}; `changed` callback on every edit."""
+
+    def __init__(self, on_change: Callable[[], None], parent: QWidget | None = None):
+        super().__init__(parent)
+        self._form = QFormLayout(self)
+        self._form.setContentsMargins(0, 0, 0, 0)
+        self._on_change = on_change
+        self.fields: dict[str, QWidget] = {}
+
+    def set_schema(self, schema) -> None:
+        while self._form.rowCount():
+            self._form.removeRow(0)
+        self.fields = {}
+        for st in schema:
+            label = translate("Settings", LABELS[st.name]) if st.name in LABELS else st.name
+            if st.type is bool:
+                w = QCheckBox(label)
+                w.setChecked(bool(st.default))
+                w.toggled.connect(self._on_change)
+                self._form.addRow(w)
+            elif st.choices:
+                w = QComboBox()
+                w.addItems([str(c) for c in st.choices])
+                w.setCurrentText(str(st.default))
+                w.currentIndexChanged.connect(self._on_change)
+                self._form.addRow(label, w)
+            else:
+                w = QSpinBox()
+                w.setRange(1, 1 << 20)
+                w.setValue(int(st.default))
+                w.valueChanged.connect(self._on_change)
+                self._form.addRow(label, w)
+            w.setToolTip(st.help)
+            w.setProperty("settingType", st.type.__name__)
+            self.fields[st.name] = w
+
+    def values(self) -> dict:
+        out: dict = {}
+        for name, w in self.fields.items():
+            if isinstance(w, QCheckBox):
+                out[name] = w.isChecked()
+            elif isinstance(w, QComboBox):
+                out[name] = int(w.currentText()) if w.property("settingType") == "int" else w.currentText()
+            elif isinstance(w, QSpinBox):
+                out[name] = w.value()
+        return out
+
+    def set_value(self, name: str, value) -> None:
+        w = self.fields[name]
+        if isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QComboBox):
+            w.setCurrentText(str(value))
+        elif isinstance(w, QSpinBox):
+            w.setValue(int(value))
