@@ -62,7 +62,7 @@ def _compressed_tensors(q: dict) -> CheckpointFormat:
 
 
 def format_from_config(cfg: dict) -> CheckpointFormat:
-    text = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
+    text: dict = cfg["text_config"] if isinstance(cfg.get("text_config"), dict) else cfg
     dtype = str(text.get("torch_dtype") or text.get("dtype") or cfg.get("torch_dtype") or cfg.get("dtype")
                 or "float16").replace("torch.", "")
     q = cfg.get("quantization_config")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 
 from services.progress import Cancelled, ProgressFn, never_cancelled, no_progress
+from services.runtime import process
 
 
 class ChildError(RuntimeError):
@@ -23,37 +23,17 @@ class ChildError(RuntimeError):
         self.usage = usage
 
 
-def kill_tree(pid: int) -> None:
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        procs = [*parent.children(recursive=True), parent]
-    except psutil.Error:
-        return
-    for p in procs:
-        try:
-            p.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=1.5)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-
-
 def run_quantdesk(args: list[str], progress: ProgressFn = no_progress,
                   cancelled: Callable[[], bool] = never_cancelled, env: dict | None = None) -> dict:
-    """Run `python -m app <args> --json --progress json`; return the parsed stdout document."""
-    cmd = [sys.executable, "-m", "app", *args, "--json", "--progress", "json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            text=True, encoding="utf-8", env=env)
+    """Run `quantdesk <args> --json --progress json` on this runtime; return the parsed stdout document."""
+    proc = process.start_module("app", *args, "--json", "--progress", "json", env=env, stdout=process.PIPE,
+                                stderr=process.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    stdout, stderr = proc.stdout, proc.stderr
     other: list[str] = []
 
     def read_stderr() -> None:
-        for line in proc.stderr:
+        for line in stderr:
             try:
                 ev = json.loads(line)
             except ValueError:
@@ -67,11 +47,11 @@ def run_quantdesk(args: list[str], progress: ProgressFn = no_progress,
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
     out_chunks: list[str] = []
-    out_reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)
+    out_reader = threading.Thread(target=lambda: out_chunks.append(stdout.read()), daemon=True)
     out_reader.start()
     while proc.poll() is None:
         if cancelled():
-            kill_tree(proc.pid)
+            process.kill_tree(proc.pid)
             proc.wait()
             raise Cancelled()
         try:

@@ -8,11 +8,40 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"  # child processes too: no test reaches a hub
+os.environ["HF_DATASETS_OFFLINE"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.logfail import logfail, pytest_runtest_call  # noqa: E402,F401  (fixture and hook)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Tests talk to loopback and local sockets only; anything else is refused (and fails loudly)."""
+    import socket
+
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def allowed(address) -> bool:
+        if isinstance(address, (str, bytes)):  # AF_UNIX
+            return True
+        host = str(address[0])
+        return host in ("localhost", "::1") or host.startswith("127.")
+
+    def connect(self, address):
+        if not allowed(address):
+            raise OSError(f"tests may not use the network (tried {address!r}); use a fake probe")
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if not allowed(address):
+            raise OSError(f"tests may not use the network (tried {address!r}); use a fake probe")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 @pytest.fixture(autouse=True)

@@ -81,7 +81,7 @@ def _records_jsonl(path: Path, info: ReadInfo) -> Iterator[dict]:
             try:
                 rec = json.loads(line)
             except ValueError as exc:
-                raise DatasetError(f"{path.name} line {n} is not valid JSON ({exc.msg})") from exc
+                raise DatasetError(f"{path.name} line {n} is not valid JSON ({exc})") from exc
             if isinstance(rec, dict):
                 yield rec
             else:

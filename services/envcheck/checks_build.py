@@ -102,7 +102,7 @@ def check_compiler(probe: Probe, ctx: CheckContext) -> CheckResult:
         return CheckResult("compiler", title, "fail", f"{' and '.join(missing)} not found",
                            "Needed to JIT-compile and build C++/CUDA extensions.",
                            Fix("command", "Install the compilers", command="sudo apt-get install -y build-essential"))
-    r = probe.run([probe.which("g++"), "--version"], timeout=10)
+    r = probe.run([probe.which("g++") or "g++", "--version"], timeout=10)
     first = r.stdout.splitlines()[0] if r.stdout else "g++"
     return CheckResult("compiler", title, "ok", first)
 

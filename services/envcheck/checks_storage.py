@@ -26,8 +26,8 @@ def check_disk(probe: Probe, ctx: CheckContext) -> CheckResult:
 
 
 def _hf_cache(probe: Probe) -> str:
-    if probe.env("HF_HUB_CACHE"):
-        return probe.env("HF_HUB_CACHE")
+    if cache := probe.env("HF_HUB_CACHE"):
+        return cache
     home = probe.env("HF_HOME") or join(probe.system(), probe.env("USERPROFILE") or probe.env("HOME") or "~",
                                         ".cache", "huggingface")
     return join(probe.system(), home, "hub")

@@ -15,6 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.runtime import process
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -131,7 +133,7 @@ class Probe:
 
     def registry(self, key: str, value: str):
         """A value under HKLM/HKCU (e.g. r"HKLM\\SYSTEM\\...\\FileSystem"), or None."""
-        if self.system() != "windows":
+        if self.system() != "windows" or sys.platform != "win32":
             return None
         import winreg  # noqa: PLC0415 - Windows only
 
@@ -147,8 +149,7 @@ class Probe:
     def run(self, argv: list[str] | str, timeout: float = 20.0, encoding: str | None = None) -> RunResult:
         """Run a command (a list, or on Windows a ready command line) with a timeout; never raises."""
         try:
-            p = subprocess.run(argv, capture_output=True, timeout=timeout, env=self._env,
-                               stdin=subprocess.DEVNULL)
+            p = process.run(argv, timeout=timeout, env=self._env, text=False)
         except subprocess.TimeoutExpired:
             return RunResult(124, timed_out=True)
         except OSError as exc:

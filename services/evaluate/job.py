@@ -18,6 +18,7 @@ from services.evaluate.models import load_for_eval, tokenizer_fingerprint
 from services.evaluate.perplexity import perplexity
 from services.evaluate.settings import EvalSettings
 from services.jobs.events import Emitter, JobFailure
+from services.jobs.protocol import EvalSummary, EvalVariant
 from services.jobs.spec import JobSpec
 
 
@@ -55,7 +56,7 @@ def text_tokens(s: EvalSettings, tokenizer) -> tuple[list[int], str]:
     return ids, info.encoding
 
 
-def run(spec: JobSpec, events: Emitter) -> dict:
+def run(spec: JobSpec, events: Emitter) -> EvalSummary:
     import torch
 
     s = EvalSettings.from_dict(spec.params)
@@ -84,7 +85,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     prompts = ans.load_prompts(s.prompts) if s.answers else []
     prompt_ids = [ans.encode_prompt(tokenizer, p) for p in prompts]
 
-    results: list[dict] = []
+    results: list[EvalVariant] = []
     outputs: dict[str, list[list[int]]] = {}
     steps_per_variant = 1 + len(prompts)
     total = len(variants) * steps_per_variant
@@ -98,12 +99,13 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         for v in [v for v in variants if v.model == folder]:
             events.stage("perplexity", v.name)
             t0 = time.monotonic()
-            r = perplexity(model, ids, s.context, s.stride, device, v.kv,
-                           progress=lambda d, n, m, base=step, name=v.name: events.progress(
-                               base, total, "step", f"{name}: window {d}/{n}"))
+            def window(d: int, n: int, m: str, base: int = step, name: str = v.name) -> None:
+                events.progress(base, total, "step", f"{name}: window {d}/{n}")
+
+            ppl = perplexity(model, ids, s.context, s.stride, device, v.kv, progress=window)
             seconds = time.monotonic() - t0
             step += 1
-            events.metric("perplexity", r.perplexity, variant=v.name, kv=v.kv)
+            events.metric("perplexity", ppl.perplexity, variant=v.name, kv=v.kv)
             gen = []
             for i, p in enumerate(prompt_ids):
                 gen.append(ans.generate(model, tokenizer, p, v.kv, s.max_new_tokens, device))
@@ -111,7 +113,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
                 events.progress(step, total, "step", f"{v.name}: answer {i + 1}/{len(prompt_ids)}")
             outputs[v.name] = gen
             results.append({"name": v.name, "model": v.model, "kv": v.kv, "baseline": v.baseline,
-                            "perplexity": r.perplexity, "tokens": r.tokens, "windows": r.windows,
+                            "perplexity": ppl.perplexity, "tokens": ppl.tokens, "windows": ppl.windows,
                             "seconds": round(seconds, 3)})
         del model
         gc.collect()
@@ -124,7 +126,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         r["agreement"] = round(sum(a.rate for a in agree) / len(agree), 4) if agree else None
     answer_rows = []
     for i, prompt in enumerate(prompts):
-        row = {"prompt": prompt, "outputs": {}}
+        row: dict = {"prompt": prompt, "outputs": {}}
         for r in results:
             toks = outputs[r["name"]][i]
             a = ans.agreement(base_out[i], toks)
@@ -132,5 +134,5 @@ def run(spec: JobSpec, events: Emitter) -> dict:
                                          "tokens": [tokenizer.decode([t]) for t in toks],
                                          "first_divergence": a.first_divergence, "agreement": round(a.rate, 4)}
         answer_rows.append(row)
-    return {"variants": results, "answers": answer_rows, "tokens": len(ids), "text": s.text, "context": s.context,
-            "stride": s.stride or s.context, "device": device}
+    return EvalSummary(variants=results, answers=answer_rows, tokens=len(ids), text=s.text, context=s.context,
+                       stride=s.stride or s.context, device=device)

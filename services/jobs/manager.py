@@ -142,10 +142,15 @@ class JobManager:
                 self._start(rec, slot)
 
     def _schedule_retry(self) -> None:
-        if self._retry is None or not self._retry.is_alive():
-            self._retry = threading.Timer(RETRY_S, self._pump)
+        if self._retry is None:
+            self._retry = threading.Timer(RETRY_S, self._retry_pump)
             self._retry.daemon = True
             self._retry.start()
+
+    def _retry_pump(self) -> None:
+        with self._lock:
+            self._retry = None
+        self._pump()
 
     def _start(self, rec: JobRecord, slot: Slot) -> None:
         job_id = rec.id

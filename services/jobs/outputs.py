@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,7 @@ class OutputCheck:
     warnings: list[str] = field(default_factory=list)
 
 
-def check_output(out: str | Path, inputs: list[str | Path], *, overwrite: bool = False, force: bool = False,
+def check_output(out: str | Path, inputs: Sequence[str | Path], *, overwrite: bool = False, force: bool = False,
                  kind: str = FOLDER) -> OutputCheck:
     """Everything about `out` that can be known before a job starts; each error says what to change."""
     r = OutputCheck()

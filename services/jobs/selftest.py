@@ -31,7 +31,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         if partial:
             (partial / f"step{i}.txt").write_text(str(i))
         events.progress(i + 1, steps, "step", f"step {i + 1}", eta.remaining(i + 1))
-    if partial:
+    if partial and spec.out:
         commit(partial, spec.out)
         events.artifact(spec.out, "folder")
     return {"steps": steps, "pid": os.getpid()}

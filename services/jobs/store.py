@@ -8,6 +8,7 @@ A damaged file is moved aside (`jobs.db.corrupt-<time>`) and a fresh store start
 """
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -202,7 +203,7 @@ class JobStore:
                 raise KeyError(f"no job {job_id!r}" if not rows else f"{job_id!r} matches {len(rows)} jobs")
         return self._record(rows[0])
 
-    def list(self, limit: int = 200) -> list[JobRecord]:
+    def list(self, limit: int = 200) -> builtins.list[JobRecord]:
         return [self._record(r) for r in self._select("ORDER BY created DESC LIMIT ?", (limit,))]
 
     def _record(self, row) -> JobRecord:
@@ -271,7 +272,7 @@ class JobStore:
                        (job_id, seq, time.time(), str(event.get("type", "")), json.dumps(event, ensure_ascii=False)))
         return seq
 
-    def events(self, job_id: str, after: int = 0) -> list[dict]:
+    def events(self, job_id: str, after: int = 0) -> builtins.list[dict]:
         rows = self._exec("SELECT seq, t, payload FROM events WHERE job_id = ? AND seq > ? ORDER BY seq",
                           (job_id, after)).fetchall()
         out = []
@@ -285,7 +286,7 @@ class JobStore:
 
     # -- crash recovery
     def mark_interrupted(self, runner_alive: Callable[[JobRecord], bool],
-                         owner_alive: Callable[[str], bool]) -> list[JobRecord]:
+                         owner_alive: Callable[[str], bool]) -> builtins.list[JobRecord]:
         """Running jobs whose runner is gone, and queued jobs whose owning process is gone, become
         "interrupted"; the records are returned (their partial outputs are the caller's to remove)."""
         gone = []

@@ -13,6 +13,7 @@ from services.datasets.sampling import CalibrationSpec, build_samples
 from services.datasets.source import collect_texts
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.outputs import commit, discard, partial_path
+from services.jobs.protocol import QuantizeSummary
 from services.jobs.spec import JobSpec
 from services.quant import writer
 from services.quant.backends import get_backend
@@ -52,7 +53,7 @@ def calibration(model_dir: Path, s: QuantSettings, events: Emitter):
     return tokenizer, cal, info
 
 
-def run(spec: JobSpec, events: Emitter) -> dict:
+def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     started = time.monotonic()
     try:
         backend = get_backend(spec.params.get("backend"), spec.params.get("method", "awq"))
@@ -86,7 +87,8 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     if check["logits_finite"] is False:
         raise JobFailure("the quantized model gives non-finite logits", hint="try --dtype float16 or another group size")
 
-    in_bytes = report.info.get("weights_bytes") or 0
+    in_bytes = int(report.info.get("weights_bytes") or 0)
+    duration_s = round(time.monotonic() - started, 2)
     out_bytes = writer.folder_size(partial)
     record = {
         "tool": "quantdesk",
@@ -101,7 +103,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
                         "token_hash": cal.token_hash},
         "device": device,
         "versions": writer.versions(),
-        "duration_s": round(time.monotonic() - started, 2),
+        "duration_s": duration_s,
         "quantize_s": round(quantize_s, 2),
         "input_bytes": in_bytes,
         "output_bytes": out_bytes,
@@ -112,7 +114,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     events.check()  # a cancel that arrived during the last step still wins over the move into place
     commit(partial, out)
     events.artifact(str(out), "model")
-    return {"out": str(out), "format": record["format"], "input_bytes": in_bytes, "output_bytes": out_bytes,
-            "ratio": round(in_bytes / out_bytes, 2) if out_bytes else None, "duration_s": record["duration_s"],
-            "quantize_s": record["quantize_s"], "device": device, "check": check,
-            "calibration_token_hash": cal.token_hash}
+    return QuantizeSummary(out=str(out), format=backend.output_format(s), input_bytes=in_bytes,
+                           output_bytes=out_bytes, ratio=round(in_bytes / out_bytes, 2) if out_bytes else None,
+                           duration_s=duration_s, quantize_s=round(quantize_s, 2), device=device,
+                           check=check, calibration_token_hash=cal.token_hash)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from services.datasets.catalog import CATALOG
 from services.jobs.outputs import check_output
-from services.modelinfo import ModelConfigError, read_config, shape_from_config, text_config
+from services.modelinfo import ModelConfigError, ModelShape, read_config, shape_from_config, text_config
 from services.quant.backends import get_backend
 from services.quant.settings import QuantSettings
 
@@ -131,18 +131,19 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     if cfg.get("auto_map") and not s.trust_remote_code:
         r.errors.append("this model ships its own Python code (auto_map in config.json); allow it with "
                         "--trust-remote-code only if you trust its author")
+    shape: ModelShape | None = None
     try:
         shape = shape_from_config(cfg)
     except ModelConfigError as exc:
         r.errors.append(str(exc))
-        shape = None
-    else:
+    if shape is not None:
         errors, warnings = backend.check_model(cfg, s)
         r.errors += errors
         r.warnings += warnings
-        if shape.max_positions and s.seqlen > int(shape.max_positions):
+        limit = shape.max_positions
+        if limit and s.seqlen > int(limit):
             r.errors.append(f"sequence length {s.seqlen} exceeds the model's max_position_embeddings "
-                            f"{shape.max_positions}: use --seqlen {min(int(shape.max_positions), 2048)} or less")
+                            f"{limit}: use --seqlen {min(int(limit), 2048)} or less")
     r.info.update(layers=text.get("num_hidden_layers"), hidden_size=text.get("hidden_size"),
                   dtype=str(text.get("torch_dtype") or text.get("dtype") or cfg.get("torch_dtype") or "float16"))
 

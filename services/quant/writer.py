@@ -58,7 +58,7 @@ def folder_size(folder: Path) -> int:
 def versions() -> dict:
     import importlib.metadata as md
 
-    out = {"python": platform.python_version()}
+    out: dict[str, str | None] = {"python": platform.python_version()}
     for dist in ("torch", "transformers", "autoawq", "accelerate", "quantdesk"):
         try:
             out[dist] = md.version(dist)

@@ -109,7 +109,7 @@ class LocalExecutor:
     def alive(self, handle: JobHandle) -> bool:
         if handle.proc is not None:
             return handle.proc.poll() is None
-        return bool(handle.pid) and process.pid_alive(handle.pid, handle.started)
+        return handle.pid is not None and process.pid_alive(handle.pid, handle.started)
 
 
 def stop_by_pid(pid: int, started: float | None, cancel_path: Path, grace_s: float = 0.5) -> None:

@@ -5,8 +5,8 @@ every system the job runner also watches its stdin and parent pid (services/runt
 """
 from __future__ import annotations
 
-import os
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -16,24 +16,25 @@ from services.runtime.runtime import Runtime, current_runtime
 PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL
 
 
-def start(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | Path | None = None,
+def start(argv: Sequence[str] | str, *, env: dict[str, str] | None = None, cwd: str | Path | None = None,
           stdin: int | IO[Any] | None = DEVNULL, stdout: int | IO[Any] | None = None,
           stderr: int | IO[Any] | None = None, text: bool = False, own_group: bool = False) -> subprocess.Popen:
-    """Start `argv` (no console window on Windows; tied to this process there)."""
+    """Start `argv` (no console window on Windows; tied to this process there). A str is a ready
+    Windows command line."""
     flags = 0
-    if os.name == "nt":
+    if sys.platform == "win32":
         flags = subprocess.CREATE_NO_WINDOW | (subprocess.CREATE_NEW_PROCESS_GROUP if own_group else 0)
     kwargs: dict[str, Any] = {"encoding": "utf-8", "errors": "replace"} if text else {}
-    proc = subprocess.Popen(list(argv), env=env, cwd=None if cwd is None else str(cwd), stdin=stdin, stdout=stdout,
+    proc = subprocess.Popen(argv if isinstance(argv, str) else list(argv), env=env, cwd=None if cwd is None else str(cwd), stdin=stdin, stdout=stdout,
                             stderr=stderr, creationflags=flags, **kwargs)
-    if os.name == "nt":
+    if sys.platform == "win32":
         from services.runtime.winjob import tie_to_this_process
 
         tie_to_this_process(proc.pid)
     return proc
 
 
-def run(argv: Sequence[str], *, timeout: float | None = None, env: dict[str, str] | None = None,
+def run(argv: Sequence[str] | str, *, timeout: float | None = None, env: dict[str, str] | None = None,
         cwd: str | Path | None = None, text: bool = True) -> subprocess.CompletedProcess:
     """Run `argv` to completion with captured output; the tree is killed on timeout."""
     proc = start(argv, env=env, cwd=cwd, stdout=PIPE, stderr=PIPE, text=text)
@@ -43,7 +44,7 @@ def run(argv: Sequence[str], *, timeout: float | None = None, env: dict[str, str
         kill_tree(proc.pid)
         proc.communicate()
         raise
-    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def start_module(module: str, *args: str, runtime: Runtime | None = None, env: dict[str, str] | None = None,

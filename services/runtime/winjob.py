@@ -38,7 +38,7 @@ class KillOnCloseJob:
     """One Job Object per QuantDesk process; `assign(pid)` ties a child to it."""
 
     def __init__(self, kernel32=None):
-        self._k = kernel32 if kernel32 is not None else ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        self._k = kernel32 if kernel32 is not None else ctypes.WinDLL("kernel32", use_last_error=True)
         self.handle = self._k.CreateJobObjectW(None, None)
         if not self.handle:
             raise OSError("CreateJobObjectW failed")

@@ -101,6 +101,29 @@ def test_tensor_parallel_splits_weights_and_kv_heads():
     assert any("tensor parallel 2" in a for a in two.assumptions)
 
 
+def test_tensor_parallel_must_divide_the_heads(tmp_path, capsys):
+    from app.cli import main
+
+    s = shape_from_config({**GQA_8B, "num_key_value_heads": 4})
+    with pytest.raises(ValueError, match=r"does not divide the 32 attention heads and the 4 KV heads; use --tp 1, 2, 4"):
+        make_plan(s, PlanRequest(gpu_mem_gib=24, tp=3))
+    # AWQ: intermediate_size / tp must be a whole number of groups (14336 / 8 = 1792 = 14 x 128)
+    assert make_plan(s, PlanRequest(weights="awq4", gpu_mem_gib=24, tp=4)).tp == 4
+    odd = shape_from_config({**GQA_8B, "intermediate_size": 11008 + 128})  # / 2 = 5568 = 43.5 x 128
+    with pytest.raises(ValueError, match="intermediate_size 11136 / tp into groups of 128"):
+        make_plan(odd, PlanRequest(weights="awq4", gpu_mem_gib=24, tp=2))
+    folder = write_config(tmp_path / "m", {**GQA_8B, "num_key_value_heads": 4})
+    assert main(["plan", "--model", str(folder), "--gpu-mem", "24", "--tp", "3"]) == 2
+    assert "use --tp 1, 2, 4" in capsys.readouterr().err
+
+
+def test_a_float32_checkpoint_is_planned_as_float32():
+    s = shape_from_config({**QWEN2_05B, "torch_dtype": "float32"})
+    p = make_plan(s, PlanRequest(gpu_mem_gib=24))
+    assert p.weights_format == "fp32" and p.weight_bytes == 2 * make_plan(s, PlanRequest(weights="fp16",
+                                                                                           gpu_mem_gib=24)).weight_bytes
+
+
 def test_a_model_that_does_not_fit_says_so():
     s = shape_from_config(LLAMA2_7B)
     p = make_plan(s, PlanRequest(weights="fp16", gpu_mem_gib=11))  # 2080 Ti

@@ -1,5 +1,6 @@
 """Pre-flight rejects bad quantizations before any weights load, with the fix in the message."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,41 @@ def test_missing_calibration_file_is_rejected_up_front(tmp_path):
     r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(calib=str(tmp_path / "nope.txt")))
     assert any("calibration source" in e and "does not exist" in e for e in r.errors)
     assert check(model_folder(tmp_path, name="m2"), tmp_path / "o2", AwqSettings(calib="wikitext2")).ok
+
+
+@pytest.mark.parametrize("config, message", [
+    ([1, 2, 3], "is a JSON list, not an object"),
+    ({**LLAMA2_7B, "text_config": "oops"}, "text_config is not an object"),
+    ({**LLAMA2_7B, "num_attention_heads": 0}, "num_attention_heads is 0"),
+    ({**LLAMA2_7B, "hidden_size": "abc"}, "hidden_size is 'abc'"),
+])
+def test_damaged_configs_are_reported_not_raised(tmp_path, config, message):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    write_safetensors(folder / "model.safetensors")
+    r = check(folder, tmp_path / "out")
+    assert not r.ok and any(message in e for e in r.errors), r.errors
+
+
+def test_a_truncated_safetensors_file_is_found_before_calibration(tmp_path):
+    folder = model_folder(tmp_path)
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+    r = check(folder, tmp_path / "out")
+    assert any("model.safetensors is truncated" in e and "download the model again" in e for e in r.errors)
+
+
+def test_output_paths_that_cannot_work(tmp_path):
+    folder = model_folder(tmp_path)
+    (tmp_path / "a file").write_text("x")
+    assert any("is a file, not a folder" in e for e in check(folder, tmp_path / "a file").errors)
+    assert any("is a file, so" in e for e in check(folder, tmp_path / "a file" / "out").errors)
+    assert any("cannot write in /proc" in e for e in check(folder, Path("/proc/out")).errors)
+    assert not any("disk space" in e for e in check(folder, Path("/proc/out")).errors)
+    assert any("is relative" in e for e in check(folder, Path("out")).errors)
+
+
+def test_sequence_length_beyond_the_model(tmp_path):
+    r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(seqlen=8192))  # max_position_embeddings 4096
+    assert any("exceeds the model's max_position_embeddings 4096" in e for e in r.errors)

@@ -97,12 +97,13 @@ def test_job_tree_rss_counts_children():
     assert tree_rss(child.pid) is None
 
 
-def test_real_nvml_on_this_machine_does_not_crash():
+def test_real_nvml_on_this_machine():
+    """CI has no GPU: NVML says why. On a GPU machine set QUANTDESK_EXPECT_GPU=1."""
     r = NvmlReader()
-    assert r.available or r.reason
-    assert isinstance(r.devices(), list)
     if os.environ.get("QUANTDESK_EXPECT_GPU"):
-        assert r.available
+        assert r.available and r.devices()
+    else:
+        assert not r.available and "NVML" in r.reason and r.devices() == []
 
 
 def test_process_tree_rescans_for_children_only_now_and_then():

@@ -84,7 +84,7 @@ class AutoAwqBackend(QuantBackend):
     def check_model(self, cfg: dict, s: QuantSettings) -> tuple[list[str], list[str]]:
         assert isinstance(s, AwqSettings)
         errors: list[str] = []
-        text = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
+        text: dict = cfg["text_config"] if isinstance(cfg.get("text_config"), dict) else cfg
         model_type = str(cfg.get("model_type") or text.get("model_type", ""))
         arch = (cfg.get("architectures") or [model_type or "unknown"])[0]
         if model_type not in MODEL_TYPES:
