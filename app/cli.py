@@ -118,8 +118,27 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def run_module(argv: list[str]) -> int:
+    """The runner mode of a frozen build: `quantdesk --run-module MODULE ARGS` runs `python -m MODULE ARGS`."""
+    import runpy
+
+    if not argv:
+        print("quantdesk: error: --run-module needs a module name", file=sys.stderr)
+        return 2
+    sys.argv = [argv[0], *argv[1:]]
+    try:
+        runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    from services.runtime.runtime import RUN_MODULE_FLAG
+
+    if argv and argv[0] == RUN_MODULE_FLAG:
+        return run_module(argv[1:])
     command = argv[0] if argv and argv[0] in COMMANDS else (None if argv else "gui")
     args = build_parser(only=command).parse_args(argv or ["gui"])
     from services.jobs.store import StoreError

@@ -43,13 +43,13 @@ def compiled_qm(language: str, out_dir: Path | None = None) -> Path | None:
     qm = out_dir / ts.with_suffix(".qm").name
     if qm.exists() and qm.stat().st_mtime >= ts.stat().st_mtime:
         return qm
-    import subprocess
+    from services.runtime import process
 
     tool = _lrelease()
     if not tool:
         log.warning("lrelease not found; the interface stays in English")
         return None
-    proc = subprocess.run([tool, "-silent", str(ts), "-qm", str(qm)], capture_output=True, text=True)
+    proc = process.run([tool, "-silent", str(ts), "-qm", str(qm)], timeout=120)
     if proc.returncode != 0 or not qm.exists():
         log.warning("lrelease failed for %s: %s", ts.name, proc.stderr.strip())
         return None

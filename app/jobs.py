@@ -5,6 +5,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
+from services.jobs import protocol as p
 from services.jobs.local import make_manager, open_store
 from services.jobs.manager import JobManager
 
@@ -20,9 +21,16 @@ class JobService(QObject):
         super().__init__(parent)
         self.manager = manager
         self.store = manager.store
+        if manager.store.notice:
+            log.warning("%s", manager.store.notice)
         manager.add_listener(self._forward)
 
-    def _forward(self, job_id: str, event: dict) -> None:  # reader threads
+    @property
+    def notice(self) -> str | None:
+        """Set when the job store was damaged and replaced by a fresh one (say so in the panel)."""
+        return self.store.notice
+
+    def _forward(self, job_id: str, event: p.Event) -> None:  # reader threads
         self.event.emit(job_id, event)
 
     def submit(self, spec):

@@ -69,6 +69,16 @@ class JobsPanel(Panel):
             translate("Jobs", "Job"), translate("Jobs", "Kind"), translate("Jobs", "Model"), translate("Jobs", "Status"),
             translate("Jobs", "Progress"), translate("Jobs", "ETA"), translate("Jobs", "Created")], stretch=2)
         self.table.itemSelectionChanged.connect(self._selected_changed)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("storeNotice")
+        self.notice.setStyleSheet("color:#b26a00")
+        self.notice.setVisible(bool(self.service.notice))
+        if self.service.notice:
+            self.notice.setText(translate("Jobs", "The job history file was damaged and has been set aside; the "
+                                                  "list starts empty. Job folders, logs and outputs are untouched.")
+                                + "\n" + self.service.notice)
+        self._layout.addWidget(self.notice)
 
         detail = QWidget()
         box = QVBoxLayout(detail)
@@ -119,7 +129,8 @@ class JobsPanel(Panel):
         self.table.setRowCount(len(self.records))
         for row, r in enumerate(self.records):
             progress = f"{r.done}/{r.total} {r.unit}".strip() if r.total else ""
-            values = (r.id, r.kind, Path(r.model).name if r.model != "-" else "-", status_text(r.status), progress,
+            kind = r.kind if r.known_kind else translate("Jobs", "%1 (newer version)").replace("%1", r.kind)
+            values = (r.id, kind, Path(r.model).name if r.model != "-" else "-", status_text(r.status), progress,
                       eta_text(r.eta_s) if r.status == "running" else "",
                       time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
             for col, value in enumerate(values):
@@ -172,8 +183,8 @@ class JobsPanel(Panel):
         rec = self.selected()
         active = bool(rec and rec.status in ("queued", "running"))
         self.cancel_button.setEnabled(active)
-        self.delete_button.setEnabled(bool(rec and not active))
-        self.rerun_button.setEnabled(bool(rec and not active))
+        self.delete_button.setEnabled(bool(rec and rec.status != "running"))
+        self.rerun_button.setEnabled(bool(rec and not active and rec.known_kind))
         out_ready = bool(rec and rec.status == "succeeded" and rec.out and Path(rec.out).exists())
         self.open_button.setEnabled(out_ready)
         if rec is None:
@@ -239,7 +250,9 @@ class JobsPanel(Panel):
 
     def delete_selected(self) -> None:
         rec = self.selected()
-        if rec and rec.final:
+        if rec and rec.status != "running":
+            if rec.status == "queued":
+                self.service.cancel(rec.id)
             self.service.store.delete(rec.id)
             self.refresh()
 

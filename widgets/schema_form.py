@@ -17,19 +17,24 @@ LABELS = {
 }
 
 
-class SchemaForm(QWidget):
-    """One field per Setting; `values()` gives {name: value}; `changed` callback on every edit."""
+class SchemaForm:
+    """One row per Setting in `form`, from row `at` on; `values()` gives {name: value}."""
 
-    def __init__(self, on_change: Callable[[], None], parent: QWidget | None = None):
-        super().__init__(parent)
-        self._form = QFormLayout(self)
-        self._form.setContentsMargins(0, 0, 0, 0)
+    def __init__(self, form: QFormLayout, at: int, on_change: Callable[[], None]):
+        self._form, self._at = form, at
         self._on_change = on_change
         self.fields: dict[str, QWidget] = {}
 
+    def _add(self, label: str | None, w: QWidget) -> None:
+        row = self._at + len(self.fields)
+        if label is None:
+            self._form.insertRow(row, w)
+        else:
+            self._form.insertRow(row, label, w)
+
     def set_schema(self, schema) -> None:
-        while self._form.rowCount():
-            self._form.removeRow(0)
+        for _ in self.fields:
+            self._form.removeRow(self._at)
         self.fields = {}
         for st in schema:
             label = translate("Settings", LABELS[st.name]) if st.name in LABELS else st.name
@@ -37,19 +42,19 @@ class SchemaForm(QWidget):
                 w = QCheckBox(label)
                 w.setChecked(bool(st.default))
                 w.toggled.connect(self._on_change)
-                self._form.addRow(w)
+                self._add(None, w)
             elif st.choices:
                 w = QComboBox()
                 w.addItems([str(c) for c in st.choices])
                 w.setCurrentText(str(st.default))
                 w.currentIndexChanged.connect(self._on_change)
-                self._form.addRow(label, w)
+                self._add(label, w)
             else:
                 w = QSpinBox()
                 w.setRange(1, 1 << 20)
                 w.setValue(int(st.default))
                 w.valueChanged.connect(self._on_change)
-                self._form.addRow(label, w)
+                self._add(label, w)
             w.setToolTip(st.help)
             w.setProperty("settingType", st.type.__name__)
             self.fields[st.name] = w

@@ -1,4 +1,4 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
@@ -575,6 +575,10 @@
         <translation>创建时间</translation>
     </message>
     <message>
+        <source>The job history file was damaged and has been set aside; the list starts empty. Job folders, logs and outputs are untouched.</source>
+        <translation>任务历史文件已损坏，已移到一旁；列表从空开始。任务文件夹、日志和输出都未受影响。</translation>
+    </message>
+    <message>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -595,8 +599,12 @@
         <translation>删除记录</translation>
     </message>
     <message>
-        <source>The selected job's log appears here, live.</source>
+        <source>The selected job&apos;s log appears here, live.</source>
         <translation>所选任务的日志会实时显示在这里。</translation>
+    </message>
+    <message>
+        <source>%1 (newer version)</source>
+        <translation>%1（较新版本）</translation>
     </message>
     <message>
         <source>No jobs yet. Start one from the Quantize panel.</source>
@@ -695,7 +703,7 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>已完成的量化任务的输出</translation>
     </message>
     <message>
-        <source>or a job's output</source>
+        <source>or a job&apos;s output</source>
         <translation>或任务的输出</translation>
     </message>
     <message>
@@ -926,10 +934,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>量化</translation>
     </message>
     <message>
-        <source>AWQ W4A16 quantization jobs with per-layer progress.</source>
-        <translation>AWQ W4A16 量化任务，逐层显示进度。</translation>
-    </message>
-    <message>
         <source>Targets</source>
         <translation>目标</translation>
     </message>
@@ -940,6 +944,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Planned: a ready command or compiled artifact for each serving engine, with its prerequisites checked.</source>
         <translation>计划中：为每个推理引擎生成现成的命令或编译产物，并检查其前提条件。</translation>
+    </message>
+    <message>
+        <source>Quantization jobs (AWQ W4A16) with per-layer progress.</source>
+        <translation>量化任务（AWQ W4A16），逐层显示进度。</translation>
     </message>
 </context>
 <context>
@@ -1005,32 +1013,28 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <source>AWQ W4A16</source>
-        <translation>AWQ W4A16</translation>
+        <source>Method</source>
+        <translation>方法</translation>
     </message>
     <message>
-        <source>zero point (asymmetric)</source>
-        <translation>零点（非对称）</translation>
+        <source>replace an earlier QuantDesk output in that folder</source>
+        <translation>替换该文件夹中以前的 QuantDesk 输出</translation>
+    </message>
+    <message>
+        <source>replace it even though it is not a QuantDesk output</source>
+        <translation>即使它不是 QuantDesk 的输出也替换</translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation>后端</translation>
     </message>
     <message>
         <source>e.g. mlp.down_proj (comma separated)</source>
         <translation>例如 mlp.down_proj（逗号分隔）</translation>
     </message>
     <message>
-        <source>allow the model's own Python code (trust_remote_code)</source>
+        <source>allow the model&apos;s own Python code (trust_remote_code)</source>
         <translation>允许运行模型自带的 Python 代码（trust_remote_code）</translation>
-    </message>
-    <message>
-        <source>replace the output folder if it exists</source>
-        <translation>若输出文件夹已存在则替换</translation>
-    </message>
-    <message>
-        <source>Group size</source>
-        <translation>分组大小</translation>
-    </message>
-    <message>
-        <source>Kernel layout</source>
-        <translation>内核布局</translation>
     </message>
     <message>
         <source>Device</source>
@@ -1047,6 +1051,14 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Start</source>
         <translation>开始</translation>
+    </message>
+    <message>
+        <source>Replace a folder</source>
+        <translation>替换文件夹</translation>
+    </message>
+    <message>
+        <source>%1 was not made by QuantDesk. Replace everything in it when the job succeeds?</source>
+        <translation>%1 不是 QuantDesk 生成的。任务成功后替换其中的全部内容吗？</translation>
     </message>
     <message>
         <source>Model folder</source>
@@ -1087,6 +1099,25 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Cancelled: %1</source>
         <translation>已取消：%1</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>Weight bits</source>
+        <translation>权重位数</translation>
+    </message>
+    <message>
+        <source>Group size</source>
+        <translation>分组大小</translation>
+    </message>
+    <message>
+        <source>zero point (asymmetric)</source>
+        <translation>零点（非对称）</translation>
+    </message>
+    <message>
+        <source>Kernel layout</source>
+        <translation>内核布局</translation>
     </message>
 </context>
 <context>

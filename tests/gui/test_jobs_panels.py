@@ -129,3 +129,52 @@ def test_quantize_panel_runs_a_real_job_and_stays_responsive(qtbot, service, mak
     assert any("layer" in (m or "") for m in seen_layers) and p.job_status.text().startswith("Done")
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     assert max(gaps) < 0.5  # the UI thread never stalled while the job ran
+
+
+def test_jobs_panel_says_when_the_store_was_damaged(qtbot, make_context, tmp_path):
+    (tmp_path / "jobs.db").write_bytes(b"not a database" * 64)
+    svc = JobService(JobManager(JobStore(tmp_path / "jobs.db"), tmp_path / "jobs"))
+    p = JobsPanel(make_context(jobs=svc))
+    qtbot.addWidget(p)
+    assert not p.notice.isHidden() and "jobs.db.corrupt-" in p.notice.text()
+    svc.shutdown()
+
+
+def test_queued_jobs_can_be_deleted_and_unknown_kinds_are_listed(qtbot, service, make_context):
+    running = service.submit(JobSpec(kind="selftest", model="-", params={"steps": 200, "step_s": 0.05}))
+    queued = service.submit(JobSpec(kind="selftest", model="-", params={"steps": 1}))
+    service.store._exec("INSERT INTO jobs (id, kind, model, spec, status, created) VALUES (?,?,?,?,?,?)",
+                        ("future", "serve", "/m", '{"kind": "serve", "model": "/m", "id": "future"}', "succeeded", 0))
+    p = JobsPanel(make_context(jobs=service))
+    qtbot.addWidget(p)
+    p.select(queued.id)
+    assert p.delete_button.isEnabled()
+    p.delete_selected()
+    assert queued.id not in [r.id for r in service.store.list()]
+    p.select("future")
+    assert not p.rerun_button.isEnabled()
+    kinds = [p.table.item(row, 1).text() for row in range(p.table.rowCount())]
+    assert "serve (newer version)" in kinds
+    service.cancel(running.id)
+
+
+def test_quantize_panel_refuses_outputs_that_would_lose_data(qtbot, service, make_context, tmp_path):
+    from tests.modelcfg import LLAMA2_7B, write_config, write_safetensors
+
+    p = QuantizePanel(make_context(jobs=service))
+    qtbot.addWidget(p)
+    folder = write_config(tmp_path / "model 模型", LLAMA2_7B)
+    write_safetensors(folder / "model.safetensors")
+    p.out_dir.setText(str(tmp_path))  # the folder that holds the model
+    p.set_model(str(folder))
+    qtbot.waitUntil(lambda: p.report is not None and "contains the input" in p.checks.text(), timeout=5000)
+    assert not p.start_button.isEnabled()
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "thesis.txt").write_text("mine")
+    p.out_dir.setText(str(other))
+    p.overwrite.setChecked(True)
+    qtbot.waitUntil(lambda: p.report is not None and "not an earlier QuantDesk output" in p.checks.text(), timeout=5000)
+    assert not p.force.isHidden() and not p.start_button.isEnabled()
+    p.out_dir.setText("relative/out")
+    qtbot.waitUntil(lambda: p.report is not None and "is relative" in p.checks.text(), timeout=5000)

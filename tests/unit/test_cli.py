@@ -37,3 +37,15 @@ def test_headless_subcommands_never_import_qt():
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_run_module_mode_runs_the_job_runner(tmp_path):
+    """What a frozen build's runner mode does: `quantdesk --run-module services.jobs.runner SPEC`."""
+    from tests.conftest import run_python
+
+    spec = tmp_path / "s.json"
+    spec.write_text('{"kind": "selftest", "model": "-", "params": {"steps": 2, "step_s": 0}, "id": "t1"}')
+    proc = run_python("import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
+                      "--run-module", "services.jobs.runner", str(spec))
+    assert proc.returncode == 0, proc.stderr
+    assert '"type": "result"' in proc.stdout.splitlines()[-1]

@@ -70,7 +70,7 @@ class AutoAwqBackend(QuantBackend):
     methods = ("awq",)
     settings_class = AwqSettings
     schema = (
-        Setting("bits", int, 4, "weight bits (AutoAWQ: 4 only)"),
+        Setting("bits", int, 4, "weight bits (AutoAWQ: 4 only)", (4,)),
         Setting("group_size", int, 128, "weights per scale/zero group", GROUP_SIZES),
         Setting("zero_point", bool, True, "asymmetric quantization with a zero point"),
         Setting("version", str, "gemm", "kernel layout: gemm (vLLM, LMDeploy) or gemv (batch 1)", VERSIONS),
