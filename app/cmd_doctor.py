@@ -46,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"quantdesk: fix failed: {exc}", file=sys.stderr)
             return 1
         return 0
+    failed = 1 if report.counts()["fail"] else 0  # a failed check is exit status 1, like a failed job
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
-        return 0
+        return failed
     for c in report.checks:
         print(f"{MARK[c.status]}  {c.title:<36} {c.summary}")
         if c.status in ("warn", "fail") and c.fix:
@@ -62,4 +63,4 @@ def run(args: argparse.Namespace) -> int:
     counts = report.counts()
     print(f"\n{counts['ok']} ok, {counts['warn']} warnings, {counts['fail']} failed, {counts['skip']} skipped "
           f"in {report.platform['seconds']} s")
-    return 0
+    return failed
