@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -146,8 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (UsageError, StoreError) as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"status": "bad_input", "error": str(exc)}, ensure_ascii=False))
         print(f"quantdesk: error: {exc}", file=sys.stderr)
         return 2
+    except (FileExistsError, NotADirectoryError) as exc:  # e.g. QUANTDESK_HOME/data is a file
+        print(f"quantdesk: error: {exc}: QuantDesk's folders must be folders (see QUANTDESK_HOME)", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `quantdesk jobs list | head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         return 130
 

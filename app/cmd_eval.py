@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from app.cli import UsageError, absolute, absolute_source
+from services.evaluate.preflight import check_models
 from services.evaluate.settings import KV_POLICIES, EvalSettings
 from services.evaluate.verdict import Thresholds, verdict
 from services.jobs.kinds import is_dataset_name
@@ -65,12 +66,16 @@ def run(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     if not is_dataset_name(s.text) and not Path(s.text).exists():
         raise UsageError(f"text not found: {s.text}; give a file or folder, or a dataset name")
+    if not 0 <= args.fine <= args.caution:
+        raise UsageError("thresholds: 0 <= --fine <= --caution (percent of perplexity increase)")
+    if errors := check_models([model, *([s.baseline] if s.baseline else []), *s.also], s.context):
+        raise UsageError("; ".join(errors))
     spec = JobSpec(kind="eval", model=model, params=s.to_dict())
     rec = follow_job(spec)
     if rec.status != "succeeded":
         if args.json:
             print(json.dumps({"id": rec.id, "status": rec.status, "error": rec.error}, ensure_ascii=False))
-        print(f"\njob {rec.status}: {rec.error or ''}", file=sys.stderr)
+        print(f"\njob {rec.status}" + (f": {rec.error}" if rec.error else ""), file=sys.stderr)
         return exit_status(rec)
     summary = rec.result
     if args.json:

@@ -16,16 +16,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     ls = sub.add_parser("list", help="jobs, newest first")
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--limit", type=int, default=50)
-    for name, text in (("show", "one job with its events"), ("cancel", "cancel a queued or running job"),
+    for name, text in (("show", "one job with its events (--all: every progress event)"), ("cancel", "cancel a queued or running job"),
                        ("delete", "delete a finished job's record")):
         a = sub.add_parser(name, help=text)
         a.add_argument("id", help="job id (or a unique part of it)")
         a.add_argument("--json", action="store_true")
+        if name == "show":
+            a.add_argument("--all", action="store_true", help="list every progress event")
     st = sub.add_parser("selftest", help="run a tiny job through the runner to check the job system works")
     st.add_argument("--steps", type=int, default=5)
     st.add_argument("--step-s", type=float, default=0.05, help="seconds a step takes")
     st.add_argument("--out", help="also build an output folder (through .partial, like a real job)")
+    st.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     st.add_argument("--json", action="store_true")
+
+
+def _condensed(events: list[dict], everything: bool):
+    """(event, progress events skipped before it): a run of progress events shows its first and last."""
+    skipped = 0
+    for i, e in enumerate(events):
+        is_progress = e["type"] == "progress"
+        inner = 0 < i < len(events) - 1 and events[i - 1]["type"] == "progress" and events[i + 1]["type"] == "progress"
+        if is_progress and inner and not everything:
+            skipped += 1
+            continue
+        yield e, skipped
+        skipped = 0
 
 
 def _when(t: float | None) -> str:
@@ -38,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"notice: {store.notice}", file=sys.stderr)
     cmd = args.jobs_command
     if cmd == "list":
+        if args.limit < 1:
+            raise UsageError("--limit must be 1 or more")
         recs = store.list(args.limit)
         if args.json:
             print(json.dumps([r.to_dict() for r in recs], ensure_ascii=False))
@@ -52,14 +70,14 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "selftest":
         from app.jobcli import run_job
 
-        if args.steps < 0 or args.step_s < 0:
-            raise UsageError("--steps and --step-s must be 0 or more")
+        if not 0 <= args.steps <= 100_000 or not 0 <= args.step_s <= 60:
+            raise UsageError("--steps must be 0 to 100000 and --step-s 0 to 60")
         out = None
         if args.out:
             from services.jobs.outputs import check_output
 
             out = absolute(args.out)
-            if errors := check_output(out, []).errors:
+            if errors := check_output(out, [], overwrite=args.overwrite, force=args.overwrite).errors:
                 raise UsageError(errors[0])
         return run_job(JobSpec(kind="selftest", model="-", out=out,
                                params={"steps": args.steps, "step_s": args.step_s}), args.json)
@@ -75,18 +93,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"{rec.id}  {rec.kind}  {rec.status}\nmodel: {rec.model}\nout:   {rec.out}\nlog:   {rec.log_path}")
         if rec.error:
             print(f"error: {rec.error}")
-        for e in events:
+        for e, skipped in _condensed(events, args.all):
+            if skipped:
+                print(f"  ... {skipped} more progress events (--all lists them)")
             stamp = time.strftime("%H:%M:%S", time.localtime(e["t"]))
-            detail = {k: v for k, v in e.items() if k not in ("seq", "t", "type", "traceback")}
+            detail = {k: v for k, v in e.items() if k not in ("seq", "t", "type", "traceback", "v")}
             print(f"  {stamp} {e['type']:<8} {json.dumps(detail, ensure_ascii=False)}")
         return 0
     if cmd == "cancel":
-        ok = make_manager(store).cancel(rec.id)
-        print(f"{rec.id}: {'cancelled' if ok else 'not running (' + rec.status + ')'}")
-        return 0 if ok else 1
+        if rec.final:
+            print(f"quantdesk: {rec.id} was not cancelled: it is not running ({rec.status})", file=sys.stderr)
+            return 1
+        manager = make_manager(store)
+        if manager.cancel(rec.id):
+            print(f"{rec.id}: cancelled")
+            return 0
+        final = store.get(rec.id)
+        reason = ("it finished before the cancel arrived" if final.status == "succeeded"
+                  else f"it is not running ({final.status})")
+        print(f"quantdesk: {rec.id} was not cancelled: {reason}", file=sys.stderr)
+        return 1
     if cmd == "delete":
         try:
-            store.delete(rec.id)
+            make_manager(store).delete(rec.id)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         print(f"{rec.id}: deleted")

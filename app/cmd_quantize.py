@@ -82,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     model, out = absolute(args.model), absolute(args.out)
     s = get_backend(params["backend"], params["method"]).settings(params)
     report = preflight(Path(model), Path(out), s)  # reject bad input before any process starts
-    for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
     if not report.ok:
         raise UsageError("; ".join(report.errors))
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     return run_job(JobSpec(kind="quantize", model=model, out=out, params=params), args.json)

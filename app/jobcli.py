@@ -59,7 +59,7 @@ def run_job(spec: JobSpec, as_json: bool) -> int:
         print(json.dumps({"id": final.id, "status": final.status, "error": final.error, "summary": final.result,
                           "log": final.log_path}, ensure_ascii=False))
     if final.status != "succeeded":
-        print(f"\njob {final.status}: {final.error or ''}", file=sys.stderr)
+        print(f"\njob {final.status}" + (f": {final.error}" if final.error else ""), file=sys.stderr)
         return exit_status(final)
     r = final.result or {}
     if not as_json and r.get("out"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"  # child processes too: no test reaches a hub
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one thread per worker: two workers on two cores, no oversubscription
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -61,12 +64,30 @@ def run_python(code: str, *args: str, timeout: float = 120, env: dict | None = N
                           text=True, timeout=timeout, env=full_env)
 
 
+def shared(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` once per test run, shared by the xdist workers (a file lock; built aside, then renamed)."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, common to all workers
+    target = root / name
+    with FileLock(str(root / f"{name}.lock")):
+        if not target.exists():
+            scratch = root / f"{name}.building"
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir()
+            build(scratch)
+            scratch.rename(target)
+    return target
+
+
 @pytest.fixture(scope="session")
 def tiny_tokenizer(tmp_path_factory) -> Path:
     """A byte-level BPE tokenizer trained on standard-library docstrings (built once per run)."""
     from tests.tinymodels import build_tokenizer
 
-    return build_tokenizer(tmp_path_factory.mktemp("tokenizer"))
+    return shared(tmp_path_factory, "tokenizer", lambda d: build_tokenizer(d))
 
 
 @pytest.fixture(scope="session")
@@ -74,8 +95,8 @@ def tiny_llama(tmp_path_factory, tiny_tokenizer) -> Path:
     """A 2-layer GQA Llama (hidden 128, 4 heads, 2 KV heads) in fp16 with random weights."""
     from tests.tinymodels import build_model
 
-    return build_model(tmp_path_factory.mktemp("tiny llama 模型"), tiny_tokenizer, "llama", dtype="float16",
-                       hidden=128, intermediate=256, heads=4, kv_heads=2, layers=2)
+    return shared(tmp_path_factory, "tiny llama 模型", lambda d: build_model(
+        d, tiny_tokenizer, "llama", dtype="float16", hidden=128, intermediate=256, heads=4, kv_heads=2, layers=2))
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +104,8 @@ def tiny_qwen2(tmp_path_factory, tiny_tokenizer) -> Path:
     """A 2-layer Qwen2 (qkv bias, tied embeddings) in fp16 with random weights."""
     from tests.tinymodels import build_model
 
-    return build_model(tmp_path_factory.mktemp("tiny qwen2"), tiny_tokenizer, "qwen2", dtype="float16",
-                       hidden=128, intermediate=256, heads=4, kv_heads=2, layers=2)
+    return shared(tmp_path_factory, "tiny qwen2", lambda d: build_model(
+        d, tiny_tokenizer, "qwen2", dtype="float16", hidden=128, intermediate=256, heads=4, kv_heads=2, layers=2))
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +113,8 @@ def structured_llama(tmp_path_factory, tiny_tokenizer) -> Path:
     """A tiny Llama with real structure: briefly trained, with activation outliers (see tinymodels)."""
     from tests.tinymodels import build_structured_model
 
-    return build_structured_model(tmp_path_factory.mktemp("structured") / "llama", tiny_tokenizer)
+    return shared(tmp_path_factory, "structured", lambda d: build_structured_model(d / "llama", tiny_tokenizer)) \
+        / "llama"
 
 
 @pytest.fixture(scope="session")
@@ -118,14 +140,14 @@ def structured_awq(tmp_path_factory, structured_llama, calib_file) -> Path:
     """`structured_llama` quantized (W4 g64) through `quantdesk quantize`, once per run."""
     import subprocess
 
-    out = tmp_path_factory.mktemp("structured-awq") / "awq"
-    home = tmp_path_factory.mktemp("qdhome-awq")
-    proc = subprocess.run([sys.executable, "-m", "app", "quantize", "--model", str(structured_llama), "--out", str(out),
-                           "--calib", str(calib_file), "--samples", "32", "--seqlen", "128", "--group-size", "64"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "QUANTDESK_HOME": str(home)})
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return out
+    def build(folder: Path) -> None:
+        proc = subprocess.run([sys.executable, "-m", "app", "quantize", "--model", str(structured_llama), "--out",
+                               str(folder / "awq"), "--calib", str(calib_file), "--samples", "32", "--seqlen", "128",
+                               "--group-size", "64"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "QUANTDESK_HOME": str(folder / "home")})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+    return shared(tmp_path_factory, "structured-awq", build) / "awq"
 
 
 @pytest.fixture(scope="session")

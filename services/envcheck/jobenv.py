@@ -11,15 +11,29 @@ OVERRIDES_FILE = "job_env.json"
 
 
 def load_overrides(config_dir: Path) -> dict[str, str]:
+    """The user's job variables; ValueError naming the file when it is not a JSON object of strings."""
+    path = config_dir / OVERRIDES_FILE
     try:
-        return dict(json.loads((config_dir / OVERRIDES_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is unreadable ({exc}): fix it or delete it") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object of NAME: \"value\" pairs, not a {type(data).__name__}")
+    bad = sorted(str(k) for k, v in data.items() if not isinstance(v, str) or "\0" in v)
+    if bad:
+        raise ValueError(f"the job environment has non-text values for {', '.join(bad)}: fix them in {path} "
+                         "(every value must be a string)")
+    return data
 
 
 def set_overrides(config_dir: Path, values: dict[str, str]) -> dict[str, str]:
     """Merge `values` into the stored overrides (an empty value removes the variable)."""
-    current = load_overrides(config_dir)
+    try:
+        current = load_overrides(config_dir)
+    except ValueError:
+        current = {}  # replaced by what the user sets now
     for k, v in values.items():
         if v:
             current[k] = v

@@ -16,6 +16,7 @@ from services.datasets.source import collect_texts
 from services.evaluate import answers as ans
 from services.evaluate.models import load_for_eval, tokenizer_fingerprint
 from services.evaluate.perplexity import perplexity
+from services.evaluate.preflight import check_models
 from services.evaluate.settings import EvalSettings
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.protocol import EvalSummary, EvalVariant
@@ -65,9 +66,8 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
     device = "cuda" if s.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
     variants = plan_variants(spec.model, s)
     folders = list(dict.fromkeys(v.model for v in variants))
-    for f in folders:
-        if not (Path(f) / "config.json").is_file():
-            raise JobFailure(f"no model in {f} (no config.json)", bad_input=True)
+    if errors := check_models(folders, s.context):
+        raise JobFailure(errors[0], hint="; ".join(errors[1:]), bad_input=True)
 
     events.stage("tokens", f"tokenizing {s.text}")
     try:

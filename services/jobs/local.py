@@ -1,13 +1,15 @@
 """This user's job store and a manager wired to the environment jobs should get."""
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import psutil
 
 from services.envcheck.jobenv import job_environment
 from services.jobs.manager import JobManager, token_alive
-from services.jobs.outputs import discard, partial_path
+from services.jobs.outputs import MARKER, discard, partial_path
 from services.jobs.store import JobRecord, JobStore
 from services.paths import user_dirs
 
@@ -33,12 +35,21 @@ def open_store() -> JobStore:
     """The job store in the user data dir. Jobs orphaned by a crash (running with no runner, queued by a
     process that is gone) are marked interrupted and their partial outputs removed."""
     store = JobStore(user_dirs().data / "jobs.db")
-    if store.notice:
-        log.warning("%s", store.notice)
     for rec in store.mark_interrupted(runner_alive, token_alive):
         if rec.out:
             discard(partial_path(rec.out))
+            if finished_output(rec):
+                store.mark_recovered(rec.id, "finished while no QuantDesk process was watching it")
     return store
+
+
+def finished_output(rec: JobRecord) -> bool:
+    """True when the job's output is in place and its quantdesk.json names this job (it finished)."""
+    try:
+        record = json.loads((Path(str(rec.out)) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("job_id") == rec.id
 
 
 def make_manager(store: JobStore | None = None, concurrency: int = 1) -> JobManager:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from services.jobs import protocol as p
 from services.jobs.outputs import discard, partial_path
 from services.jobs.slots import Slot, SlotPool
 from services.jobs.spec import JobSpec
-from services.jobs.store import JobRecord, JobStore
+from services.jobs.store import JobRecord, JobStore, StoreError
 from services.runtime.executor import Executor, JobHandle, LocalExecutor, stop_by_pid
 from services.runtime.parentwatch import cancel_file
 from services.runtime.process import pid_alive
@@ -104,9 +105,13 @@ class JobManager:
 
     # -- submitting
     def submit(self, spec: JobSpec) -> JobRecord:
-        spec_path = self.jobs_dir / f"{spec.id}.json"
-        spec_path.write_text(spec.to_json(), encoding="utf-8")
         rec = self.store.add(spec, log_path=self.jobs_dir / f"{spec.id}.log", owner=self.owner)
+        try:
+            (self.jobs_dir / f"{spec.id}.json").write_text(spec.to_json(), encoding="utf-8")
+        except OSError as exc:
+            self.store.set_status(spec.id, "failed", error=f"cannot write the job's files in {self.jobs_dir}: {exc}",
+                                  error_kind="start")
+            return self.store.get(spec.id)
         with self._lock:
             self._queue.append(spec.id)
         self._notify(spec.id, p.Status("queued"))
@@ -161,7 +166,8 @@ class JobManager:
             slot.release()
             reason = f"the job could not start: {exc}"
             log.error("job %s: %s", job_id, reason)
-            self.store.set_status(job_id, "failed", error=reason, error_kind="start", only_if_not_final=True)
+            kind = "bad_input" if isinstance(exc, ValueError) else "start"
+            self.store.set_status(job_id, "failed", error=reason, error_kind=kind, only_if_not_final=True)
             self._notify(job_id, p.Status("failed", reason))
             return
         self._handles[job_id] = handle
@@ -178,8 +184,8 @@ class JobManager:
             self.store.add_event(job_id, p.to_dict(event))
             if isinstance(event, p.Progress):
                 self.store.set_progress(job_id, event.done, event.total, event.unit, event.message, event.eta_s)
-        except sqlite3.Error:
-            log.exception("job %s: could not store an event", job_id)
+        except (sqlite3.Error, StoreError) as exc:  # the job goes on; its log file has everything
+            log.warning("job %s: could not store an event: %s", job_id, exc)
 
     def _read(self, job_id: str, handle: JobHandle) -> None:
         outcome: dict[str, p.Event] = {}
@@ -205,10 +211,10 @@ class JobManager:
             rec = self.store.get(job_id)
             cancelled = job_id in self._cancelled or bool(rec.cancel_requested) or "cancelled" in outcome
             res, err = outcome.get("result"), outcome.get("error")
-            if cancelled:
+            if code == p.EXIT_OK and isinstance(res, p.Result) and res.ok:
+                status, result = "succeeded", res.summary  # a cancel that came too late: the output is in place
+            elif cancelled:
                 status = "cancelled"
-            elif code == p.EXIT_OK and isinstance(res, p.Result) and res.ok:
-                status, result = "succeeded", res.summary
             else:
                 error = err.text() if isinstance(err, p.Error) else describe_exit(code)
                 kind = "bad_input" if code == p.EXIT_BAD_INPUT or (isinstance(err, p.Error) and err.bad_input) \
@@ -252,21 +258,48 @@ class JobManager:
         self.store.request_cancel(job_id)  # recorded first: the owner's reader then says "cancelled"
         if handle is not None:
             self.executor.cancel(handle)
-        elif rec.status == "running" and rec.pid:
-            stop_by_pid(rec.pid, rec.pid_started, cancel_file(self.jobs_dir / f"{job_id}.json"))
-        else:
+            return self.wait(job_id, 5).status == "cancelled"
+        if not (rec.status == "running" and rec.pid):
             return False
-        if handle is None:  # its owner is another process; record the end here too
-            self.store.set_status(job_id, "cancelled", only_if_not_final=True)
-            if rec.out:
-                discard(partial_path(rec.out))
-        return True
+        stop_by_pid(rec.pid, rec.pid_started, cancel_file(self.jobs_dir / f"{job_id}.json"))
+        if rec.owner and token_alive(rec.owner):  # its owner records how it ended
+            deadline = time.monotonic() + 3
+            while not self.store.get(job_id).final and time.monotonic() < deadline:
+                time.sleep(0.05)
+        if self.store.set_status(job_id, "cancelled", only_if_not_final=True) and rec.out:
+            discard(partial_path(rec.out))
+        return self.store.get(job_id).status == "cancelled"
+
+    def delete(self, job_id: str) -> None:
+        """Delete a finished (or queued) job's record and its files (spec, log); never its output."""
+        rec = self.store.get(job_id)
+        self.cancel_queued_here(rec.id)
+        self.store.delete(rec.id)
+        for suffix in (".json", ".log", ".cancel"):
+            try:
+                (self.jobs_dir / f"{rec.id}{suffix}").unlink()
+            except OSError:
+                pass
+
+    def cancel_queued_here(self, job_id: str) -> None:
+        with self._lock:
+            if job_id in self._queue:
+                self._queue.remove(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
-        t = self._threads.get(job_id)
-        if t is not None:
-            t.join(timeout)
-        return self.store.get(job_id)
+        """The job's record once it ended (queued ones are waited for too), or when `timeout` passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            t = self._threads.get(job_id)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if t is not None:
+                t.join(left)
+                if not t.is_alive():
+                    return self.store.get(job_id)
+            rec = self.store.get(job_id)
+            if rec.final or (deadline is not None and time.monotonic() >= deadline):
+                return rec
+            time.sleep(0.05)
 
     def shutdown(self) -> None:
         """Cancel everything this manager started or queued."""

@@ -133,7 +133,7 @@ class QuantizeSummary(TypedDict, total=False):
     quantize_s: float
     device: str
     check: dict[str, Any]
-    calibration_token_hash: str
+    calibration_token_hash: str | None
 
 
 class EvalVariant(TypedDict, total=False):

@@ -104,33 +104,49 @@ class JobRecord:
 
 
 COLUMNS = [f.name for f in fields(JobRecord)]
+DAMAGED = ("not a database", "malformed", "file is encrypted")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path), check_same_thread=False, timeout=10, isolation_level=None)
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    return any(d in str(exc) for d in DAMAGED) or type(exc) is sqlite3.DatabaseError
+
+
+def _unusable(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (f"the job store {path} is locked by another process; close other QuantDesk windows or wait for "
+                "their jobs to start, then try again")
+    if "full" in text:
+        return f"the disk holding {path} is full: free some space, then try again"
+    if "readonly" in text or "read-only" in text:
+        return f"the job store {path} is on a read-only disk: set QUANTDESK_HOME to a folder you can write"
+    return f"the job store {path} cannot be used ({text}): check the disk, then try again"
+
+
+def _connect(path: Path, timeout: float = 10.0) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=timeout, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     return db
 
 
 class JobStore:
-    def __init__(self, path: Path, recover: bool = True):
+    def __init__(self, path: Path, recover: bool = True, timeout: float = 10.0):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.notice: str | None = None  # set when a damaged store was moved aside
         self._lock = threading.RLock()
         try:
-            self._db = _connect(path)
+            self._db = _connect(path, timeout)
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreError(f"the job store {path} is locked by another process; close other QuantDesk "
-                                 "windows or wait for them, then try again") from exc
+            if not (_damaged(exc) or path.is_dir()):  # locked, full, read-only, I/O: the file may be fine
+                raise StoreError(_unusable(path, exc)) from exc
             if not recover:
                 raise StoreError(f"the job store {path} is damaged ({exc}); move it aside and QuantDesk starts "
                                  "a fresh one (job folders and outputs are not affected)") from exc
             moved = self._move_aside(exc)
-            self._db = _connect(path)
+            self._db = _connect(path, timeout)
             self._migrate()
             self.notice = (f"the job store {path} was damaged ({exc}) and was moved to {moved.name}; a fresh "
                            "store was started (job folders, logs and outputs are untouched)")
@@ -143,7 +159,15 @@ class JobStore:
             pass
         stamp = time.strftime("%Y%m%d-%H%M%S")
         moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        self.path.rename(moved)
+        n = 2
+        while moved.exists():  # never overwrite an earlier backup
+            moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        try:
+            self.path.rename(moved)
+        except OSError as err:
+            raise StoreError(f"the job store {self.path} is damaged ({exc}) and cannot be moved aside ({err}); "
+                             "move it away by hand") from err
         for suffix in ("-wal", "-shm"):
             side = self.path.with_name(self.path.name + suffix)
             if side.exists():
@@ -171,7 +195,10 @@ class JobStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(_unusable(self.path, exc)) from exc
             try:
                 yield self._db
             except BaseException:
@@ -181,7 +208,10 @@ class JobStore:
 
     def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
-            return self._db.execute(sql, args)
+            try:
+                return self._db.execute(sql, args)
+            except sqlite3.OperationalError as exc:
+                raise StoreError(_unusable(self.path, exc)) from exc
 
     # -- jobs
     def add(self, spec: JobSpec, log_path: Path | None = None, owner: str | None = None) -> JobRecord:
@@ -196,9 +226,13 @@ class JobStore:
         return self._exec(f"SELECT {', '.join(cols)} FROM jobs {where}", args).fetchall()
 
     def get(self, job_id: str) -> JobRecord:
+        """A job by its id or a unique part of it."""
+        job_id = job_id.strip()
+        if not job_id:
+            raise KeyError("give a job id (or a unique part of it)")
         rows = self._select("WHERE id = ?", (job_id,))
         if not rows:
-            rows = self._select("WHERE id LIKE ?", (f"%{job_id}%",))
+            rows = self._select("WHERE instr(id, ?) > 0", (job_id,))  # no LIKE: % and _ are not wildcards
             if len(rows) != 1:
                 raise KeyError(f"no job {job_id!r}" if not rows else f"{job_id!r} matches {len(rows)} jobs")
         return self._record(rows[0])
@@ -244,6 +278,10 @@ class JobStore:
     def set_progress(self, job_id: str, done: int, total: int, unit: str, message: str, eta_s: float | None) -> None:
         self._exec("UPDATE jobs SET done=?, total=?, unit=?, message=?, eta_s=? WHERE id=?",
                    (done, total, unit, message, eta_s, job_id))
+
+    def mark_recovered(self, job_id: str, note: str) -> None:
+        """An interrupted job whose output turned out complete: succeeded, with `note` as its message."""
+        self._exec("UPDATE jobs SET status='succeeded', error=NULL, message=? WHERE id=?", (note, job_id))
 
     def request_cancel(self, job_id: str) -> None:
         self._exec("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))

@@ -37,6 +37,16 @@ class PlanRequest:
 
     def validate(self) -> None:
         """Raise ValueError naming the first setting to change."""
+        import math
+
+        flags = {"gpu_mem_gib": "--gpu-mem", "utilization": "--utilization",
+                 "cache_max_entry_count": "--cache-max-entry-count", "other_gib": "--other-gib"}
+        for name, flag in flags.items():
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{flag} must be a finite number, not {value}")
+        if self.other_gib is not None and self.other_gib < 0:
+            raise ValueError("--other-gib must be 0 or more")
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
         if self.gpu_mem_gib <= 0:

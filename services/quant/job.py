@@ -34,11 +34,22 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
-def calibration(model_dir: Path, s: QuantSettings, events: Emitter):
-    """(tokenizer, CalibrationSet, source info) built from the job's calibration settings."""
+def load_tokenizer(model_dir: Path, s: QuantSettings):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=s.trust_remote_code)
+    return AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=s.trust_remote_code)
+
+
+def verify_sample(tokenizer) -> list[int]:
+    """Token ids of the built-in prompts: what a method without calibration data is checked on."""
+    from services.evaluate.answers import load_prompts
+
+    return tokenizer("\n\n".join(load_prompts(None)), add_special_tokens=False)["input_ids"][:256]
+
+
+def calibration(model_dir: Path, s: QuantSettings, events: Emitter):
+    """(tokenizer, CalibrationSet, source info) built from the job's calibration settings."""
+    tokenizer = load_tokenizer(model_dir, s)
     spec = CalibrationSpec(source=s.calib, field=s.calib_field, samples=s.samples, seqlen=s.seqlen,
                            mode=s.calib_mode, seed=s.seed)
     try:
@@ -73,17 +84,26 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     discard(partial)
     partial.mkdir(parents=True)
 
-    events.stage("calibration", f"{s.samples} samples of {s.seqlen} tokens from {s.calib}")
-    tokenizer, cal, calib_info = calibration(model_dir, s, events)
+    if backend.needs_calibration(s):
+        events.stage("calibration", f"{s.samples} samples of {s.seqlen} tokens from {s.calib}")
+        tokenizer, cal, calib_info = calibration(model_dir, s, events)
+        samples, check_sample = cal.ids, cal.ids[0][: min(s.seqlen, 256)]
+        calib_record: dict | None = {
+            "source": s.calib, "encoding": calib_info.encoding, "field": calib_info.field or None,
+            "samples": len(cal.ids), "seqlen": s.seqlen, "mode": s.calib_mode, "seed": s.seed,
+            "token_hash": cal.token_hash}
+    else:
+        tokenizer = load_tokenizer(model_dir, s)
+        samples, check_sample, calib_record = [], verify_sample(tokenizer), None
 
     t_q = time.monotonic()
-    backend.quantize(QuantizeInputs(model_dir, partial, s, tokenizer, cal.ids, device), events)
+    backend.quantize(QuantizeInputs(model_dir, partial, s, tokenizer, samples, device), events)
     quantize_s = time.monotonic() - t_q
     copied = writer.copy_side_files(model_dir, partial)
     writer.restore_config_fields(model_dir, partial)
 
     events.stage("verify", "loading the result and checking its logits")
-    check = backend.verify(partial, cal.ids[0][: min(s.seqlen, 256)], device, s)
+    check = backend.verify(partial, check_sample, device, s)
     if check["logits_finite"] is False:
         raise JobFailure("the quantized model gives non-finite logits", hint="try --dtype float16 or another group size")
 
@@ -92,15 +112,14 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     out_bytes = writer.folder_size(partial)
     record = {
         "tool": "quantdesk",
+        "job_id": spec.id,
         "method": s.method,
         "backend": backend.name,
         "format": backend.output_format(s),
         "source_model": str(model_dir.resolve()),
         "source_sha256": writer.folder_hash(model_dir),
         "settings": s.to_dict(),
-        "calibration": {"source": s.calib, "encoding": calib_info.encoding, "field": calib_info.field or None,
-                        "samples": len(cal.ids), "seqlen": s.seqlen, "mode": s.calib_mode, "seed": s.seed,
-                        "token_hash": cal.token_hash},
+        "calibration": calib_record,
         "device": device,
         "versions": writer.versions(),
         "duration_s": duration_s,
@@ -117,4 +136,4 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     return QuantizeSummary(out=str(out), format=backend.output_format(s), input_bytes=in_bytes,
                            output_bytes=out_bytes, ratio=round(in_bytes / out_bytes, 2) if out_bytes else None,
                            duration_s=duration_s, quantize_s=round(quantize_s, 2), device=device,
-                           check=check, calibration_token_hash=cal.token_hash)
+                           check=check, calibration_token_hash=calib_record["token_hash"] if calib_record else None)

@@ -3,21 +3,19 @@ backend's own rules (architecture, group size), the output path, disk and memory
 says what to change."""
 from __future__ import annotations
 
-import json
 import shutil
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.datasets.catalog import CATALOG
 from services.jobs.outputs import check_output
+from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, ModelShape, read_config, shape_from_config, text_config
 from services.quant.backends import get_backend
 from services.quant.settings import QuantSettings
 
 GIB = 1024**3
-SAFETENSORS_MAX_HEADER = 100 * 1024**2
 
 
 @dataclass
@@ -34,35 +32,6 @@ class PreflightReport:
         return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings, "info": self.info}
 
 
-def weight_files(model_dir: Path) -> list[Path]:
-    files = sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("pytorch_model*.bin"))
-    return [f for f in files if f.is_file()]
-
-
-def safetensors_problem(path: Path) -> str | None:
-    """None when the header parses and the tensors it lists fit in the file; else what is wrong."""
-    size = path.stat().st_size
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            if len(head) < 8:
-                return f"{path.name} is truncated ({size} bytes)"
-            n = struct.unpack("<Q", head)[0]
-            if n > min(SAFETENSORS_MAX_HEADER, size - 8):
-                return f"{path.name} has a damaged header"
-            header = json.loads(fh.read(n))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        return f"{path.name} cannot be read as safetensors ({exc})"
-    if not isinstance(header, dict):
-        return f"{path.name} has a damaged header"
-    end = max((int(v["data_offsets"][1]) for k, v in header.items()
-               if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v), default=0)
-    if 8 + n + end > size:
-        return (f"{path.name} is truncated: its header lists {8 + n + end:,} bytes of tensors but the file has "
-                f"{size:,}")
-    return None
-
-
 def _dir_free(path: Path) -> int:
     p = path
     while not p.exists() and p != p.parent:
@@ -76,26 +45,6 @@ def _ram_free() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def _check_weights(model_dir: Path, r: PreflightReport) -> list[Path]:
-    files = weight_files(model_dir)
-    if not files:
-        r.errors.append(f"no weights in {model_dir} (no *.safetensors or pytorch_model*.bin): "
-                        "download the full model, not only its config")
-    index = model_dir / "model.safetensors.index.json"
-    if index.is_file():
-        try:
-            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
-            missing = sorted(x for x in shards if not (model_dir / x).is_file())
-            if missing:
-                r.errors.append(f"{len(missing)} weight shard(s) missing, e.g. {missing[0]}: the download is incomplete")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            r.warnings.append("model.safetensors.index.json is unreadable")
-    for f in files:
-        if f.suffix == ".safetensors" and (problem := safetensors_problem(f)):
-            r.errors.append(f"{problem}: download the model again")
-    return files
-
-
 def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
               disk_free: Callable[[Path], int] = _dir_free, memory_free: Callable[[], int] = _ram_free,
               ) -> PreflightReport:
@@ -107,7 +56,7 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     except ValueError as exc:
         r.errors.append(str(exc))
         return r
-    if s.calib.strip().lower() not in CATALOG and not Path(s.calib).expanduser().exists():
+    if backend.needs_calibration(s) and s.calib.strip().lower() not in CATALOG and not Path(s.calib).exists():
         r.errors.append(f"calibration source {s.calib} does not exist: pick a file or folder, or a dataset name "
                         f"({', '.join(CATALOG)})")
     if not model_dir.is_absolute():
@@ -119,7 +68,9 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     except ModelConfigError as exc:
         r.errors.append(str(exc))
         return r
-    files = _check_weights(model_dir, r)
+    errors, warnings, files = check_weights(model_dir)
+    r.errors += errors
+    r.warnings += warnings
     quant = cfg.get("quantization_config")
     if quant:
         method = quant.get("quant_method", "?") if isinstance(quant, dict) else "?"
@@ -149,7 +100,7 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
 
     weights = sum(f.stat().st_size for f in files)
     r.info["weights_bytes"] = weights
-    est_out = int(weights * 0.32) + 50 * 1024**2  # 4-bit weights + scales/zeros + unquantized embeddings
+    est_out = int(weights * backend.output_ratio(s)) + 50 * 1024**2  # + what stays unquantized
     r.info["estimated_output_bytes"] = est_out
     inputs = [model_dir] + ([Path(s.calib)] if Path(s.calib).is_absolute() else [])
     out_check = check_output(out_dir, inputs, overwrite=s.overwrite, force=s.force)
@@ -164,7 +115,8 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
                         f"{est_out * 1.2 / GIB:.1f} GiB needed; free some space or pick another output folder")
     if shape is not None:
         widest = max(shape.hidden, shape.intermediate, shape.heads * shape.head_dim)
-        act = s.samples * s.seqlen * (shape.hidden * 2 * 3 + widest * 2)  # layer inputs, outputs, widest feature
+        samples = s.samples if backend.needs_calibration(s) else 0
+        act = samples * s.seqlen * (shape.hidden * 2 * 3 + widest * 2)  # layer inputs, outputs, widest feature
         need = weights + act
         r.info["estimated_memory_bytes"] = need
         avail = memory_free()

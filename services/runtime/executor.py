@@ -55,7 +55,8 @@ class LocalExecutor:
         import psutil
 
         env = self._env() if self._env else None
-        bad = sorted(k for k, v in (env or {}).items() if not isinstance(k, str) or not isinstance(v, str))
+        bad = sorted(str(k) for k, v in (env or {}).items()
+                     if not isinstance(k, str) or not isinstance(v, str) or "\0" in v)
         if bad:
             raise ValueError(f"the job environment has non-text values for {', '.join(map(str, bad))}: fix them "
                              "in job_env.json (every value must be a string)")

@@ -132,7 +132,54 @@ def test_a_job_that_cannot_start_fails_with_the_reason_instead_of_staying_queued
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "job_env.json").write_text(json.dumps({"CUDA_VISIBLE_DEVICES": 0}))
     proc = cli(tmp_path, "jobs", "selftest", "--steps", "1", timeout=60)
-    assert proc.returncode == 1 and "CUDA_VISIBLE_DEVICES" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "CUDA_VISIBLE_DEVICES" in proc.stderr and "Traceback" not in proc.stderr
     jobs = json.loads(cli(tmp_path, "jobs", "list", "--json").stdout)
     assert jobs[0]["status"] == "failed" and "job_env.json" in jobs[0]["error"]
     assert cli(tmp_path, "jobs", "delete", jobs[0]["id"]).returncode == 0
+
+
+def test_a_second_cli_waits_for_the_slot_and_then_runs(tmp_path):
+    env = {**os.environ, "QUANTDESK_HOME": str(tmp_path)}
+    first = subprocess.Popen([sys.executable, "-m", "app", "jobs", "selftest", "--steps", "20", "--step-s", "0.05"],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _runner_pid(tmp_path)
+    second = cli(tmp_path, "jobs", "selftest", "--steps", "2", "--json")
+    assert first.wait(60) == 0 and second.returncode == 0, second.stderr
+    assert "waiting for a free job slot" in second.stderr
+    assert [j["status"] for j in json.loads(cli(tmp_path, "jobs", "list", "--json").stdout)] == ["succeeded"] * 2
+
+
+def test_eval_checks_its_model_folders_first(structured_llama, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("Return the number of items.\n\n" * 50, encoding="utf-8")
+    bad = tmp_path / "bad"
+    shutil.copytree(structured_llama, bad)
+    cfg = json.loads((bad / "config.json").read_text())
+    (bad / "config.json").write_text(json.dumps({**cfg, "text_config": "oops"}))
+    proc = cli(tmp_path, "eval", "--model", str(bad), "--text", str(text), "--no-answers")
+    assert proc.returncode == 2 and "text_config is not an object" in proc.stderr and "Traceback" not in proc.stderr
+    (bad / "config.json").write_text(json.dumps(cfg))
+    data = (bad / "model.safetensors").read_bytes()
+    (bad / "model.safetensors").write_bytes(data[: len(data) // 3])
+    proc = cli(tmp_path, "eval", "--model", str(bad), "--text", str(text), "--no-answers", "--json")
+    assert proc.returncode == 2 and "model.safetensors is truncated" in proc.stderr
+    assert json.loads(proc.stdout)["status"] == "bad_input"  # --json: one document, even for bad input
+    limit = cfg["max_position_embeddings"]
+    proc = cli(tmp_path, "eval", "--model", str(structured_llama), "--text", str(text), "--context", str(limit * 2))
+    assert proc.returncode == 2 and f"exceeds llama's max_position_embeddings {limit}" in proc.stderr
+
+
+def test_small_cli_manners(tmp_path):
+    cli(tmp_path, "jobs", "selftest", "--steps", "1")
+    proc = subprocess.run(f"'{sys.executable}' -m app jobs show 2026 | head -c 20", shell=True, cwd=ROOT,
+                          capture_output=True, text=True, env={**os.environ, "QUANTDESK_HOME": str(tmp_path)})
+    assert "Traceback" not in proc.stderr  # a closed pipe is not an error
+    job = json.loads(cli(tmp_path, "jobs", "list", "--json").stdout)[0]["id"]
+    proc = cli(tmp_path, "jobs", "cancel", job)
+    assert proc.returncode == 1 and "not running (succeeded)" in proc.stderr
+    assert cli(tmp_path, "jobs", "list", "--limit", "0").returncode == 2
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "data").write_text("a file where a folder belongs")
+    proc = cli(home, "jobs", "list")
+    assert proc.returncode == 2 and "must be folders" in proc.stderr and "Traceback" not in proc.stderr

@@ -348,3 +348,122 @@ def test_checkpoint_format_is_read_from_the_checkpoint(tmp_path):
     assert checkpoint_format(gguf).kind == "gguf"
     with pytest.raises(ValueError):
         checkpoint_format(folder("list", [1, 2]))
+
+
+# -- what a hostile user found
+def test_a_full_or_locked_disk_is_not_mistaken_for_a_damaged_store(tmp_path, monkeypatch):
+    from services.jobs import store as store_module
+    from services.jobs.store import StoreError
+
+    good = JobStore(tmp_path / "jobs.db")
+    good.add(selftest())
+    good.close()
+
+    def full(path, timeout=10.0):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store_module, "_connect", full)
+    with pytest.raises(StoreError, match="disk holding .* is full"):
+        JobStore(tmp_path / "jobs.db")
+    monkeypatch.undo()
+    assert not list(tmp_path.glob("jobs.db.corrupt-*")) and len(JobStore(tmp_path / "jobs.db").list()) == 1
+
+
+def test_two_damaged_stores_in_one_second_keep_both_backups(tmp_path):
+    for _ in range(2):
+        (tmp_path / "jobs.db").write_bytes(b"junk" * 1024)
+        for side in ("jobs.db-wal", "jobs.db-shm"):
+            (tmp_path / side).unlink(missing_ok=True)
+        JobStore(tmp_path / "jobs.db").close()
+    assert len(list(tmp_path.glob("jobs.db.corrupt-*[!lm]"))) == 2
+
+
+def test_a_locked_store_says_so(tmp_path):
+    from services.jobs.store import StoreError
+
+    store = JobStore(tmp_path / "jobs.db", timeout=0.2)
+    other = sqlite3.connect(tmp_path / "jobs.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="locked by another process"):
+            store.add(selftest())
+    finally:
+        other.execute("ROLLBACK")
+
+
+def test_job_ids_are_not_patterns(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    store.add(selftest())
+    for bad in ("", "  ", "%", "_"):
+        with pytest.raises(KeyError):
+            store.get(bad)
+
+
+def test_a_cancel_that_arrives_after_success_leaves_it_succeeded(tmp_path):
+    m = JobManager(JobStore(tmp_path / "jobs.db"), tmp_path / "jobs")
+    out = tmp_path / "o"
+    rec = m.submit(selftest(out, steps=3, step_s=0.05))
+    m.store.request_cancel(rec.id)  # recorded, but the runner had already passed its last step
+    final = m.wait(rec.id, 30)
+    assert final.status == "succeeded" and out.is_dir()
+    m.shutdown()
+
+
+def test_a_job_that_finished_unwatched_is_recovered_as_succeeded(quantdesk_home, tmp_path):
+    from services.jobs.local import open_store
+
+    store = open_store()
+    out = tmp_path / "done"
+    spec = JobSpec(kind="quantize", model=str(tmp_path / "m"), out=str(out))
+    store.add(spec)
+    store.set_status(spec.id, "running", pid=999_999)
+    out.mkdir()
+    (out / "quantdesk.json").write_text(json.dumps({"job_id": spec.id}))
+    rec = open_store().get(spec.id)
+    assert rec.status == "succeeded" and rec.error is None and "no QuantDesk process" in rec.message
+
+
+def test_waiting_for_a_queued_job_waits_for_its_end(two_managers):
+    a, b = two_managers
+    running = a.submit(selftest(steps=8, step_s=0.05))
+    queued = b.submit(selftest(steps=1))
+    assert b.wait(queued.id, 60).status == "succeeded"
+    assert a.wait(running.id, 60).status == "succeeded"
+
+
+def test_deleting_a_job_removes_its_files_but_not_its_output(tmp_path):
+    m = JobManager(JobStore(tmp_path / "jobs.db"), tmp_path / "jobs")
+    out = tmp_path / "o"
+    rec = m.wait(m.submit(selftest(out, steps=1)).id, 30)
+    m.delete(rec.id)
+    assert list((tmp_path / "jobs").glob(f"{rec.id}*")) == [] and out.is_dir()
+    m.shutdown()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("gpu_mem_gib", float("inf"), "--gpu-mem must be a finite number"),
+    ("cache_max_entry_count", float("nan"), "--cache-max-entry-count must be a finite number"),
+    ("other_gib", -5.0, "--other-gib must be 0 or more"),
+])
+def test_plan_numbers_must_be_finite(field, value, message):
+    from services.memory.planner import PlanRequest
+
+    with pytest.raises(ValueError, match=message):
+        PlanRequest(**{field: value}).validate()
+
+
+def test_settings_that_are_not_an_object_give_defaults(tmp_path):
+    from services.settings import Settings, load_settings
+
+    for text in ("[1, 2]", '"x"', "null"):
+        (tmp_path / "settings.json").write_text(text)
+        assert load_settings(tmp_path / "settings.json") == Settings()
+
+
+def test_a_broken_job_env_file_fails_the_job_with_the_file_named(tmp_path, quantdesk_home, logfail):
+    from services.envcheck.jobenv import load_overrides
+
+    for text in ("[1]", "{not json", '{"A": "x\\u0000y"}'):
+        (tmp_path / "job_env.json").write_text(text)
+        with pytest.raises(ValueError, match="job_env.json"):
+            load_overrides(tmp_path)

@@ -90,14 +90,21 @@ class AutoAwqBackend(QuantBackend):
         if model_type not in MODEL_TYPES:
             errors.append(f"AutoAWQ does not support {arch} (model_type {model_type!r}); supported: "
                           f"{', '.join(MODEL_TYPES)}")
+        warnings = []
+        names = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
+                 "mlp.up_proj", "mlp.down_proj")
+        for keep in s.keep:
+            if not any(keep in n for n in names):
+                warnings.append(f"--keep {keep} matches none of a decoder layer's linear layers "
+                                f"({', '.join(names)}): AutoAWQ may quantize everything anyway")
         try:
             dims = layer_inputs(text)
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
-            return errors, []
+            return errors, warnings
         bad = {k: v for k, v in dims.items() if v % s.group_size}
         if bad:
             name, value = next(iter(bad.items()))
             better = suggest_group(dims)
             errors.append(f"group size {s.group_size} does not divide {name} = {value}"
                           + (f"; use --group-size {better}" if better else "; no group size of 128/64/32 fits"))
-        return errors, []
+        return errors, warnings

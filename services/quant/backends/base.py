@@ -48,6 +48,14 @@ class QuantBackend(ABC):
     def settings(self, params: dict) -> QuantSettings:
         return self.settings_class.from_dict(params)
 
+    def needs_calibration(self, s: QuantSettings) -> bool:
+        """False for methods that need no calibration data (e.g. dynamic FP8)."""
+        return True
+
+    def output_ratio(self, s: QuantSettings) -> float:
+        """Output size / input size of the weights, for the disk estimate (4-bit: about 0.3)."""
+        return 0.32
+
     @abstractmethod
     def output_format(self, s: QuantSettings) -> str:
         """The checkpoint format written (services/checkpoint.py names), e.g. "awq"."""

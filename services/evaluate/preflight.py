@@ -1,0 +1,23 @@
+"""Check the models and settings of an evaluation before any weights load (no torch)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.modelfiles import check_weights
+from services.modelinfo import ModelConfigError, read_config, shape_from_config
+
+
+def check_models(folders: list[str], context: int) -> list[str]:
+    """What is wrong with these model folders for an evaluation at `context` tokens; each says what to change."""
+    errors: list[str] = []
+    for folder in dict.fromkeys(folders):
+        try:
+            shape = shape_from_config(read_config(folder))
+        except ModelConfigError as exc:
+            errors.append(str(exc))
+            continue
+        errors += check_weights(Path(folder))[0]
+        if shape.max_positions and context > int(shape.max_positions):
+            errors.append(f"--context {context} exceeds {Path(folder).name}'s max_position_embeddings "
+                          f"{shape.max_positions}: use --context {shape.max_positions} or less")
+    return errors
