@@ -86,4 +86,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("; ".join(report.errors))
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    for note in report.info.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
     return run_job(JobSpec(kind="quantize", model=model, out=out, params=params), args.json)

@@ -39,7 +39,7 @@ from widgets.schema_form import SchemaForm
 
 class QuantizePanel(Panel):
     PANEL_ID = "quantize"
-    SUMMARY = QT_TRANSLATE_NOOP("Panels", "Quantization jobs (AWQ W4A16) with per-layer progress.")
+    SUMMARY = QT_TRANSLATE_NOOP("Panels", "Quantization jobs (AWQ, GPTQ, W8A8, FP8) with per-layer progress.")
     jobStarted = Signal(str)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None):
@@ -255,6 +255,7 @@ class QuantizePanel(Panel):
         self.force.setVisible(foreign or self.force.isChecked())
         items = [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in report.errors]
         items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in report.warnings]
+        items += [f'<li style="color:#6b7280">{html.escape(n)}</li>' for n in report.info.get("notes", [])]
         if report.ok:
             info = report.info
             items.insert(0, '<li style="color:#059669">' + html.escape(

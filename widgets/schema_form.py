@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
 from widgets.i18n import translate
 
@@ -14,6 +14,9 @@ LABELS = {
     "group_size": QT_TRANSLATE_NOOP("Settings", "Group size"),
     "zero_point": QT_TRANSLATE_NOOP("Settings", "zero point (asymmetric)"),
     "version": QT_TRANSLATE_NOOP("Settings", "Kernel layout"),
+    "actorder": QT_TRANSLATE_NOOP("Settings", "Activation order (GPTQ)"),
+    "dampening_frac": QT_TRANSLATE_NOOP("Settings", "Dampening (GPTQ)"),
+    "smoothing_strength": QT_TRANSLATE_NOOP("Settings", "Smoothing strength (W8A8)"),
 }
 
 
@@ -49,6 +52,14 @@ class SchemaForm:
                 w.setCurrentText(str(st.default))
                 w.currentIndexChanged.connect(self._on_change)
                 self._add(label, w)
+            elif st.type is float:
+                w = QDoubleSpinBox()
+                w.setDecimals(3)
+                w.setRange(0.0, 1.0)
+                w.setSingleStep(0.01)
+                w.setValue(float(st.default))
+                w.valueChanged.connect(self._on_change)
+                self._add(label, w)
             else:
                 w = QSpinBox()
                 w.setRange(1, 1 << 20)
@@ -66,7 +77,7 @@ class SchemaForm:
                 out[name] = w.isChecked()
             elif isinstance(w, QComboBox):
                 out[name] = int(w.currentText()) if w.property("settingType") == "int" else w.currentText()
-            elif isinstance(w, QSpinBox):
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
                 out[name] = w.value()
         return out
 
@@ -76,5 +87,7 @@ class SchemaForm:
             w.setChecked(bool(value))
         elif isinstance(w, QComboBox):
             w.setCurrentText(str(value))
+        elif isinstance(w, QDoubleSpinBox):
+            w.setValue(float(value))
         elif isinstance(w, QSpinBox):
             w.setValue(int(value))

@@ -946,8 +946,8 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>计划中：为每个推理引擎生成现成的命令或编译产物，并检查其前提条件。</translation>
     </message>
     <message>
-        <source>Quantization jobs (AWQ W4A16) with per-layer progress.</source>
-        <translation>量化任务（AWQ W4A16），逐层显示进度。</translation>
+        <source>Quantization jobs (AWQ, GPTQ, W8A8, FP8) with per-layer progress.</source>
+        <translation>量化任务（AWQ、GPTQ、W8A8、FP8），逐层显示进度。</translation>
     </message>
 </context>
 <context>
@@ -1118,6 +1118,18 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Kernel layout</source>
         <translation>内核布局</translation>
+    </message>
+    <message>
+        <source>Activation order (GPTQ)</source>
+        <translation>激活排序（GPTQ）</translation>
+    </message>
+    <message>
+        <source>Dampening (GPTQ)</source>
+        <translation>阻尼系数（GPTQ）</translation>
+    </message>
+    <message>
+        <source>Smoothing strength (W8A8)</source>
+        <translation>平滑强度（W8A8）</translation>
     </message>
 </context>
 <context>

@@ -1,15 +1,15 @@
-"""Load a model folder for evaluation (fp16/bf16 or AWQ) and check that tokenizers match."""
+"""Load a model folder for evaluation (unquantized, AWQ or compressed-tensors) and check that tokenizers match."""
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
 
-from services.checkpoint import AWQ, checkpoint_format
+from services.checkpoint import AWQ, COMPRESSED_TENSORS, checkpoint_format
 
 
 def load_for_eval(folder: str | Path, device: str = "cpu"):
-    """The model in float32 on the CPU (fast there) or float16 on CUDA; AWQ weights are dequantized once."""
+    """The model in float32 on the CPU (fast there) or float16 on CUDA; quantized weights are dequantized once."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -19,9 +19,14 @@ def load_for_eval(folder: str | Path, device: str = "cpu"):
         from services.quant.awq_loader import load_awq_model
 
         return load_awq_model(folder, dtype=dtype, device=device)
+    if fmt.kind == COMPRESSED_TENSORS:
+        from transformers import CompressedTensorsConfig
+
+        return AutoModelForCausalLM.from_pretrained(  # dequantized once; activation quantization still simulated
+            str(folder), dtype=dtype, quantization_config=CompressedTensorsConfig(dequantize=True)).to(device).eval()
     if fmt.quantized:
         raise ValueError(f"{Path(folder).name} is a {fmt.describe()} checkpoint; this version evaluates "
-                         "unquantized and AWQ checkpoints")
+                         "unquantized, AWQ and compressed-tensors checkpoints")
     return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).to(device).eval()
 
 

@@ -78,7 +78,7 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     model_type = str(cfg.get("model_type") or text.get("model_type", ""))
     arch = (cfg.get("architectures") or [model_type or "unknown"])[0]
     r.info.update(model_type=model_type, architecture=arch, backend=backend.name,
-                  output_format=backend.output_format(s))
+                  output_format=backend.output_format(s), notes=backend.notes(s))
     if cfg.get("auto_map") and not s.trust_remote_code:
         r.errors.append("this model ships its own Python code (auto_map in config.json); allow it with "
                         "--trust-remote-code only if you trust its author")

@@ -167,3 +167,25 @@ def test_output_paths_that_cannot_work(tmp_path):
 def test_sequence_length_beyond_the_model(tmp_path):
     r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(seqlen=8192))  # max_position_embeddings 4096
     assert any("exceeds the model's max_position_embeddings 4096" in e for e in r.errors)
+
+
+def test_llm_compressor_methods_and_their_rules(tmp_path, capsys):
+    from app.cli import main
+    from services.quant.backends import get_backend
+    from services.quant.backends.llmcompressor import LlmcSettings
+
+    folder = model_folder(tmp_path)
+    r = check(folder, tmp_path / "o1", LlmcSettings(method="fp8-dynamic", calib=str(tmp_path / "none.txt")))
+    assert r.ok, r.errors  # dynamic FP8 reads no calibration data
+    assert any("sm89+" in n for n in r.info["notes"])
+    cfg = {**LLAMA2_7B, "hidden_size": 576, "num_attention_heads": 9, "intermediate_size": 1536}
+    r = check(model_folder(tmp_path, cfg, name="smol"), tmp_path / "o2", LlmcSettings(method="gptq", group_size=128))
+    assert any("use --group-size 64" in e for e in r.errors)
+    assert check(model_folder(tmp_path, cfg, name="smol2"), tmp_path / "o3", LlmcSettings(method="w8a8")).ok
+    assert get_backend(None, "gptq").name == "llmcompressor" and get_backend(None, "awq").name == "autoawq"
+    with pytest.raises(ValueError, match="does not offer 'gptq'; use --backend llmcompressor"):
+        get_backend("autoawq", "gptq")
+    assert main(["quantize", "--model", str(folder), "--out", str(tmp_path / "o4"), "--method", "gptq",
+                 "--bits", "4"]) == 2
+    assert "--bits is not a setting of the llmcompressor backend" in capsys.readouterr().err
+    assert any("dampening" in e for e in LlmcSettings(dampening_frac=2).problems())

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from services.quant.backends.autoawq import AutoAwqBackend
 from services.quant.backends.base import QuantBackend
+from services.quant.backends.llmcompressor import LlmCompressorBackend
 
-BACKENDS: dict[str, QuantBackend] = {b.name: b for b in (AutoAwqBackend(),)}
-DEFAULT_BACKEND = {"awq": "autoawq"}  # per method
+BACKENDS: dict[str, QuantBackend] = {b.name: b for b in (AutoAwqBackend(), LlmCompressorBackend())}
+# per method; AWQ stays on AutoAWQ (GEMM checkpoints) unless --backend llmcompressor (compressed-tensors)
+DEFAULT_BACKEND = {"awq": "autoawq", "gptq": "llmcompressor", "w8a8": "llmcompressor",
+                   "fp8-dynamic": "llmcompressor", "fp8": "llmcompressor"}
 
 
 def methods() -> list[str]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.quant.backends.base import QuantBackend, Setting
+from services.quant.groups import GROUP_SIZES, group_size_problem
 from services.quant.settings import QuantSettings
 
-GROUP_SIZES = (128, 64, 32)
 VERSIONS = ("gemm", "gemv")
 # AutoAWQ 0.2.9's AWQ_CAUSAL_LM_MODEL_MAP (tests/unit/test_quant_preflight.py keeps this in step)
 MODEL_TYPES = (
@@ -48,23 +48,6 @@ class AwqSettings(QuantSettings):
         return cfg
 
 
-def layer_inputs(text: dict) -> dict[str, int]:
-    """Input sizes of the linear layers AWQ quantizes, by the config field they come from."""
-    hidden = int(text["hidden_size"])
-    heads = int(text.get("num_attention_heads") or 1)
-    head_dim = int(text.get("head_dim") or hidden // heads)
-    dims = {"hidden_size (q/k/v/gate/up inputs)": hidden,
-            "num_attention_heads x head_dim (o_proj input)": heads * head_dim}
-    for name in ("intermediate_size", "moe_intermediate_size", "shared_expert_intermediate_size"):
-        if text.get(name):
-            dims[f"{name} (down_proj input)"] = int(text[name])
-    return dims
-
-
-def suggest_group(dims: dict[str, int]) -> int | None:
-    return next((g for g in GROUP_SIZES if all(d % g == 0 for d in dims.values())), None)
-
-
 class AutoAwqBackend(QuantBackend):
     name = "autoawq"
     methods = ("awq",)
@@ -97,14 +80,6 @@ class AutoAwqBackend(QuantBackend):
             if not any(keep in n for n in names):
                 warnings.append(f"--keep {keep} matches none of a decoder layer's linear layers "
                                 f"({', '.join(names)}): AutoAWQ may quantize everything anyway")
-        try:
-            dims = layer_inputs(text)
-        except (KeyError, TypeError, ValueError, ZeroDivisionError):
-            return errors, warnings
-        bad = {k: v for k, v in dims.items() if v % s.group_size}
-        if bad:
-            name, value = next(iter(bad.items()))
-            better = suggest_group(dims)
-            errors.append(f"group size {s.group_size} does not divide {name} = {value}"
-                          + (f"; use --group-size {better}" if better else "; no group size of 128/64/32 fits"))
+        if problem := group_size_problem(text, s.group_size):
+            errors.append(problem)
         return errors, warnings

@@ -52,6 +52,10 @@ class QuantBackend(ABC):
         """False for methods that need no calibration data (e.g. dynamic FP8)."""
         return True
 
+    def notes(self, s: QuantSettings) -> list[str]:
+        """What the user should know about where the output runs (GPU generations, engines)."""
+        return []
+
     def output_ratio(self, s: QuantSettings) -> float:
         """Output size / input size of the weights, for the disk estimate (4-bit: about 0.3)."""
         return 0.32

@@ -1,0 +1,104 @@
+"""The llm-compressor 0.14 backend: GPTQ W4A16, SmoothQuant + GPTQ W8A8, FP8 (dynamic or static) and
+AWQ, written as compressed-tensors checkpoints that vLLM loads.
+
+This module describes the backend and imports no ML library; the work (and every adaptation
+llm-compressor needs on a CPU) is in llmcompressor_run.py, imported only in the job runner.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.quant.backends.base import QuantBackend, Setting
+from services.quant.groups import GROUP_SIZES, group_size_problem
+from services.quant.settings import QuantSettings
+
+# method -> (llm-compressor scheme, weight bits, needs calibration data)
+METHODS = {
+    "gptq": ("W4A16", 4, True),
+    "awq": ("W4A16_ASYM", 4, True),
+    "w8a8": ("W8A8", 8, True),
+    "fp8-dynamic": ("FP8_DYNAMIC", 8, False),
+    "fp8": ("FP8", 8, True),
+}
+ACTORDER = ("static", "group", "none")
+# where vLLM runs each kind of checkpoint (compute capability of the GPU)
+RUNS_ON = {
+    4: "vLLM runs W4A16 compressed-tensors through its Marlin kernels on sm80+ (Ampere or newer)",
+    "w8a8": "vLLM's int8 W8A8 kernels need sm75+ (Turing or newer)",
+    "fp8": "vLLM's FP8 W8A8 kernels need sm89+ (Ada, Hopper); sm80 GPUs run FP8 as weight-only (Marlin)",
+}
+
+
+@dataclass
+class LlmcSettings(QuantSettings):
+    method: str = "gptq"
+    backend: str = "llmcompressor"
+    group_size: int = 128
+    actorder: str = "static"
+    dampening_frac: float = 0.01
+    smoothing_strength: float = 0.8
+
+    @property
+    def scheme(self) -> str:
+        return METHODS[self.method][0]
+
+    @property
+    def bits(self) -> int:
+        return METHODS[self.method][1]
+
+    @property
+    def grouped(self) -> bool:
+        return self.method in ("gptq", "awq")
+
+    def problems(self) -> list[str]:
+        out = super().problems()
+        if self.method not in METHODS:
+            out.append(f"llm-compressor offers {', '.join(METHODS)}, not {self.method!r}")
+        if self.group_size not in GROUP_SIZES:
+            out.append(f"group size must be one of {', '.join(map(str, GROUP_SIZES))}")
+        if self.actorder not in ACTORDER:
+            out.append(f"--actorder must be one of {', '.join(ACTORDER)}")
+        if not 0 < self.dampening_frac < 1:
+            out.append("--dampening-frac must be between 0 and 1 (0.01 is typical)")
+        if not 0 < self.smoothing_strength < 1:
+            out.append("--smoothing-strength must be between 0 and 1 (0.8 is typical)")
+        return out
+
+
+class LlmCompressorBackend(QuantBackend):
+    name = "llmcompressor"
+    methods = tuple(METHODS)
+    settings_class = LlmcSettings
+    runner = "services.quant.backends.llmcompressor_run"
+    schema = (
+        Setting("group_size", int, 128, "weights per scale group (GPTQ and AWQ)", GROUP_SIZES),
+        Setting("actorder", str, "static", "GPTQ activation ordering", ACTORDER),
+        Setting("dampening_frac", float, 0.01, "GPTQ dampening of the Hessian diagonal"),
+        Setting("smoothing_strength", float, 0.8, "SmoothQuant migration strength (W8A8)"),
+    )
+
+    def output_format(self, s: QuantSettings) -> str:
+        return "compressed-tensors"
+
+    def needs_calibration(self, s: QuantSettings) -> bool:
+        return METHODS.get(s.method, ("", 0, True))[2]
+
+    def output_ratio(self, s: QuantSettings) -> float:
+        return 0.32 if METHODS.get(s.method, ("", 4, True))[1] == 4 else 0.55
+
+    def check_model(self, cfg: dict, s: QuantSettings) -> tuple[list[str], list[str]]:
+        assert isinstance(s, LlmcSettings)
+        errors: list[str] = []
+        text: dict = cfg["text_config"] if isinstance(cfg.get("text_config"), dict) else cfg
+        if s.method in METHODS and s.grouped and (problem := group_size_problem(text, s.group_size)):
+            errors.append(problem)
+        if s.keep:
+            errors += [f"--keep {k}: give a module name or a re: pattern, not an empty one" for k in s.keep
+                       if not k.strip()]
+        return errors, []
+
+    def notes(self, s: QuantSettings) -> list[str]:
+        if s.method not in METHODS:
+            return []
+        key = 4 if METHODS[s.method][1] == 4 else ("w8a8" if s.method == "w8a8" else "fp8")
+        return [RUNS_ON[key]]

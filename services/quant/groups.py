@@ -1,0 +1,36 @@
+"""Group sizes of weight quantization against a model's layer widths (from config.json; no torch)."""
+from __future__ import annotations
+
+GROUP_SIZES = (128, 64, 32)
+
+
+def layer_inputs(text: dict) -> dict[str, int]:
+    """Input sizes of the linear layers weight quantization groups, by the config field they come from."""
+    hidden = int(text["hidden_size"])
+    heads = int(text.get("num_attention_heads") or 1)
+    head_dim = int(text.get("head_dim") or hidden // heads)
+    dims = {"hidden_size (q/k/v/gate/up inputs)": hidden,
+            "num_attention_heads x head_dim (o_proj input)": heads * head_dim}
+    for name in ("intermediate_size", "moe_intermediate_size", "shared_expert_intermediate_size"):
+        if text.get(name):
+            dims[f"{name} (down_proj input)"] = int(text[name])
+    return dims
+
+
+def suggest_group(dims: dict[str, int]) -> int | None:
+    return next((g for g in GROUP_SIZES if all(d % g == 0 for d in dims.values())), None)
+
+
+def group_size_problem(text: dict, group_size: int) -> str | None:
+    """None when `group_size` divides the input of every linear layer; else the message with a fix."""
+    try:
+        dims = layer_inputs(text)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None  # the config's own problems are reported elsewhere
+    bad = {k: v for k, v in dims.items() if v % group_size}
+    if not bad:
+        return None
+    name, value = next(iter(bad.items()))
+    better = suggest_group(dims)
+    return (f"group size {group_size} does not divide {name} = {value}"
+            + (f"; use --group-size {better}" if better else "; no group size of 128/64/32 fits"))
