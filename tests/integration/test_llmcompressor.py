@@ -109,3 +109,26 @@ def test_upstream_awq_fails_on_the_cpu_without_the_fix(tiny_llama, tmp_path, mon
     llmcompressor_run.quantize(QuantizeInputs(tiny_llama, tmp_path / "b", s, tok, samples, "cpu"),
                                Emitter(io.StringIO()))
     assert (tmp_path / "b" / "model.safetensors").exists()
+
+
+def test_compare_quantizes_with_each_method_and_scores_them_side_by_side(tiny_llama, calib_file, held_out_file,
+                                                                          tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def compare(*extra):
+        return subprocess.run([sys.executable, "-m", "app", "compare", "--model", str(tiny_llama), "--out-dir",
+                               str(tmp_path / "比较 out"), "--calib", str(calib_file), "--text", str(held_out_file),
+                               "--samples", "8", "--seqlen", "64", "--group-size", "64", "--context", "64",
+                               "--max-tokens", "512", "--no-answers", *extra], cwd=ROOT, capture_output=True,
+                              text=True, timeout=600, env={**os.environ, "QUANTDESK_HOME": str(tmp_path / "home")})
+
+    assert compare("--methods", "gptq,nonsense").returncode == 2
+    proc = compare("--methods", "gptq,fp8-dynamic", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(proc.stdout)["rows"]
+    assert [r["method"] for r in rows] == ["source", "gptq", "fp8-dynamic"]
+    assert all(r["perplexity"] > 1 for r in rows) and rows[1]["output_bytes"] > 0
