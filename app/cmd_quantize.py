@@ -69,8 +69,13 @@ def params_from(args: argparse.Namespace) -> dict:
             value = getattr(args, st.name, None)
             if value is None:
                 continue
+            flag = "--" + st.name.replace("_", "-")
             if st.name not in names:
-                raise UsageError(f"--{st.name.replace('_', '-')} is not a setting of the {backend.name} backend")
+                raise UsageError(f"{flag} is not a setting of the {backend.name} backend")
+            own = next(x for x in backend.schema if x.name == st.name)
+            if not own.applies(args.method):
+                raise UsageError(f"{flag} does not apply to --method {args.method} (it is for "
+                                 f"{', '.join(own.methods)})")
             params[st.name] = value
     return backend.settings(params).to_dict()
 

@@ -152,7 +152,9 @@ class QuantizePanel(Panel):
         self._backend_changed()
 
     def _backend_changed(self, *_) -> None:
-        self.backend_form.set_schema(get_backend(self.backend.currentText(), self.method.currentText()).schema)
+        method = self.method.currentText()
+        backend = get_backend(self.backend.currentText(), method)
+        self.backend_form.set_schema([st for st in backend.schema if st.applies(method)])
         self.schedule_check()
 
     def _force_toggled(self, on: bool) -> None:

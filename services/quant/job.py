@@ -118,7 +118,7 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
         "format": backend.output_format(s),
         "source_model": str(model_dir.resolve()),
         "source_sha256": writer.folder_hash(model_dir),
-        "settings": s.to_dict(),
+        "settings": {**s.to_dict(), **({} if backend.needs_calibration(s) else {"calib": None})},
         "calibration": calib_record,
         "device": device,
         "versions": writer.versions(),

@@ -59,7 +59,7 @@ def versions() -> dict:
     import importlib.metadata as md
 
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for dist in ("torch", "transformers", "autoawq", "accelerate", "quantdesk"):
+    for dist in ("torch", "transformers", "autoawq", "llmcompressor", "compressed-tensors", "accelerate", "quantdesk"):
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:

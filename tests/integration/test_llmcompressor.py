@@ -6,9 +6,21 @@ import time
 
 import pytest
 
-from tests.integration.test_quantize import quantize_cli
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
+
+
+def quantize_cli(model, out, calib, *extra, timeout=300):
+    """`quantdesk quantize` with small calibration; --group-size only where the method has groups."""
+    import subprocess
+    import sys
+
+    method = extra[extra.index("--method") + 1] if "--method" in extra else "awq"
+    groups = ["--group-size", "64"] if method in ("gptq", "awq") else []
+    cmd = [sys.executable, "-m", "app", "quantize", "--model", str(model), "--out", str(out), "--calib", str(calib),
+           "--samples", "16", "--seqlen", "128", *groups, "--json", *extra]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 FORMATS = {"gptq": ("pack-quantized", "weight_packed"), "awq": ("pack-quantized", "weight_zero_point"),
            "w8a8": ("int-quantized", "weight_scale"), "fp8-dynamic": ("float-quantized", "weight_scale"),
@@ -117,8 +129,6 @@ def test_compare_quantizes_with_each_method_and_scores_them_side_by_side(tiny_ll
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
-
     def compare(*extra):
         return subprocess.run([sys.executable, "-m", "app", "compare", "--model", str(tiny_llama), "--out-dir",
                                str(tmp_path / "比较 out"), "--calib", str(calib_file), "--text", str(held_out_file),
@@ -132,3 +142,14 @@ def test_compare_quantizes_with_each_method_and_scores_them_side_by_side(tiny_ll
     rows = json.loads(proc.stdout)["rows"]
     assert [r["method"] for r in rows] == ["source", "gptq", "fp8-dynamic"]
     assert all(r["perplexity"] > 1 for r in rows) and rows[1]["output_bytes"] > 0
+
+
+def test_keep_leaves_those_layers_in_full_precision(tiny_llama, calib_file, tmp_path):
+    from safetensors import safe_open
+
+    out = tmp_path / "kept"
+    proc = quantize_cli(tiny_llama, out, calib_file, "--method", "gptq", "--keep", "mlp.down_proj")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        names = set(f.keys())
+    assert "model.layers.0.mlp.down_proj.weight" in names and "model.layers.0.mlp.up_proj.weight_packed" in names

@@ -189,3 +189,21 @@ def test_llm_compressor_methods_and_their_rules(tmp_path, capsys):
                  "--bits", "4"]) == 2
     assert "--bits is not a setting of the llmcompressor backend" in capsys.readouterr().err
     assert any("dampening" in e for e in LlmcSettings(dampening_frac=2).problems())
+
+
+def test_settings_apply_to_their_methods_and_keep_means_the_same_on_both_backends(tmp_path, capsys):
+    from app.cli import main
+    from services.quant.backends.llmcompressor import LlmcSettings
+
+    folder = model_folder(tmp_path)
+    out = str(tmp_path / "o")
+    assert main(["quantize", "--model", str(folder), "--out", out, "--method", "w8a8", "--actorder", "static"]) == 2
+    assert "--actorder does not apply to --method w8a8" in capsys.readouterr().err
+    assert "group_size" not in LlmcSettings(method="fp8").to_dict()  # the record says what was applied
+    assert LlmcSettings(keep=["mlp.down_proj", "re:.*o_proj"]).ignore() == ["lm_head", r"re:.*mlp\.down_proj.*",
+                                                                          "re:.*o_proj"]
+    r = check(folder, tmp_path / "o1", AwqSettings(keep=["mlp.down_proj"]))
+    assert any("AutoAWQ cannot leave" in e and "--backend llmcompressor" in e for e in r.errors)
+    r = check(folder, tmp_path / "o2", LlmcSettings(keep=["mlp.down_proj", "nonsense"]))
+    assert r.ok and [w for w in r.warnings if "nonsense matches no linear layer" in w]
+    assert any("not a valid regular expression" in e for e in LlmcSettings(keep=["re:["]).problems())

@@ -77,9 +77,15 @@ class AutoAwqBackend(QuantBackend):
         names = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
                  "mlp.up_proj", "mlp.down_proj")
         for keep in s.keep:
-            if not any(keep in n for n in names):
+            hit = [n for n in names if keep in n]
+            if hit:  # AutoAWQ's scaling looks these up by name: leaving one out crashes it mid-job
+                errors.append(f"AutoAWQ cannot leave {', '.join(hit)} unquantized (its scaling needs every linear "
+                              f"layer of a decoder block): use --method awq --backend llmcompressor --keep {keep}")
+            elif keep.startswith("re:"):
+                errors.append(f"--keep {keep}: AutoAWQ takes module names, not re: patterns")
+            else:
                 warnings.append(f"--keep {keep} matches none of a decoder layer's linear layers "
-                                f"({', '.join(names)}): AutoAWQ may quantize everything anyway")
+                                f"({', '.join(names)}): it only applies to other modules with that name")
         if problem := group_size_problem(text, s.group_size):
             errors.append(problem)
         return errors, warnings

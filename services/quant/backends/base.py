@@ -26,6 +26,10 @@ class Setting:
     default: Any
     help: str
     choices: tuple = ()
+    methods: tuple[str, ...] = ()  # the methods it applies to (empty: all of the backend's)
+
+    def applies(self, method: str) -> bool:
+        return not self.methods or method in self.methods
 
 
 @dataclass

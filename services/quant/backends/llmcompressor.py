@@ -6,6 +6,7 @@ llm-compressor needs on a CPU) is in llmcompressor_run.py, imported only in the 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from services.quant.backends.base import QuantBackend, Setting
@@ -20,13 +21,33 @@ METHODS = {
     "fp8-dynamic": ("FP8_DYNAMIC", 8, False),
     "fp8": ("FP8", 8, True),
 }
-ACTORDER = ("static", "group", "none")
+ACTORDER = ("static", "weight", "none")  # GPTQ in llm-compressor 0.14 takes static or weight
 # where vLLM runs each kind of checkpoint (compute capability of the GPU)
 RUNS_ON = {
     4: "vLLM runs W4A16 compressed-tensors through its Marlin kernels on sm80+ (Ampere or newer)",
     "w8a8": "vLLM's int8 W8A8 kernels need sm75+ (Turing or newer)",
     "fp8": "vLLM's FP8 W8A8 kernels need sm89+ (Ada, Hopper); sm80 GPUs run FP8 as weight-only (Marlin)",
 }
+
+
+def linear_names(cfg: dict) -> list[str]:
+    """Full names of a decoder's linear layers (Llama/Qwen2 layout) and lm_head, from config.json."""
+    text = cfg["text_config"] if isinstance(cfg.get("text_config"), dict) else cfg
+    inner = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
+             "mlp.up_proj", "mlp.down_proj")
+    layers = int(text.get("num_hidden_layers") or 0)
+    return [f"model.layers.{i}.{n}" for i in range(layers) for n in inner] + ["lm_head"]
+
+
+def keep_matches(keep: str, cfg: dict) -> bool:
+    names = linear_names(cfg)
+    if keep.startswith("re:"):
+        try:
+            pattern = re.compile(keep[3:])
+        except re.error:
+            return True  # reported as a settings problem
+        return any(pattern.match(n) for n in names)
+    return any(keep in n for n in names)
 
 
 @dataclass
@@ -60,9 +81,29 @@ class LlmcSettings(QuantSettings):
             out.append(f"--actorder must be one of {', '.join(ACTORDER)}")
         if not 0 < self.dampening_frac < 1:
             out.append("--dampening-frac must be between 0 and 1 (0.01 is typical)")
-        if not 0 < self.smoothing_strength < 1:
-            out.append("--smoothing-strength must be between 0 and 1 (0.8 is typical)")
+        if not 0 < self.smoothing_strength <= 1:
+            out.append("--smoothing-strength must be more than 0 and at most 1 (0.8 is typical)")
+        for keep in self.keep:
+            if keep.startswith("re:"):
+                try:
+                    re.compile(keep[3:])
+                except re.error as exc:
+                    out.append(f"--keep {keep}: not a valid regular expression ({exc})")
         return out
+
+    def to_dict(self) -> dict:
+        """The settings, without those the method does not use (so the record says what was applied)."""
+        d = super().to_dict()
+        for st in LlmCompressorBackend.schema:
+            if not st.applies(self.method):
+                d.pop(st.name, None)
+        return d
+
+    def ignore(self) -> list[str]:
+        """llm-compressor's ignore list: lm_head, then --keep names (a plain name matches as a substring,
+        like AutoAWQ's; `re:` patterns pass through)."""
+        return ["lm_head", *(k if k.startswith("re:") else f"re:.*{re.escape(k)}.*" for k in self.keep
+                              if k != "lm_head")]
 
 
 class LlmCompressorBackend(QuantBackend):
@@ -71,10 +112,10 @@ class LlmCompressorBackend(QuantBackend):
     settings_class = LlmcSettings
     runner = "services.quant.backends.llmcompressor_run"
     schema = (
-        Setting("group_size", int, 128, "weights per scale group (GPTQ and AWQ)", GROUP_SIZES),
-        Setting("actorder", str, "static", "GPTQ activation ordering", ACTORDER),
-        Setting("dampening_frac", float, 0.01, "GPTQ dampening of the Hessian diagonal"),
-        Setting("smoothing_strength", float, 0.8, "SmoothQuant migration strength (W8A8)"),
+        Setting("group_size", int, 128, "weights per scale group (GPTQ and AWQ)", GROUP_SIZES, ("gptq", "awq")),
+        Setting("actorder", str, "static", "GPTQ activation ordering", ACTORDER, ("gptq",)),
+        Setting("dampening_frac", float, 0.01, "GPTQ dampening of the Hessian diagonal", (), ("gptq", "w8a8")),
+        Setting("smoothing_strength", float, 0.8, "SmoothQuant migration strength (W8A8)", (), ("w8a8",)),
     )
 
     def output_format(self, s: QuantSettings) -> str:
@@ -92,10 +133,12 @@ class LlmCompressorBackend(QuantBackend):
         text: dict = cfg["text_config"] if isinstance(cfg.get("text_config"), dict) else cfg
         if s.method in METHODS and s.grouped and (problem := group_size_problem(text, s.group_size)):
             errors.append(problem)
-        if s.keep:
-            errors += [f"--keep {k}: give a module name or a re: pattern, not an empty one" for k in s.keep
-                       if not k.strip()]
-        return errors, []
+        errors += [f"--keep {k!r}: give a module name or a re: pattern, not an empty one" for k in s.keep
+                   if not k.strip()]
+        warnings = [f"--keep {k} matches no linear layer of this model (e.g. model.layers.0.mlp.down_proj, "
+                    "mlp.down_proj, re:.*down_proj): nothing is kept for it"
+                    for k in s.keep if k.strip() and not keep_matches(k, cfg)]
+        return errors, warnings
 
     def notes(self, s: QuantSettings) -> list[str]:
         if s.method not in METHODS:

@@ -57,7 +57,9 @@ def layer_progress(events: Emitter, passes: int) -> Iterator[None]:
             if state["eta"] is None:
                 state["eta"] = Eta(total)
             done = (state["pass"] - 1) * n + i - 1
-            events.progress(done, total, "layer", f"{phase.lower()}: layer {i}/{n}", state["eta"].remaining(done))
+            where = f"layer {i}/{n - 1}" if i < n else "final norm and head"  # the last subgraph is the tail
+            label = f"pass {state['pass']}/{passes}, " if passes > 1 else ""
+            events.progress(done, total, "layer", f"{label}{phase.lower()}: {where}", state["eta"].remaining(done))
         yield from original(activations, num_batches, input_names, desc, *a, **k)
 
     seq._get_batches = reporting
@@ -74,7 +76,7 @@ def recipe(s: LlmcSettings) -> list:
     from llmcompressor.modifiers.transform.awq import AWQModifier
     from llmcompressor.modifiers.transform.smoothquant import SmoothQuantModifier
 
-    ignore = ["lm_head", *s.keep]
+    ignore = s.ignore()
     actorder = None if s.actorder == "none" else s.actorder
     if s.method in ("gptq", "awq"):
         weights = QuantizationArgs(num_bits=4, type="int", symmetric=s.method == "gptq", strategy="group",
