@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import math
 from pathlib import Path
 
 import torch
@@ -12,6 +11,7 @@ from services.quant.awq_loader import load_awq_model
 from services.quant.backends import autoawq_patches as patches
 from services.quant.backends.autoawq import AwqSettings
 from services.quant.backends.base import QuantizeInputs
+from services.quant.logits_check import logits_check
 from services.quant.settings import QuantSettings
 
 
@@ -34,12 +34,4 @@ def verify(folder: Path, sample: list[int], device: str, s: QuantSettings) -> di
         return {"logits_finite": None, "sample_tokens": 0, "sample_perplexity": None,
                 "skipped": "GEMV checkpoints are checked only through AutoAWQ's CUDA kernels; "
                            "load it in vLLM/LMDeploy"}
-    model = load_awq_model(folder, dtype=torch.float32, device=device)
-    ids = torch.tensor([sample], device=device)
-    with torch.no_grad():
-        out = model(ids, labels=ids)
-    finite = bool(torch.isfinite(out.logits).all())
-    loss = float(out.loss)
-    del model
-    return {"logits_finite": finite, "sample_tokens": len(sample),
-            "sample_perplexity": round(math.exp(loss), 3) if math.isfinite(loss) and loss < 50 else None}
+    return logits_check(load_awq_model(folder, dtype=torch.float32, device=device), sample, device)

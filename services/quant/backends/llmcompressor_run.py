@@ -13,7 +13,6 @@ Every adaptation llm-compressor 0.14 needs here is in this module:
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ import torch
 from services.jobs.events import Emitter, Eta
 from services.quant.backends.base import QuantizeInputs
 from services.quant.backends.llmcompressor import LlmcSettings
+from services.quant.logits_check import logits_check
 from services.quant.settings import QuantSettings
 
 
@@ -128,12 +128,4 @@ def quantize(inputs: QuantizeInputs, events: Emitter) -> None:
 def verify(folder: Path, sample: list[int], device: str, s: QuantSettings) -> dict:
     from services.evaluate.models import load_for_eval
 
-    model = load_for_eval(folder, device)  # dequantized to float layers, as the evaluator loads it
-    ids = torch.tensor([sample], device=device)
-    with torch.no_grad():
-        out = model(ids, labels=ids)
-    finite = bool(torch.isfinite(out.logits).all())
-    loss = float(out.loss)
-    del model
-    return {"logits_finite": finite, "sample_tokens": len(sample),
-            "sample_perplexity": round(math.exp(loss), 3) if math.isfinite(loss) and loss < 50 else None}
+    return logits_check(load_for_eval(folder, device), sample, device)  # dequantized, as the evaluator loads it
