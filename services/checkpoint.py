@@ -22,6 +22,7 @@ class CheckpointFormat:
     group_size: int | None = None  # None: per channel (or not applicable)
     version: str | None = None  # AWQ: gemm | gemv; compressed-tensors: its format
     dtype: str | None = None  # of the unquantized tensors
+    kept: tuple[str, ...] = ()  # modules left unquantized (compressed-tensors ignore, AWQ modules_to_not_convert)
 
     @property
     def quantized(self) -> bool:
@@ -57,8 +58,9 @@ def _compressed_tensors(q: dict) -> CheckpointFormat:
         w = (grp or {}).get("weights") or {}
         bits, group = w.get("num_bits"), w.get("group_size")
         break
+    kept = tuple(str(k) for k in (q.get("ignore") or []) if str(k) != "lm_head")
     return CheckpointFormat(COMPRESSED_TENSORS, int(bits) if bits else None, int(group) if group else None,
-                            str(q.get("format") or "") or None)
+                            str(q.get("format") or "") or None, kept=kept)
 
 
 def format_from_config(cfg: dict) -> CheckpointFormat:
@@ -72,7 +74,8 @@ def format_from_config(cfg: dict) -> CheckpointFormat:
     if method == AWQ:
         return CheckpointFormat(AWQ, int(q.get("bits") or q.get("w_bit") or 4),
                                 int(q.get("group_size") or q.get("q_group_size") or 128),
-                                str(q.get("version") or "gemm").lower(), dtype)
+                                str(q.get("version") or "gemm").lower(), dtype,
+                                kept=tuple(str(k) for k in (q.get("modules_to_not_convert") or [])))
     if method == GPTQ:
         return CheckpointFormat(GPTQ, int(q.get("bits") or 4), int(q.get("group_size") or 128), None, dtype)
     if method == COMPRESSED_TENSORS:

@@ -91,14 +91,14 @@ class Plan:
         return asdict(self)
 
 
-def detect_weight_format(shape: ModelShape) -> tuple[str, int | None]:
-    """The stored format from config.json's quantization_config: (format, group size or None)."""
+def detect_weight_format(shape: ModelShape) -> tuple[str, int | None, tuple[str, ...]]:
+    """The stored format from config.json's quantization_config: (format, group size or None, kept modules)."""
     from services.checkpoint import format_from_config
 
     fmt = format_from_config({"quantization_config": shape.quantization, "torch_dtype": shape.dtype})
     if fmt.kind == "unquantized" and shape.dtype == "float32":
-        return "fp32", None
-    return fmt.planner_format, fmt.group_size if fmt.planner_format == "awq4" else None
+        return "fp32", None, ()
+    return fmt.planner_format, fmt.group_size if fmt.planner_format == "awq4" else None, fmt.kept
 
 
 def valid_tp(shape: ModelShape, group_size: int | None = None) -> list[int]:
@@ -142,12 +142,14 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
     req.validate()
     fmt, group = req.weights, req.group_size
     assumptions: list[str] = []
+    kept: tuple[str, ...] = ()
     if fmt == "auto":
-        fmt, stored_group = detect_weight_format(shape)
+        fmt, stored_group, kept = detect_weight_format(shape)
         group = stored_group or group
-        assumptions.append(f"weights format {fmt} read from config.json")
+        assumptions.append(f"weights format {fmt} read from config.json"
+                           + (f"; {', '.join(kept)} kept in fp16" if kept else ""))
     check_tp(shape, req.tp, group if fmt == "awq4" else None)
-    w_total = weight_bytes(shape, fmt, group)["total"]
+    w_total = weight_bytes(shape, fmt, group, kept)["total"]
     w_gpu = -(-w_total // req.tp)
     kv_tok = kv_bytes_per_token(shape, req.kv, req.tp)
     total = int(req.gpu_mem_gib * GIB)

@@ -27,9 +27,17 @@ def _linear_bytes(fmt: str, n_in: int, n_out: int, group_size: int) -> int:
     raise ValueError(f"unknown weight format {fmt!r}; choose one of {', '.join(WEIGHT_FORMATS)}")
 
 
-def weight_bytes(shape: ModelShape, fmt: str = "fp16", group_size: int = 128) -> dict[str, int]:
-    """Return {"linear", "embeddings", "other", "total"} bytes for `fmt`."""
-    linear = shape.layers * sum(_linear_bytes(fmt, i, o, group_size) for _, i, o in shape.linear_layers)
+def weight_bytes(shape: ModelShape, fmt: str = "fp16", group_size: int = 128,
+                 kept: tuple[str, ...] = ()) -> dict[str, int]:
+    """Return {"linear", "embeddings", "other", "total"} bytes for `fmt`; linear layers whose full name
+    (model.layers.N.mlp.down_proj) matches a `kept` pattern (a substring, or `re:REGEX`) stay fp16."""
+    import re
+
+    def stays(name: str) -> bool:
+        return any(re.match(k[3:], name) if k.startswith("re:") else k in name for k in kept)
+
+    linear = sum(_linear_bytes("fp16" if stays(f"model.layers.{n}.{name}") else fmt, i, o, group_size)
+                 for n in range(shape.layers) for name, i, o in shape.linear_layers)
     per_layer_other = 2 * shape.hidden  # input and post-attention norms
     if shape.attention_bias:
         per_layer_other += (shape.heads + 2 * shape.kv_heads) * shape.head_dim

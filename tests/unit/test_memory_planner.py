@@ -201,3 +201,14 @@ def test_cli_plan_text_and_errors(tmp_path, capsys):
     assert "model folder not found" in capsys.readouterr().err
     assert main(["plan", "--model", str(folder), "--gpu-mem", "24", "--utilization", "2"]) == 2
     assert "--utilization" in capsys.readouterr().err
+
+
+def test_layers_a_checkpoint_keeps_unquantized_count_at_fp16():
+    ct = {"quant_method": "compressed-tensors", "format": "pack-quantized",
+          "config_groups": {"group_0": {"weights": {"num_bits": 4, "group_size": 128}}}}
+    plain = make_plan(shape_from_config({**LLAMA2_7B, "quantization_config": ct}), PlanRequest(gpu_mem_gib=24))
+    kept = make_plan(shape_from_config({**LLAMA2_7B, "quantization_config": {**ct, "ignore": [
+        "lm_head", r"re:.*mlp\.down_proj.*"]}}), PlanRequest(gpu_mem_gib=24))
+    down = 32 * 4096 * 11008  # down_proj weights of Llama-2-7B
+    assert plain.weights_format == "awq4" and kept.weight_bytes - plain.weight_bytes > down * 2 - down // 2 - down // 16
+    assert any("kept in fp16" in a for a in kept.assumptions)
