@@ -9,6 +9,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 import resources
 from services.paths import user_dirs
+from services.runtime.runtime import current_runtime
 
 log = logging.getLogger("quantdesk.i18n")
 
@@ -26,7 +27,8 @@ def _lrelease() -> str | None:
         cand = pyside / name
         if cand.exists():
             return str(cand)
-    exe = Path(sys.executable).parent / ("pyside6-lrelease.exe" if sys.platform == "win32" else "pyside6-lrelease")
+    scripts = Path(current_runtime().python).parent  # the environment's Scripts/bin
+    exe = scripts / ("pyside6-lrelease.exe" if sys.platform == "win32" else "pyside6-lrelease")
     return str(exe) if exe.exists() else shutil.which("pyside6-lrelease") or shutil.which("lrelease")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from PySide6.QtCore import QObject, Signal
 
@@ -38,10 +39,13 @@ class JobService(QObject):
         log.info("job %s (%s) submitted: %s", rec.id, rec.kind, rec.model)
         return rec
 
-    def cancel(self, job_id: str) -> bool:
-        ok = self.manager.cancel(job_id)
-        log.info("job %s cancel requested: %s", job_id, "done" if ok else "not running")
-        return ok
+    def cancel(self, job_id: str) -> None:
+        """Cancel off the UI thread (stopping a process tree takes up to 2 s); the outcome arrives as events."""
+        def cancel() -> None:
+            ok = self.manager.cancel(job_id)
+            log.info("job %s cancel requested: %s", job_id, "done" if ok else "not running")
+
+        threading.Thread(target=cancel, name=f"cancel-{job_id}", daemon=True).start()
 
     def active(self) -> list[str]:
         return self.manager.running() + self.manager.queued()

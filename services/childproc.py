@@ -7,7 +7,6 @@ the child's whole process tree.
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 from collections.abc import Callable
 
@@ -56,7 +55,7 @@ def run_quantdesk(args: list[str], progress: ProgressFn = no_progress,
             raise Cancelled()
         try:
             proc.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
+        except process.TimeoutExpired:
             pass
     reader.join(5)
     out_reader.join(5)

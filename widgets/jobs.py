@@ -251,9 +251,7 @@ class JobsPanel(Panel):
     def delete_selected(self) -> None:
         rec = self.selected()
         if rec and rec.status != "running":
-            if rec.status == "queued":
-                self.service.cancel(rec.id)
-            self.service.store.delete(rec.id)
+            self.service.manager.delete(rec.id)  # a queued one is cancelled first; its files go too
             self.refresh()
 
     def shutdown(self) -> None:

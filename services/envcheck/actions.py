@@ -1,18 +1,20 @@
 """Fixes QuantDesk performs itself (the "action" kind): capture MSVC, pip install, set a variable."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from services.envcheck.jobenv import set_overrides
 from services.envcheck.model import Fix
 from services.envcheck.probe import Probe
 from services.envcheck.vcvars import capture_msvc_env, find_vcvars64, save_msvc_env
+from services.runtime.runtime import current_runtime
 
 
-def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str = sys.executable) -> str:
-    """Perform `fix`; return a one-line outcome, raise RuntimeError with the reason on failure."""
+def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str | None = None) -> str:
+    """Perform `fix`; return a one-line outcome, raise RuntimeError with the reason on failure.
+    pip installs into `python` (default: the interpreter of the job runtime)."""
     probe = probe or Probe()
+    python = python or current_runtime().python
     if fix.kind == "env":
         set_overrides(config_dir, fix.env)
         return "jobs will run with " + ", ".join(f"{k}={v}" for k, v in fix.env.items())

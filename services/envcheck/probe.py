@@ -10,12 +10,12 @@ import os
 import platform as _platform
 import shutil
 import struct
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.runtime import process
+from services.runtime.runtime import current_runtime
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ print(json.dumps(out))
 class Probe:
     """The real machine. Subclass or fake it in tests (tests/fakes/probe.py)."""
 
-    def __init__(self, python: str = sys.executable, env: dict | None = None):
-        self.python = python
+    def __init__(self, python: str | None = None, env: dict | None = None):
+        self.python = python or current_runtime().python  # the interpreter jobs run on
         self._env = dict(os.environ if env is None else env)
         self._packages: dict | None = None
         self._nvidia: NvidiaInfo | None = None
@@ -150,7 +150,7 @@ class Probe:
         """Run a command (a list, or on Windows a ready command line) with a timeout; never raises."""
         try:
             p = process.run(argv, timeout=timeout, env=self._env, text=False)
-        except subprocess.TimeoutExpired:
+        except process.TimeoutExpired:
             return RunResult(124, timed_out=True)
         except OSError as exc:
             return RunResult(127, stderr=str(exc))

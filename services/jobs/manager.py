@@ -273,7 +273,9 @@ class JobManager:
     def delete(self, job_id: str) -> None:
         """Delete a finished (or queued) job's record and its files (spec, log); never its output."""
         rec = self.store.get(job_id)
-        self.cancel_queued_here(rec.id)
+        with self._lock:
+            if rec.id in self._queue:
+                self._queue.remove(rec.id)
         self.store.delete(rec.id)
         for suffix in (".json", ".log", ".cancel"):
             try:
@@ -281,10 +283,6 @@ class JobManager:
             except OSError:
                 pass
 
-    def cancel_queued_here(self, job_id: str) -> None:
-        with self._lock:
-            if job_id in self._queue:
-                self._queue.remove(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
         """The job's record once it ended (queued ones are waited for too), or when `timeout` passed."""

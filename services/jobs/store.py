@@ -91,12 +91,6 @@ class JobRecord:
 
         return self.kind in KINDS
 
-    @property
-    def duration_s(self) -> float | None:
-        if not self.started:
-            return None
-        return (self.finished or time.time()) - self.started
-
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "spec"}
         d["spec"] = json.loads(self.spec.to_json())

@@ -4,6 +4,10 @@ from __future__ import annotations
 GROUP_SIZES = (128, 64, 32)
 
 
+def group_size_choice_problem(group_size: int) -> list[str]:
+    return [] if group_size in GROUP_SIZES else [f"group size must be one of {', '.join(map(str, GROUP_SIZES))}"]
+
+
 def layer_inputs(text: dict) -> dict[str, int]:
     """Input sizes of the linear layers weight quantization groups, by the config field they come from."""
     hidden = int(text["hidden_size"])

@@ -27,7 +27,6 @@ class StopWatch:
                  parent_pid: int | None = None, on_orphan: Callable[[], None] | None = None,
                  grace_s: float = 1.0, poll_s: float = 0.2):
         self.reason: str | None = None
-        self._event = threading.Event()
         self._cancel_file = cancel_file
         self._parent = parent_pid
         self._on_orphan = on_orphan
@@ -41,18 +40,16 @@ class StopWatch:
     def requested(self) -> str | None:
         return self.reason
 
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._event.wait(timeout)
-
     def close(self) -> None:
         self._stopped.set()
 
     def _request(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
-            self._event.set()
             if reason == PARENT_GONE and self._on_orphan is not None:
-                threading.Timer(self._grace, self._orphan).start()
+                timer = threading.Timer(self._grace, self._orphan)
+                timer.daemon = True
+                timer.start()
 
     def _orphan(self) -> None:
         if not self._stopped.is_set() and self._on_orphan is not None:

@@ -14,6 +14,7 @@ from typing import IO, Any
 from services.runtime.runtime import Runtime, current_runtime
 
 PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL
+TimeoutExpired = subprocess.TimeoutExpired
 
 
 def start(argv: Sequence[str] | str, *, env: dict[str, str] | None = None, cwd: str | Path | None = None,

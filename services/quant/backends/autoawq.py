@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.quant.backends.base import QuantBackend, Setting
-from services.quant.groups import GROUP_SIZES, group_size_problem
+from services.quant.groups import GROUP_SIZES, group_size_choice_problem, group_size_problem
 from services.quant.settings import QuantSettings
 
 VERSIONS = ("gemm", "gemv")
@@ -33,8 +33,7 @@ class AwqSettings(QuantSettings):
         out = super().problems()
         if self.bits != 4:
             out.append("AutoAWQ quantizes to 4 bits only: use --bits 4")
-        if self.group_size not in GROUP_SIZES:
-            out.append(f"group size must be one of {', '.join(map(str, GROUP_SIZES))}")
+        out += group_size_choice_problem(self.group_size)
         if self.version not in VERSIONS:
             out.append(f"version must be gemm or gemv, not {self.version!r}")
         return out

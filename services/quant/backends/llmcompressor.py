@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from services.quant.backends.base import QuantBackend, Setting
-from services.quant.groups import GROUP_SIZES, group_size_problem
+from services.quant.groups import GROUP_SIZES, group_size_choice_problem, group_size_problem
 from services.quant.settings import QuantSettings
 
 # method -> (llm-compressor scheme, weight bits, needs calibration data)
@@ -75,8 +75,7 @@ class LlmcSettings(QuantSettings):
         out = super().problems()
         if self.method not in METHODS:
             out.append(f"llm-compressor offers {', '.join(METHODS)}, not {self.method!r}")
-        if self.group_size not in GROUP_SIZES:
-            out.append(f"group size must be one of {', '.join(map(str, GROUP_SIZES))}")
+        out += group_size_choice_problem(self.group_size)
         if self.actorder not in ACTORDER:
             out.append(f"--actorder must be one of {', '.join(ACTORDER)}")
         if not 0 < self.dampening_frac < 1:
