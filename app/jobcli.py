@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 
 from services.jobs import protocol as p
+from services.jobs.group import FinalFactory, JobGroup
 from services.jobs.local import make_manager
+from services.jobs.manager import JobManager
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord
 
@@ -24,13 +27,18 @@ def print_event(event: p.Event) -> None:
         print(f"error: {event.message}" + (f"\n  hint: {event.hint}" if event.hint else ""), file=sys.stderr, flush=True)
 
 
-def follow_job(spec: JobSpec) -> JobRecord:
-    """Submit `spec` and wait for it, printing its events; Ctrl-C cancels it. Returns the final record."""
+def _manager() -> JobManager:
     from services.settings import load_settings
 
     manager = make_manager(concurrency=load_settings().job_concurrency)
     if manager.store.notice:
         print(f"notice: {manager.store.notice}", file=sys.stderr, flush=True)
+    return manager
+
+
+def follow_job(spec: JobSpec) -> JobRecord:
+    """Submit `spec` and wait for it, printing its events; Ctrl-C cancels it. Returns the final record."""
+    manager = _manager()
     manager.add_listener(lambda job_id, ev: print_event(ev) if job_id == spec.id else None)
     rec = manager.submit(spec)
     print(f"job {rec.id}; log: {rec.log_path}", file=sys.stderr, flush=True)
@@ -41,6 +49,32 @@ def follow_job(spec: JobSpec) -> JobRecord:
     signal.signal(signal.SIGINT, lambda *a: manager.cancel(rec.id))
     try:
         return manager.wait(rec.id)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def follow_group(members: list[JobSpec], final: FinalFactory, group_id: str) -> JobGroup:
+    """Run a job group, printing each job's events under its name; Ctrl-C cancels the whole group."""
+    manager = _manager()
+    names: dict[str, str] = {}
+
+    def show(job_id: str, ev: p.Event) -> None:
+        if job_id not in names:
+            rec = manager.store.get(job_id)
+            if rec.spec.group != group_id:
+                return
+            names[job_id] = rec.spec.params.get("method") or rec.kind
+            print(f"\n== {names[job_id]}: job {job_id}; log: {rec.log_path}", file=sys.stderr, flush=True)
+        print_event(ev)
+
+    manager.add_listener(show)
+    group = JobGroup(manager, members, final, group_id)
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *a: threading.Thread(target=group.cancel, daemon=True).start())
+    try:
+        group.start()
+        group.wait()
+        return group
     finally:
         signal.signal(signal.SIGINT, previous)
 

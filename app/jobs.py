@@ -7,8 +7,10 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from services.jobs import protocol as p
+from services.jobs.group import FinalFactory, JobGroup
 from services.jobs.local import make_manager, open_store
 from services.jobs.manager import JobManager
+from services.jobs.spec import JobSpec
 
 log = logging.getLogger("quantdesk.jobs")
 
@@ -17,6 +19,7 @@ class JobService(QObject):
     """Owns the JobManager; `event(job_id, event)` arrives on the UI thread (queued connection)."""
 
     event = Signal(str, object)
+    groupEnded = Signal(str)  # a job group's id, once its last job ended (or it was cancelled)
 
     def __init__(self, manager: JobManager, parent: QObject | None = None):
         super().__init__(parent)
@@ -25,6 +28,7 @@ class JobService(QObject):
         if manager.store.notice:
             log.warning("%s", manager.store.notice)
         manager.add_listener(self._forward)
+        self.groups: dict[str, JobGroup] = {}
 
     @property
     def notice(self) -> str | None:
@@ -34,7 +38,7 @@ class JobService(QObject):
     def _forward(self, job_id: str, event: p.Event) -> None:  # reader threads
         self.event.emit(job_id, event)
 
-    def submit(self, spec):
+    def submit(self, spec: JobSpec):
         rec = self.manager.submit(spec)
         log.info("job %s (%s) submitted: %s", rec.id, rec.kind, rec.model)
         return rec
@@ -46,6 +50,20 @@ class JobService(QObject):
             log.info("job %s cancel requested: %s", job_id, "done" if ok else "not running")
 
         threading.Thread(target=cancel, name=f"cancel-{job_id}", daemon=True).start()
+
+    def submit_group(self, members: list[JobSpec], final: FinalFactory, group_id: str) -> JobGroup:
+        """Start a job group; `groups[group_id]` follows it while this process runs."""
+        group = JobGroup(self.manager, members, final, group_id)
+        group.on_done = lambda g: self.groupEnded.emit(g.group)
+        self.groups[group_id] = group
+        group.start()
+        log.info("job group %s submitted: %d jobs", group_id, len(members))
+        return group
+
+    def cancel_group(self, group_id: str) -> None:
+        group = self.groups.get(group_id)
+        if group is not None:
+            threading.Thread(target=group.cancel, name=f"cancel-{group_id}", daemon=True).start()
 
     def active(self) -> list[str]:
         return self.manager.running() + self.manager.queued()

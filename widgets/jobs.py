@@ -22,25 +22,11 @@ from PySide6.QtWidgets import (
 from app.context import AppContext
 from services.jobs import protocol as p
 from services.jobs.store import JobRecord
+from widgets.compare import ComparisonWindow
 from widgets.forms import readonly_table
 from widgets.i18n import translate
+from widgets.jobtext import STATUS_COLOURS, eta_text, status_text
 from widgets.panel import Panel
-
-STATUS_COLOURS = {"queued": "#6b7280", "running": "#2563eb", "succeeded": "#059669", "failed": "#c62828",
-                  "cancelled": "#b26a00", "interrupted": "#b26a00"}
-
-
-def status_text(status: str) -> str:
-    return {"queued": translate("Jobs", "queued"), "running": translate("Jobs", "running"),
-            "succeeded": translate("Jobs", "succeeded"), "failed": translate("Jobs", "failed"),
-            "cancelled": translate("Jobs", "cancelled"), "interrupted": translate("Jobs", "interrupted")}[status]
-
-
-def eta_text(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    m, s = divmod(int(seconds), 60)
-    return f"{m} min {s:02d} s" if m else f"{s} s"
 
 
 def unique_out(out: str) -> str:
@@ -93,8 +79,12 @@ class JobsPanel(Panel):
         self.rerun_button.clicked.connect(self.rerun_selected)
         self.delete_button = QPushButton(translate("Jobs", "Delete record"))
         self.delete_button.clicked.connect(self.delete_selected)
+        self.compare_button = QPushButton(translate("Jobs", "Show comparison"))
+        self.compare_button.setToolTip(translate("Jobs", "This job is part of a method comparison"))
+        self.compare_button.clicked.connect(self.show_comparison)
+        self.compare_button.setVisible(False)
         self.progress = QProgressBar()
-        for w in (self.cancel_button, self.open_button, self.rerun_button, self.delete_button):
+        for w in (self.cancel_button, self.open_button, self.rerun_button, self.delete_button, self.compare_button):
             buttons.addWidget(w)
         buttons.addWidget(self.progress, 1)
         box.addLayout(buttons)
@@ -187,6 +177,7 @@ class JobsPanel(Panel):
         self.rerun_button.setEnabled(bool(rec and not active and rec.known_kind))
         out_ready = bool(rec and rec.status == "succeeded" and rec.out and Path(rec.out).exists())
         self.open_button.setEnabled(out_ready)
+        self.compare_button.setVisible(bool(rec and rec.spec.group))
         if rec is None:
             self.summary.setText(translate("Jobs", "No jobs yet. Start one from the Quantize panel."))
             self.progress.setRange(0, 1)
@@ -253,6 +244,15 @@ class JobsPanel(Panel):
         if rec and rec.status != "running":
             self.service.manager.delete(rec.id)  # a queued one is cancelled first; its files go too
             self.refresh()
+
+    def show_comparison(self) -> ComparisonWindow | None:
+        rec = self.selected()
+        if rec is None or not rec.spec.group:
+            return None
+        window = ComparisonWindow(self.context, rec.spec.group, self)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        return window
 
     def shutdown(self) -> None:
         self.timer.stop()

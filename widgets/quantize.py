@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,12 +27,14 @@ from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
 from services.modelinfo import format_params, read_model_shape
 from services.quant.backends import BACKENDS, get_backend, methods
+from services.quant.compare import SHARED, ComparePlan
 from services.quant.preflight import PreflightReport, preflight
 from services.quant.settings import DEVICES, DTYPES, QuantSettings
 from services.settings import default_output_dir
+from widgets.compare import CompareDialog, ComparisonWindow
 from widgets.forms import pick_text_file, row, source_combo, spin
 from widgets.i18n import translate
-from widgets.jobs import eta_text
+from widgets.jobtext import eta_text
 from widgets.panel import Panel
 from widgets.schema_form import SchemaForm
 
@@ -134,10 +136,18 @@ class QuantizePanel(Panel):
         self.start_button.clicked.connect(self.start)
         self.progress = QProgressBar()
         self.job_status = QLabel()
+        self.compare_button = QPushButton(translate("Quantize", "Compare methods…"))
+        self.compare_button.setToolTip(translate("Quantize", "Quantize this model with several methods and compare "
+                                                             "size, time, perplexity and answers"))
+        self.compare_button.clicked.connect(self.compare_methods)
         start_row.addWidget(self.start_button)
         start_row.addWidget(self.progress, 1)
         right.addLayout(start_row)
         right.addWidget(self.job_status)
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(self.compare_button)
+        compare_row.addStretch(1)
+        right.addLayout(compare_row)
         right.addStretch(1)
         self._layout.addStretch(1)
         self._method_changed()
@@ -282,6 +292,27 @@ class QuantizePanel(Panel):
                                 .replace("%1", rec.id))
         self.jobStarted.emit(rec.id)
         return rec.id
+
+    def compare_methods(self) -> ComparisonWindow | None:
+        """Set up a comparison in a dialog; on Start, run it as a job group and show its window."""
+        model = self.model_dir.text().strip()
+        if not model:
+            self.checks.setText(translate("Quantize", "Pick a model folder first."))
+            return None
+        s = self.settings().to_dict()
+        shared = {k: s[k] for k in SHARED if k in s}
+        out = default_output_dir(self.context.settings.current) / f"{Path(model).name}-compare"
+        dialog = CompareDialog(self.context, model, shared, str(out), self)
+        if dialog.exec() != CompareDialog.DialogCode.Accepted or dialog.plan is None:
+            return None
+        return self.start_comparison(dialog.plan)
+
+    def start_comparison(self, plan: ComparePlan) -> ComparisonWindow:
+        self.service.submit_group(plan.members, plan.final, plan.group)
+        window = ComparisonWindow(self.context, plan.group, self)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        return window
 
     def _on_job_event(self, job_id: str, event: p.Event) -> None:
         if job_id != self.job_id:

@@ -2,6 +2,133 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Compare</name>
+    <message>
+        <source>Compare methods</source>
+        <translation>比较方法</translation>
+    </message>
+    <message>
+        <source>Quantize %1 with each method ticked (the same calibration tokens), then score every output on the same held-out text.</source>
+        <translation>用勾选的每种方法量化 %1（使用相同的校准 token），然后在同一段留出文本上为每个输出评分。</translation>
+    </message>
+    <message>
+        <source>Methods</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Group size (AWQ, GPTQ)</source>
+        <translation>分组大小（AWQ、GPTQ）</translation>
+    </message>
+    <message>
+        <source>File…</source>
+        <translation>文件…</translation>
+    </message>
+    <message>
+        <source>Held-out text</source>
+        <translation>留出文本</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>compare answers to the built-in prompts</source>
+        <translation>比较内置提示词的回答</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>Give an absolute output folder.</source>
+        <translation>请给出输出文件夹的绝对路径。</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+    <message>
+        <source>Method comparison: %1</source>
+        <translation>方法比较：%1</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Size MB</source>
+        <translation>大小 MB</translation>
+    </message>
+    <message>
+        <source>Quantize s</source>
+        <translation>量化 秒</translation>
+    </message>
+    <message>
+        <source>Perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>Δ</source>
+        <translation>Δ</translation>
+    </message>
+    <message>
+        <source>Agreement</source>
+        <translation>一致率</translation>
+    </message>
+    <message>
+        <source>Quality against size</source>
+        <translation>质量与大小</translation>
+    </message>
+    <message>
+        <source>size (MB)</source>
+        <translation>大小 (MB)</translation>
+    </message>
+    <message>
+        <source>perplexity (lower is better)</source>
+        <translation>困惑度（越低越好）</translation>
+    </message>
+    <message>
+        <source>Cancel comparison</source>
+        <translation>取消比较</translation>
+    </message>
+    <message>
+        <source>Save chart…</source>
+        <translation>保存图表…</translation>
+    </message>
+    <message>
+        <source>Running: %1 of %2 jobs ended. Each job is also in the Jobs panel.</source>
+        <translation>运行中：%2 个任务中已结束 %1 个。每个任务也显示在“任务”面板中。</translation>
+    </message>
+    <message>
+        <source>%1 held-out tokens, context %2. Δ is the perplexity change against the source; agreement is greedy answers matching it.</source>
+        <translation>%1 个留出 token，上下文 %2。Δ 是相对源模型的困惑度变化；一致率是贪心解码回答与源模型相同的比例。</translation>
+    </message>
+    <message>
+        <source>The comparison did not finish. %1</source>
+        <translation>比较未完成。%1</translation>
+    </message>
+    <message>
+        <source>source (unquantized)</source>
+        <translation>源模型（未量化）</translation>
+    </message>
+    <message>
+        <source>Save chart</source>
+        <translation>保存图表</translation>
+    </message>
+</context>
+<context>
     <name>CrashDialog</name>
     <message>
         <source>QuantDesk closed unexpectedly last time.</source>
@@ -599,6 +726,14 @@
         <translation>删除记录</translation>
     </message>
     <message>
+        <source>Show comparison</source>
+        <translation>查看比较</translation>
+    </message>
+    <message>
+        <source>This job is part of a method comparison</source>
+        <translation>此任务属于一次方法比较</translation>
+    </message>
+    <message>
         <source>The selected job&apos;s log appears here, live.</source>
         <translation>所选任务的日志会实时显示在这里。</translation>
     </message>
@@ -1053,6 +1188,14 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>开始</translation>
     </message>
     <message>
+        <source>Compare methods…</source>
+        <translation>比较方法…</translation>
+    </message>
+    <message>
+        <source>Quantize this model with several methods and compare size, time, perplexity and answers</source>
+        <translation>用多种方法量化此模型，并比较大小、耗时、困惑度和回答</translation>
+    </message>
+    <message>
         <source>Replace a folder</source>
         <translation>替换文件夹</translation>
     </message>
@@ -1087,6 +1230,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Job %1 queued. Follow it here or in the Jobs panel.</source>
         <translation>任务 %1 已排队。可在此处或“任务”面板中跟踪。</translation>
+    </message>
+    <message>
+        <source>Pick a model folder first.</source>
+        <translation>请先选择模型文件夹。</translation>
     </message>
     <message>
         <source>Done: %1</source>

@@ -178,3 +178,82 @@ def test_quantize_panel_refuses_outputs_that_would_lose_data(qtbot, service, mak
     assert not p.force.isHidden() and not p.start_button.isEnabled()
     p.out_dir.setText("relative/out")
     qtbot.waitUntil(lambda: p.report is not None and "is relative" in p.checks.text(), timeout=5000)
+
+
+# -- compare methods
+def _finished(service, spec, result):
+    service.store.add(spec)
+    service.store.set_status(spec.id, "succeeded", result=result)
+
+
+def test_comparison_window_shows_a_finished_comparison_from_history(qtbot, jobs_panel, service, make_context,
+                                                                    tmp_path):
+    from widgets.compare import ComparisonWindow
+
+    src, a, b = str(tmp_path / "src"), str(tmp_path / "m-gptq"), str(tmp_path / "m-fp8")
+    qa = JobSpec(kind="quantize", model=src, out=a, params={"method": "gptq", "group_size": 128}, group="cmp-1")
+    qb = JobSpec(kind="quantize", model=src, out=b, params={"method": "fp8-dynamic"}, group="cmp-1")
+    _finished(service, qa, {"output_bytes": 30e6, "input_bytes": 100e6, "quantize_s": 12.5})
+    _finished(service, qb, {"output_bytes": 55e6, "input_bytes": 100e6, "quantize_s": 1.5})
+    ev = JobSpec(kind="eval", model=a, params={"baseline": src, "also": [b]}, group="cmp-1")
+    _finished(service, ev, {"tokens": 4096, "context": 512, "variants": [
+        {"model": src, "kv": "fp16", "perplexity": 20.0, "delta_pct": 0.0, "agreement": None},
+        {"model": a, "kv": "fp16", "perplexity": 20.4, "delta_pct": 2.0, "agreement": 0.9},
+        {"model": b, "kv": "fp16", "perplexity": 20.1, "delta_pct": 0.5, "agreement": 1.0}]})
+    jobs_panel.refresh()
+    jobs_panel.select(qa.id)
+    assert jobs_panel.compare_button.isVisibleTo(jobs_panel)
+    window = jobs_panel.show_comparison()
+    qtbot.addWidget(window)
+    assert isinstance(window, ComparisonWindow)
+    t = window.table
+    cells = [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
+    assert cells[0][0].startswith("source") and cells[0][2] == "100.0" and cells[0][4] == "20.000"
+    assert cells[1][:7] == ["gptq g128", "succeeded", "30.0", "12.5", "20.400", "+2.00%", "90%"]
+    assert cells[2][0] == "fp8-dynamic" and cells[2][6] == "100%"
+    assert "4096 held-out tokens" in window.status.text() and not window.cancel_button.isEnabled()
+    scatter = [i for i in window.chart.getPlotItem().items if type(i).__name__ == "ScatterPlotItem"]
+    assert sorted(tuple(s.getData()[0]) for s in scatter) == [(30.0,), (55.0,), (100.0,)]
+    assert window.grab().save(str(tmp_path / "compare.png"))
+    jobs_panel.select(service.submit(selftest(steps=1)).id)
+    assert not jobs_panel.compare_button.isVisibleTo(jobs_panel)
+
+
+def test_a_running_comparison_can_be_cancelled_from_its_window(qtbot, service, make_context):
+    from widgets.compare import ComparisonWindow
+
+    members = [selftest(steps=400, step_s=0.05), selftest(steps=400, step_s=0.05)]
+    group = service.submit_group(members, lambda ok: selftest(steps=1), "cmp-2")
+    window = ComparisonWindow(make_context(jobs=service), "cmp-2")
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: status(service, members[0].id) == "running", timeout=10000)
+    window.refresh()
+    assert window.cancel_button.isEnabled() and "Running" in window.status.text()
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: group.status == "cancelled", timeout=10000)
+    qtbot.waitUntil(lambda: not window.cancel_button.isEnabled(), timeout=5000)
+    assert {status(service, s.id) for s in members} == {"cancelled"} and group.final_id is None
+
+
+def test_compare_dialog_checks_the_plan_before_it_starts(qtbot, make_context, tiny_llama, tmp_path):
+    from widgets.compare import CompareDialog
+
+    d = CompareDialog(make_context(), str(tiny_llama), {"calib": "pileval", "samples": 8, "seqlen": 64},
+                      str(tmp_path / "对比 out"))
+    qtbot.addWidget(d)
+    for box in d.ticks.values():
+        box.setChecked(False)
+    d.check()
+    qtbot.waitUntil(lambda: "tick at least one method" in d.errors.text(), timeout=10000)
+    d.out_dir.setText("relative/out")
+    d.check()
+    assert "absolute" in d.errors.text()
+    d.out_dir.setText(str(tmp_path / "对比 out"))
+    d.ticks["gptq"].setChecked(True)
+    d.ticks["fp8-dynamic"].setChecked(True)
+    d.text.setEditText("wikitext2")
+    d.check()
+    qtbot.waitUntil(lambda: d.plan is not None, timeout=20000)
+    assert [s.params["method"] for s in d.plan.members] == ["gptq", "fp8-dynamic"]
+    assert {s.group for s in d.plan.members} == {d.plan.group}
+    assert d.plan.members[0].out.endswith("对比 out/" + tiny_llama.name + "-gptq")

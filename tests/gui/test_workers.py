@@ -2,6 +2,8 @@
 import threading
 import time
 
+import shiboken6
+
 from app.workers import Worker, run_in_background, workers
 from services.progress import Cancelled
 
@@ -68,7 +70,8 @@ def test_cancel_is_cooperative(qtbot):
     assert started.wait(20)
     with qtbot.waitSignal(w.cancelled, timeout=20000):  # generous: CI machines may be busy
         w.cancel()
-    qtbot.waitUntil(w.isFinished, timeout=20000)
+    # a finished worker is deleted (deleteLater): gone counts as finished
+    qtbot.waitUntil(lambda: not shiboken6.isValid(w) or w.isFinished(), timeout=20000)
     qtbot.waitUntil(lambda: cancelled_seen == [True], timeout=5000)
     assert results == []
 

@@ -140,7 +140,7 @@ def test_compare_quantizes_with_each_method_and_scores_them_side_by_side(tiny_ll
     proc = compare("--methods", "gptq,fp8-dynamic", "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(proc.stdout)["rows"]
-    assert [r["method"] for r in rows] == ["source", "gptq", "fp8-dynamic"]
+    assert [r["method"] for r in rows] == ["source", "gptq g64", "fp8-dynamic"]
     assert all(r["perplexity"] > 1 for r in rows) and rows[1]["output_bytes"] > 0
 
 

@@ -467,3 +467,57 @@ def test_a_broken_job_env_file_fails_the_job_with_the_file_named(tmp_path, quant
         (tmp_path / "job_env.json").write_text(text)
         with pytest.raises(ValueError, match="job_env.json"):
             load_overrides(tmp_path)
+
+
+# -- job groups
+def _group_manager(tmp_path):
+    return JobManager(JobStore(tmp_path / "jobs.db"), tmp_path / "jobs", concurrency=2)
+
+
+def test_a_group_runs_its_final_job_over_the_members_that_succeeded(tmp_path):
+    from services.jobs.group import JobGroup, group_records
+
+    m = _group_manager(tmp_path)
+    got = []
+
+    def final(ok):
+        got.extend(r.id for r in ok)
+        return selftest(steps=1)
+
+    members = [selftest(steps=2), selftest(steps=2, fail_at=1), selftest(steps=1)]
+    g = JobGroup(m, members, final, "g-1").start()
+    assert g.wait(60) == "succeeded"
+    assert got == [members[0].id, members[2].id]  # the failed one is left out, the others are not stopped
+    recs = group_records(m.store, "g-1")
+    assert [r.id for r in recs][:3] == [s.id for s in members] and len(recs) == 4
+    assert all(r.spec.group == "g-1" for r in recs) and recs[-1].id == g.final_id
+    assert m.store.get(members[0].id).spec.rerun().group is None  # a re-run stands alone
+    m.shutdown()
+
+
+def test_a_group_whose_members_all_fail_fails_and_a_cancelled_one_starts_nothing(tmp_path):
+    from services.jobs.group import JobGroup
+
+    m = _group_manager(tmp_path)
+    g = JobGroup(m, [selftest(steps=2, fail_at=0)], lambda ok: selftest(), "g-2").start()
+    assert g.wait(60) == "failed" and "failed at step 0" in g.error and g.final_id is None
+    slow = [selftest(steps=200, step_s=0.05), selftest(steps=200, step_s=0.05)]
+    g = JobGroup(m, slow, lambda ok: selftest(), "g-3").start()
+    wait_for(lambda: m.store.get(slow[0].id).status == "running")
+    g.cancel()
+    assert g.wait(30) == "cancelled" and g.final_id is None
+    assert {m.store.get(s.id).status for s in slow} == {"cancelled"}
+    m.shutdown()
+
+
+def test_a_group_with_a_broken_final_factory_ends_failed(tmp_path):
+    from services.jobs.group import JobGroup
+
+    m = _group_manager(tmp_path)
+
+    def broken(ok):
+        raise KeyError("out")
+
+    g = JobGroup(m, [selftest(steps=1)], broken, "g-4").start()
+    assert g.wait(60) == "failed" and "last job" in g.error
+    m.shutdown()

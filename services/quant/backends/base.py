@@ -16,20 +16,9 @@ from typing import Any
 
 from services.jobs.events import Emitter
 from services.quant.settings import QuantSettings
+from services.schema import Setting
 
-
-@dataclass(frozen=True)
-class Setting:
-    """One backend setting: the CLI flag `--name-with-dashes` and a panel field are built from it."""
-    name: str
-    type: type
-    default: Any
-    help: str
-    choices: tuple = ()
-    methods: tuple[str, ...] = ()  # the methods it applies to (empty: all of the backend's)
-
-    def applies(self, method: str) -> bool:
-        return not self.methods or method in self.methods
+__all__ = ["QuantBackend", "QuantizeInputs", "Setting"]
 
 
 @dataclass

@@ -1,0 +1,53 @@
+"""A typed setting that the CLI turns into a flag and a panel into a field (backends and targets declare them)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: the CLI flag `--name-with-dashes` and a panel field are built from it."""
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple = ()
+    methods: tuple[str, ...] = ()  # the methods (or targets) it applies to (empty: all)
+
+    def applies(self, method: str) -> bool:
+        return not self.methods or method in self.methods
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def coerce(self, value: Any) -> Any:
+        """`value` as this setting's type; ValueError naming the flag and what it takes."""
+        if value is None:
+            return None
+        try:
+            if self.type is bool:
+                if isinstance(value, str):
+                    if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                        raise ValueError(value)
+                    value = value.lower() in ("1", "true", "yes")
+                out: Any = bool(value)
+            elif self.type is int:
+                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                    raise ValueError(value)
+                out = int(value)
+            elif self.type is float:
+                import math
+
+                out = float(value)
+                if not math.isfinite(out):
+                    raise ValueError(value)
+            else:
+                out = str(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.flag} takes a {self.type.__name__}, "
+                             f"not {value!r}") from None
+        if self.choices and out not in self.choices:
+            raise ValueError(f"{self.flag} must be one of {', '.join(map(str, self.choices))}, not {out!r}")
+        return out
