@@ -78,13 +78,6 @@ def _setup_datasets(p: argparse.ArgumentParser) -> None:
     _module("cmd_datasets")(sub.add_parser("preview", help="statistics and first samples of a calibration source"))
 
 
-def _setup_export(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, type=Path)
-    p.add_argument("--target", required=True)
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(handler=_not_built("export"))
-
-
 def _setup_logs(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="logs_command", metavar="ACTION", required=True)
     le = sub.add_parser("export", help="write a support bundle (zip) with secrets redacted")
@@ -100,7 +93,8 @@ COMMANDS = {
     "compare": ("quantize with several methods and evaluate them side by side", _module("cmd_compare")),
     "eval": ("perplexity, answer agreement and KV-cache quality", _module("cmd_eval")),
     "plan": ("memory plan: weights, KV cache, what fits on a GPU", _module("cmd_plan")),
-    "export": ("export or compile for a serving engine or NPU (not built yet)", _setup_export),
+    "export": ("export or compile for a serving engine, GGUF or an NPU", _module("cmd_export")),
+    "targets": ("the export targets and what this machine has for them", _module("cmd_targets")),
     "jobs": ("job queue and history", _module("cmd_jobs")),
     "logs": ("support logs (not built yet)", _setup_logs),
 }

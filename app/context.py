@@ -42,6 +42,15 @@ class AppContext:
         self._make_sampler = make_sampler or _default_sampler
         self._jobs: JobService | None = None
         self._sampler: Sampler | None = None
+        # set by the main window: open a panel and hand it arguments (e.g. a model folder to export)
+        self.navigator: Callable[..., None] | None = None
+
+    def open_panel(self, panel_id: str, **kwargs) -> bool:
+        """Show `panel_id` with `kwargs` passed to its `open_with`; False when there is no window (tests)."""
+        if self.navigator is None:
+            return False
+        self.navigator(panel_id, **kwargs)
+        return True
 
     def jobs(self) -> JobService:
         """The job service, built on the first call."""

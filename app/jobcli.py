@@ -96,7 +96,7 @@ def run_job(spec: JobSpec, as_json: bool) -> int:
         print(f"\njob {final.status}" + (f": {final.error}" if final.error else ""), file=sys.stderr)
         return exit_status(final)
     r = final.result or {}
-    if not as_json and r.get("out"):
+    if not as_json and r.get("out") and r.get("output_bytes"):
         print(f"\ndone: {r['out']} ({r['output_bytes'] / 1e6:.1f} MB, {r['ratio']}x smaller than "
               f"{r['input_bytes'] / 1e6:.1f} MB, {r['duration_s']} s)", file=sys.stderr)
     return 0

@@ -35,6 +35,7 @@ class MainWindow(QMainWindow):
     def __init__(self, context: AppContext):
         super().__init__()
         self.context = context
+        context.navigator = self.navigate
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"QuantDesk {__version__}")
         self.panels: dict[str, Panel] = {}  # built on first show
@@ -116,6 +117,12 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(row)
         return self.panel(self.panel_ids[row])
 
+    def navigate(self, panel_id: str, **kwargs) -> Panel:
+        """Show `panel_id` and hand it `kwargs` (a panel's "Export…" opens the Targets panel on its output)."""
+        panel = self.show_panel(panel_id)
+        panel.open_with(**kwargs)
+        return panel
+
     def panel(self, panel_id: str) -> Panel:
         """The panel `panel_id`, built (and its module imported) on first use."""
         if panel_id not in self.panels:
@@ -191,6 +198,7 @@ class MainWindow(QMainWindow):
         self.save_state()
         for panel in self.panels.values():
             panel.shutdown()
+        self.context.navigator = None
         self.context.shutdown()
         workers().shutdown()
         self.log_bridge.detach()

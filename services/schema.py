@@ -14,6 +14,7 @@ class Setting:
     help: str
     choices: tuple = ()
     methods: tuple[str, ...] = ()  # the methods (or targets) it applies to (empty: all)
+    bounds: tuple[float, float] | None = None  # the range a panel's field offers
 
     def applies(self, method: str) -> bool:
         return not self.methods or method in self.methods
@@ -46,8 +47,8 @@ class Setting:
             else:
                 out = str(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{self.flag} takes a {self.type.__name__}, "
-                             f"not {value!r}") from None
+            kind = {int: "a whole number", float: "a number", bool: "true or false"}.get(self.type, "text")
+            raise ValueError(f"{self.flag} takes {kind}, not {value!r}") from None
         if self.choices and out not in self.choices:
             raise ValueError(f"{self.flag} must be one of {', '.join(map(str, self.choices))}, not {out!r}")
         return out

@@ -79,15 +79,20 @@ class JobsPanel(Panel):
         self.rerun_button.clicked.connect(self.rerun_selected)
         self.delete_button = QPushButton(translate("Jobs", "Delete record"))
         self.delete_button.clicked.connect(self.delete_selected)
+        self.export_button = QPushButton(translate("Jobs", "Export…"))
+        self.export_button.setToolTip(translate("Jobs", "Export this model for a serving engine, GGUF or an NPU"))
+        self.export_button.clicked.connect(self.export_selected)
         self.compare_button = QPushButton(translate("Jobs", "Show comparison"))
         self.compare_button.setToolTip(translate("Jobs", "This job is part of a method comparison"))
         self.compare_button.clicked.connect(self.show_comparison)
         self.compare_button.setVisible(False)
         self.progress = QProgressBar()
-        for w in (self.cancel_button, self.open_button, self.rerun_button, self.delete_button, self.compare_button):
+        for w in (self.cancel_button, self.open_button, self.export_button, self.rerun_button, self.delete_button,
+                  self.compare_button):
             buttons.addWidget(w)
-        buttons.addWidget(self.progress, 1)
+        buttons.addStretch(1)
         box.addLayout(buttons)
+        box.addWidget(self.progress)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -177,6 +182,7 @@ class JobsPanel(Panel):
         self.rerun_button.setEnabled(bool(rec and not active and rec.known_kind))
         out_ready = bool(rec and rec.status == "succeeded" and rec.out and Path(rec.out).exists())
         self.open_button.setEnabled(out_ready)
+        self.export_button.setEnabled(out_ready and rec is not None and rec.kind == "quantize")
         self.compare_button.setVisible(bool(rec and rec.spec.group))
         if rec is None:
             self.summary.setText(translate("Jobs", "No jobs yet. Start one from the Quantize panel."))
@@ -244,6 +250,11 @@ class JobsPanel(Panel):
         if rec and rec.status != "running":
             self.service.manager.delete(rec.id)  # a queued one is cancelled first; its files go too
             self.refresh()
+
+    def export_selected(self) -> bool:
+        """Open the Targets panel on the selected quantize job's output."""
+        rec = self.selected()
+        return bool(rec and rec.out and self.context.open_panel("targets", model=rec.out))
 
     def show_comparison(self) -> ComparisonWindow | None:
         rec = self.selected()

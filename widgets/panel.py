@@ -32,6 +32,9 @@ class Panel(QWidget):
             summary.setObjectName("panelSummary")
             self._layout.addWidget(summary)
 
+    def open_with(self, **kwargs) -> None:
+        """Another panel sent the user here with these arguments (e.g. model=...)."""
+
     def shown(self) -> None:
         """Called each time the panel becomes the visible one (refresh cheap state here)."""
 

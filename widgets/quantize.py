@@ -49,6 +49,7 @@ class QuantizePanel(Panel):
         self._service = None  # the job service, asked for at the first Start
         self.report: PreflightReport | None = None
         self.job_id: str | None = None
+        self.finished_out: str | None = None
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(300)
@@ -144,8 +145,14 @@ class QuantizePanel(Panel):
         start_row.addWidget(self.progress, 1)
         right.addLayout(start_row)
         right.addWidget(self.job_status)
+        self.export_button = QPushButton(translate("Quantize", "Export…"))
+        self.export_button.setToolTip(translate("Quantize", "Export the finished model for a serving engine, GGUF "
+                                                            "or an NPU"))
+        self.export_button.setVisible(False)
+        self.export_button.clicked.connect(self.export_output)
         compare_row = QHBoxLayout()
         compare_row.addWidget(self.compare_button)
+        compare_row.addWidget(self.export_button)
         compare_row.addStretch(1)
         right.addLayout(compare_row)
         right.addStretch(1)
@@ -293,6 +300,9 @@ class QuantizePanel(Panel):
         self.jobStarted.emit(rec.id)
         return rec.id
 
+    def export_output(self) -> bool:
+        return bool(self.finished_out and self.context.open_panel("targets", model=self.finished_out))
+
     def compare_methods(self) -> ComparisonWindow | None:
         """Set up a comparison in a dialog; on Start, run it as a job group and show its window."""
         model = self.model_dir.text().strip()
@@ -332,6 +342,8 @@ class QuantizePanel(Panel):
                     "interrupted": translate("Quantize", "Failed: %1")}[event.status]
             detail = event.error or self.out_dir.text()
             self.job_status.setText(text.replace("%1", detail))
+            self.finished_out = self.out_dir.text() if event.status == "succeeded" else None
+            self.export_button.setVisible(self.finished_out is not None)
             self.job_id = None
             self.schedule_check()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from widgets.i18n import translate
 
@@ -17,6 +17,22 @@ LABELS = {
     "actorder": QT_TRANSLATE_NOOP("Settings", "Activation order (GPTQ)"),
     "dampening_frac": QT_TRANSLATE_NOOP("Settings", "Dampening (GPTQ)"),
     "smoothing_strength": QT_TRANSLATE_NOOP("Settings", "Smoothing strength (W8A8)"),
+    "gpu": QT_TRANSLATE_NOOP("Settings", "GPU"),
+    "gpu_mem": QT_TRANSLATE_NOOP("Settings", "GPU memory (GiB)"),
+    "context": QT_TRANSLATE_NOOP("Settings", "Context (tokens)"),
+    "max_seqs": QT_TRANSLATE_NOOP("Settings", "Sequences at once"),
+    "kv": QT_TRANSLATE_NOOP("Settings", "KV cache"),
+    "tp": QT_TRANSLATE_NOOP("Settings", "Tensor parallel (GPUs)"),
+    "port": QT_TRANSLATE_NOOP("Settings", "Port"),
+    "served_name": QT_TRANSLATE_NOOP("Settings", "Served model name"),
+    "engine": QT_TRANSLATE_NOOP("Settings", "Engine"),
+    "gguf_type": QT_TRANSLATE_NOOP("Settings", "GGUF type"),
+    "llama_quantize": QT_TRANSLATE_NOOP("Settings", "llama-quantize"),
+    "die_num": QT_TRANSLATE_NOOP("Settings", "NPU dies"),
+    "prefill": QT_TRANSLATE_NOOP("Settings", "Prefill length"),
+    "max_kv": QT_TRANSLATE_NOOP("Settings", "Max KV length"),
+    "image_tag": QT_TRANSLATE_NOOP("Settings", "Image tag"),
+    "registry": QT_TRANSLATE_NOOP("Settings", "Registry"),
 }
 
 
@@ -52,17 +68,26 @@ class SchemaForm:
                 w.setCurrentText(str(st.default))
                 w.currentIndexChanged.connect(self._on_change)
                 self._add(label, w)
+            elif st.type is str:
+                w = QLineEdit("" if st.default is None else str(st.default))
+                w.setPlaceholderText(translate("Settings", "default"))
+                w.textChanged.connect(self._on_change)
+                self._add(label, w)
             elif st.type is float:
                 w = QDoubleSpinBox()
-                w.setDecimals(3)
-                w.setRange(0.0, 1.0)
-                w.setSingleStep(0.01)
-                w.setValue(float(st.default))
+                lo, hi = st.bounds or (0.0, 1.0)
+                w.setDecimals(3 if hi <= 1 else 1)
+                w.setRange(float(lo), float(hi))
+                w.setSingleStep(0.01 if hi <= 1 else 1.0)
+                if st.default is None:  # the lowest value stands for "not set"
+                    w.setSpecialValueText(translate("Settings", "auto"))
+                w.setValue(float(lo if st.default is None else st.default))
                 w.valueChanged.connect(self._on_change)
                 self._add(label, w)
             else:
                 w = QSpinBox()
-                w.setRange(1, 1 << 20)
+                lo, hi = st.bounds or (1, 1 << 20)
+                w.setRange(int(lo), int(hi))
                 w.setValue(int(st.default))
                 w.valueChanged.connect(self._on_change)
                 self._add(label, w)
@@ -77,6 +102,11 @@ class SchemaForm:
                 out[name] = w.isChecked()
             elif isinstance(w, QComboBox):
                 out[name] = int(w.currentText()) if w.property("settingType") == "int" else w.currentText()
+            elif isinstance(w, QLineEdit):
+                if w.text().strip():
+                    out[name] = w.text().strip()
+            elif isinstance(w, QDoubleSpinBox) and w.specialValueText() and w.value() == w.minimum():
+                continue  # "auto"
             elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
                 out[name] = w.value()
         return out
@@ -85,6 +115,8 @@ class SchemaForm:
         w = self.fields[name]
         if isinstance(w, QCheckBox):
             w.setChecked(bool(value))
+        elif isinstance(w, QLineEdit):
+            w.setText("" if value is None else str(value))
         elif isinstance(w, QComboBox):
             w.setCurrentText(str(value))
         elif isinstance(w, QDoubleSpinBox):

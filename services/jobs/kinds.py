@@ -21,6 +21,7 @@ class JobKind:
 KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("quantize", "services.quant.job:run", path_params=("calib",)),
     JobKind("eval", "services.evaluate.job:run", path_params=("baseline", "also", "text", "prompts")),
+    JobKind("export", "services.targets.job:run", path_params=("llama_quantize",)),
     JobKind("selftest", "services.jobs.selftest:run"),
 )}
 

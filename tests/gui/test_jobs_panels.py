@@ -257,3 +257,50 @@ def test_compare_dialog_checks_the_plan_before_it_starts(qtbot, make_context, ti
     assert [s.params["method"] for s in d.plan.members] == ["gptq", "fp8-dynamic"]
     assert {s.group for s in d.plan.members} == {d.plan.group}
     assert d.plan.members[0].out.endswith("对比 out/" + tiny_llama.name + "-gptq")
+
+
+# -- targets
+def test_targets_panel_checks_builds_and_shows_the_command(qtbot, service, make_context, tiny_llama, tmp_path):
+    from widgets.targets import TargetsPanel
+
+    p = TargetsPanel(make_context(jobs=service))
+    qtbot.addWidget(p)
+    p.show()
+    assert p.target_name() == "vllm" and "gpu" in p.schema_form.fields
+    p.open_with(model=str(tiny_llama))
+    assert p.out_dir.text().endswith(f"{tiny_llama.name}-vllm")  # suggested
+    p.out_dir.setText(str(tmp_path / "导出 out"))
+    p.schema_form.set_value("gpu", "4090")
+    p.schema_form.set_value("context", 256)
+    qtbot.waitUntil(lambda: p.build_button.isEnabled(), timeout=15000)
+    assert p.command.text().startswith("vllm serve ") and "--max-model-len 256" in p.command.text()
+    assert "KV cache" in p.plan.text() and "--gpu-memory-utilization" in p.plan.text()
+    job = p.build()
+    qtbot.waitUntil(lambda: status(service, job) == "succeeded", timeout=60000)
+    qtbot.waitUntil(lambda: p.open_button.isEnabled(), timeout=5000)
+    assert (tmp_path / "导出 out" / "serve.sh").is_file() and "passed" in p.verify.text()
+    p.copy_command()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == p.command.text()
+    # a refused setting: the error is shown and Build stays off
+    p.schema_form.set_value("kv", "int4")
+    qtbot.waitUntil(lambda: "no int4 KV cache" in p.checks.text(), timeout=15000)
+    assert not p.build_button.isEnabled()
+    p.select_target("lmdeploy")
+    assert "engine" in p.schema_form.fields and p.out_dir.text() == str(tmp_path / "导出 out")  # the user's folder
+    p.shutdown()
+
+
+def test_export_from_the_jobs_panel_opens_the_targets_panel(qtbot, jobs_panel, service, tmp_path):
+    out = tmp_path / "quantized"
+    out.mkdir()
+    spec = JobSpec(kind="quantize", model=str(tmp_path / "src"), out=str(out), params={"method": "awq"})
+    service.store.add(spec)
+    service.store.set_status(spec.id, "succeeded", result={"out": str(out)})
+    opened = []
+    jobs_panel.context.navigator = lambda panel, **kw: opened.append((panel, kw))
+    jobs_panel.refresh()
+    jobs_panel.select(spec.id)
+    assert jobs_panel.export_button.isEnabled()
+    assert jobs_panel.export_selected() and opened == [("targets", {"model": str(out)})]

@@ -1,0 +1,1 @@
+"""Deployment targets: turn a model folder into what a serving engine takes in."""

@@ -1,0 +1,109 @@
+"""The interface every export target implements, and the settings they share.
+
+A target reads the input checkpoint's format and shape, says what it refuses and why (`check`,
+before any job starts), lists its prerequisites as doctor checks, builds its output into the job's
+partial folder (`build`, in the job runner: it may import torch) and checks what it wrote (`verify`).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.checkpoint import CheckpointFormat
+from services.envcheck.model import CheckResult
+from services.jobs.events import Emitter
+from services.modelinfo import ModelShape
+from services.schema import Setting
+from services.targets.gpus import Gpu
+
+KV_CHOICES = ("fp16", "int8", "int4", "fp8")
+
+# The settings of all targets; each says which targets it applies to (CLI flags are built from these).
+PARAMS: tuple[Setting, ...] = (
+    Setting("gpu", str, None, "GPU to size for, e.g. 4090, A100 40GB (default: the first detected GPU)",
+            methods=("vllm", "lmdeploy")),
+    Setting("gpu_mem", float, None, "memory of one GPU in GiB (overrides --gpu's)", methods=("vllm", "lmdeploy"),
+            bounds=(0, 4096)),
+    Setting("context", int, 4096, "longest sequence (prompt + answer) to serve", methods=("vllm", "lmdeploy"),
+            bounds=(16, 1 << 20)),
+    Setting("max_seqs", int, 8, "sequences served at once at that context", methods=("vllm", "lmdeploy"),
+            bounds=(1, 4096)),
+    Setting("kv", str, "fp16", "KV cache: fp16, fp8 (vLLM), int8 or int4 (LMDeploy)", KV_CHOICES,
+            methods=("vllm", "lmdeploy")),
+    Setting("tp", int, 1, "tensor parallel size (GPUs)", methods=("vllm", "lmdeploy"), bounds=(1, 64)),
+    Setting("port", int, 8000, "HTTP port of the server", methods=("vllm", "lmdeploy"), bounds=(1, 65535)),
+    Setting("served_name", str, None, "model name clients ask for (default: the folder's name)",
+            methods=("vllm", "lmdeploy")),
+    Setting("engine", str, "auto", "LMDeploy engine: auto, turbomind or pytorch", ("auto", "turbomind", "pytorch"),
+            methods=("lmdeploy",)),
+    Setting("gguf_type", str, "q8_0", "GGUF tensor type", methods=("gguf",)),
+    Setting("llama_quantize", str, None, "llama.cpp's llama-quantize, for K-quants (default: found on PATH)",
+            methods=("gguf",)),
+    Setting("die_num", int, 1, "NPU dies to compile for", methods=("edge10",), bounds=(1, 64)),
+    Setting("prefill", int, 512, "prefill sequence length", methods=("edge10",), bounds=(1, 1 << 16)),
+    Setting("max_kv", int, 2048, "KV cache length (tokens)", methods=("edge10",), bounds=(16, 1 << 20)),
+    Setting("image_tag", str, "latest", "tag of the vendor's tyquantize and tyllm images", methods=("edge10",)),
+    Setting("registry", str, None, "the vendor's image registry host:port", methods=("edge10",)),
+)
+
+
+@dataclass
+class TargetInput:
+    """The checkpoint to export: its folder, config, format and shape (read without torch)."""
+    model: Path
+    cfg: dict
+    fmt: CheckpointFormat
+    shape: ModelShape | None
+    source_of: str | None = None  # the quantize job whose source model this is (GGUF from a job id)
+
+
+@dataclass
+class Verdict:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)  # e.g. the engine chosen, the command, the plan
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class BuildInputs:
+    source: TargetInput
+    params: dict
+    gpu: Gpu | None
+    verdict: Verdict
+    partial: Path  # write here
+    out: Path  # where it will be once the job succeeds (scripts may name it)
+
+
+class Target(ABC):
+    name: str = ""
+    title: str = ""
+    summary: str = ""
+    needs_torch = False  # build or verify imports the ML stack
+    accepts_job_source = False  # a quantize job id means that job's unquantized source model (GGUF)
+
+    @property
+    def schema(self) -> tuple[Setting, ...]:
+        return tuple(s for s in PARAMS if s.applies(self.name))
+
+    def prerequisites(self) -> list[CheckResult]:
+        """What this machine needs for `build` to run here (the doctor's checks, each with its fix)."""
+        return []
+
+    @abstractmethod
+    def check(self, src: TargetInput, params: dict, gpu: Gpu | None) -> Verdict:
+        """Everything refused or worth knowing before the job starts; errors say what to change."""
+
+    @abstractmethod
+    def build(self, b: BuildInputs, events: Emitter) -> dict:
+        """Write the output into `b.partial`; return what to record (files, command...)."""
+
+    def verify(self, b: BuildInputs, events: Emitter) -> dict:
+        """Check what `build` wrote (in `b.partial`); {"ok": bool, ...}."""
+        return {"ok": True}

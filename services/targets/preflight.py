@@ -1,0 +1,116 @@
+"""Everything about an export that can be known before its job starts (no torch): the input folder,
+the settings, the GPU to size for, the target's rules and the output path."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.checkpoint import format_from_config
+from services.jobs.outputs import check_output
+from services.modelinfo import ModelConfigError, read_config, shape_from_config
+from services.targets.base import Target, TargetInput
+from services.targets.gpus import Gpu, resolve_gpu
+from services.targets.registry import get_target
+
+LIMITS = {"context": (16, 1 << 20), "max_seqs": (1, 4096), "tp": (1, 64), "port": (1, 65535), "die_num": (1, 64),
+          "prefill": (1, 1 << 16), "max_kv": (16, 1 << 20)}
+
+
+@dataclass
+class ExportCheck:
+    params: dict[str, Any] = field(default_factory=dict)
+    gpu: Gpu | None = None
+    source: TargetInput | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def export_params(target: Target, raw: dict) -> tuple[dict, list[str]]:
+    """The target's settings from `raw` (defaults filled, types and ranges checked); (params, errors)."""
+    params: dict[str, Any] = {"target": target.name}
+    errors = []
+    names = {s.name for s in target.schema}
+    for key, value in raw.items():
+        if key not in names and key not in ("target", "source_of") and value is not None:
+            errors.append(f"--{key.replace('_', '-')} does not apply to the {target.name} target")
+    for s in target.schema:
+        try:
+            params[s.name] = s.coerce(raw.get(s.name, s.default)) if raw.get(s.name) is not None else s.default
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
+        lo_hi = LIMITS.get(s.name)
+        if lo_hi and params[s.name] is not None and not lo_hi[0] <= params[s.name] <= lo_hi[1]:
+            errors.append(f"{s.flag} must be between {lo_hi[0]} and {lo_hi[1]}, not {params[s.name]}")
+    if raw.get("source_of"):
+        params["source_of"] = raw["source_of"]
+    return params, errors
+
+
+def read_input(model: Path) -> TargetInput:
+    """The checkpoint's config, format and shape; ValueError saying what is wrong with the folder."""
+    if not model.is_absolute():
+        raise ValueError(f"model path {model} is relative: give a full path")
+    if not model.is_dir():
+        raise ValueError(f"{model} is not a folder: give the model folder (with config.json)")
+    try:
+        cfg = read_config(model)
+        shape = shape_from_config(cfg)
+    except ModelConfigError as exc:
+        raise ValueError(str(exc)) from exc
+    return TargetInput(model, cfg, format_from_config(cfg), shape)
+
+
+def detected_gpu() -> Gpu | None:
+    """The first NVIDIA GPU NVML sees, or None."""
+    from services.telemetry.gpu import NvmlReader
+
+    reader = NvmlReader()
+    gpus = reader.devices() if reader.available else []
+    if not gpus:
+        return None
+    g = gpus[0]
+    cc = g.compute_capability
+    return Gpu(g.name, round(g.memory_total / 1024**3, 1), cc[0] * 10 + cc[1] if cc else None)
+
+
+def check_export(model: str | Path, out: str | Path, target_name: str, raw: dict, *, overwrite: bool = False,
+                 force: bool = False, detect=detected_gpu) -> ExportCheck:
+    r = ExportCheck()
+    try:
+        target = get_target(target_name)
+    except ValueError as exc:
+        r.errors.append(str(exc))
+        return r
+    r.params, r.errors = export_params(target, raw)
+    try:
+        r.source = read_input(Path(model))
+    except ValueError as exc:
+        r.errors.append(str(exc))
+    out_check = check_output(out, [model], overwrite=overwrite, force=force)
+    r.errors += out_check.errors
+    r.warnings += out_check.warnings
+    if r.source is None or any(s.name not in r.params for s in target.schema):
+        return r  # a setting that did not parse: the target's rules need them all
+    if any(s.name == "gpu" for s in target.schema):
+        try:
+            explicit = r.params.get("gpu") is not None or r.params.get("gpu_mem") is not None
+            r.gpu = resolve_gpu(r.params.get("gpu"), r.params.get("gpu_mem"), None if explicit else detect())
+        except ValueError as exc:
+            r.errors.append(str(exc))
+            return r
+        if r.gpu is not None:
+            r.notes.append(f"sized for {r.gpu.describe()}" + ("" if explicit else " (detected)"))
+    v = target.check(r.source, r.params, r.gpu)
+    r.errors += v.errors
+    r.warnings += v.warnings
+    r.notes += v.notes
+    r.info.update(v.info)
+    return r

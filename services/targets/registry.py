@@ -1,0 +1,16 @@
+"""The export targets, by name (a new target is one entry here)."""
+from __future__ import annotations
+
+from services.targets.base import Target
+from services.targets.hf import TransformersTarget
+from services.targets.lmdeploy import LmdeployTarget
+from services.targets.vllm import VllmTarget
+
+TARGETS: dict[str, Target] = {t.name: t for t in (VllmTarget(), LmdeployTarget(), TransformersTarget())}
+
+
+def get_target(name: str) -> Target:
+    target = TARGETS.get(name)
+    if target is None:
+        raise ValueError(f"unknown target {name!r}; targets: {', '.join(TARGETS)}")
+    return target

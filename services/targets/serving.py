@@ -1,0 +1,72 @@
+"""Engine flags from the memory planner: how much of the GPU to hand vLLM or LMDeploy so that its KV
+cache holds the sequences and context the user asked for (services/memory/planner.py has the rules)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from services.memory.planner import BLOCK_TOKENS, GIB, Plan, PlanRequest, make_plan
+from services.modelinfo import ModelShape
+from services.targets.gpus import Gpu
+
+MAX_FRACTION = 0.95  # leave the rest for the driver, other processes and estimation error
+
+
+@dataclass
+class Sizing:
+    engine: str
+    fraction: float | None  # vLLM gpu_memory_utilization or LMDeploy cache_max_entry_count; None: engine default
+    plan: Plan | None = None
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"engine": self.engine, "fraction": self.fraction, "plan": self.plan.to_dict() if self.plan else None,
+                "notes": self.notes, "errors": self.errors}
+
+
+def _ceil2(x: float) -> float:
+    return math.ceil(x * 100 - 1e-9) / 100
+
+
+def size_engine(engine: str, shape: ModelShape, gpu: Gpu | None, context: int, max_seqs: int, kv: str,
+                tp: int, weights: str = "auto", group_size: int = 128) -> Sizing:
+    """The fraction flag that fits `max_seqs` sequences of `context` tokens, or errors saying what to change."""
+    s = Sizing(engine, None)
+    if gpu is None:
+        s.notes.append("no GPU given or detected: the memory flag is left at the engine's default; pass --gpu NAME "
+                       "or --gpu-mem GIB to size it")
+        return s
+    need_tokens = max_seqs * -(-context // BLOCK_TOKENS[engine]) * BLOCK_TOKENS[engine]
+    req = PlanRequest(weights=weights, group_size=group_size, kv=kv, engine=engine, gpu_mem_gib=gpu.memory_gib,
+                      utilization=1.0, cache_max_entry_count=0.5, tp=tp, context=context, max_num_seqs=max_seqs)
+    try:
+        probe = make_plan(shape, req)
+    except ValueError as exc:
+        s.errors.append(str(exc))
+        return s
+    need = need_tokens * probe.kv_bytes_per_token
+    total = probe.gpu_mem_bytes
+    if engine == "vllm":
+        fixed = probe.weight_bytes_per_gpu + probe.activation_bytes + probe.other_bytes
+        fraction = _ceil2((fixed + need) / total)
+        room = total * MAX_FRACTION - fixed
+    else:
+        free_after_weights = total - probe.weight_bytes_per_gpu - probe.other_bytes
+        fraction = _ceil2(need / free_after_weights) if free_after_weights > 0 else math.inf
+        room = free_after_weights * MAX_FRACTION
+    if fraction > MAX_FRACTION:
+        s.errors.append(
+            f"{max_seqs} sequences of {context} tokens need {need / GIB:.2f} GiB of KV cache but {gpu.describe()} "
+            f"has room for {max(0, room) / GIB:.2f} GiB after the weights ({probe.weight_bytes_per_gpu / GIB:.2f} "
+            f"GiB per GPU): lower --context or --max-seqs, use a smaller KV cache (--kv), more GPUs (--tp) "
+            f"or a GPU with more memory")
+        s.plan = probe
+        return s
+    s.fraction = max(fraction, 0.05)
+    final = PlanRequest(**{**req.__dict__, "utilization": s.fraction if engine == "vllm" else 0.9,
+                           "cache_max_entry_count": s.fraction if engine != "vllm" else 0.8})
+    s.plan = make_plan(shape, final)
+    s.notes.append(f"sized for {max_seqs} sequences of {context} tokens on {gpu.describe()}: the KV cache holds "
+                   f"{s.plan.max_tokens} tokens ({s.plan.max_sequences_at_context} sequences at full context)")
+    return s
