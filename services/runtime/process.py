@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from services.runtime.runtime import Runtime, current_runtime
 
-PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL
+PIPE, DEVNULL, STDOUT = subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT
 TimeoutExpired = subprocess.TimeoutExpired
 
 

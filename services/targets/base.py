@@ -44,6 +44,12 @@ PARAMS: tuple[Setting, ...] = (
     Setting("die_num", int, 1, "NPU dies to compile for", methods=("edge10",), bounds=(1, 64)),
     Setting("prefill", int, 512, "prefill sequence length", methods=("edge10",), bounds=(1, 1 << 16)),
     Setting("max_kv", int, 2048, "KV cache length (tokens)", methods=("edge10",), bounds=(16, 1 << 20)),
+    Setting("die_remap", str, None, "LM_die_remap: 16 comma-separated die numbers (default 0..15)",
+            methods=("edge10",)),
+    Setting("vm_die_remap", str, None, "VM_die_remap for vision models: 16 die numbers (default 0..15)",
+            methods=("edge10",)),
+    Setting("compile_threads", int, 0, "COMPILE_THREAD for the compiler (0: its default; 1 avoids mixed-device "
+            "failures)", methods=("edge10",), bounds=(0, 256)),
     Setting("image_tag", str, "latest", "tag of the vendor's tyquantize and tyllm images", methods=("edge10",)),
     Setting("registry", str, None, "the vendor's image registry host:port", methods=("edge10",)),
 )
@@ -79,6 +85,7 @@ class BuildInputs:
     verdict: Verdict
     partial: Path  # write here
     out: Path  # where it will be once the job succeeds (scripts may name it)
+    job_id: str = ""
 
 
 class Target(ABC):
@@ -92,7 +99,7 @@ class Target(ABC):
     def schema(self) -> tuple[Setting, ...]:
         return tuple(s for s in PARAMS if s.applies(self.name))
 
-    def prerequisites(self) -> list[CheckResult]:
+    def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
         """What this machine needs for `build` to run here (the doctor's checks, each with its fix)."""
         return []
 

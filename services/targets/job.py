@@ -31,7 +31,8 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     partial = partial_path(out)
     discard(partial)
     partial.mkdir(parents=True)
-    b = BuildInputs(c.source, c.params, c.gpu, Verdict(c.errors, c.warnings, c.notes, c.info), partial, out)
+    b = BuildInputs(c.source, c.params, c.gpu, Verdict(c.errors, c.warnings, c.notes, c.info), partial, out,
+                    spec.id)
     built = target.build(b, events)
     events.check()
     events.stage("verify", f"checking the {target.title} output")

@@ -13,9 +13,6 @@ from services.targets.base import Target, TargetInput
 from services.targets.gpus import Gpu, resolve_gpu
 from services.targets.registry import get_target
 
-LIMITS = {"context": (16, 1 << 20), "max_seqs": (1, 4096), "tp": (1, 64), "port": (1, 65535), "die_num": (1, 64),
-          "prefill": (1, 1 << 16), "max_kv": (16, 1 << 20)}
-
 
 @dataclass
 class ExportCheck:
@@ -46,9 +43,9 @@ def export_params(target: Target, raw: dict) -> tuple[dict, list[str]]:
         except ValueError as exc:
             errors.append(str(exc))
             continue
-        lo_hi = LIMITS.get(s.name)
+        lo_hi = s.bounds
         if lo_hi and params[s.name] is not None and not lo_hi[0] <= params[s.name] <= lo_hi[1]:
-            errors.append(f"{s.flag} must be between {lo_hi[0]} and {lo_hi[1]}, not {params[s.name]}")
+            errors.append(f"{s.flag} must be between {lo_hi[0]:g} and {lo_hi[1]:g}, not {params[s.name]}")
     if raw.get("source_of"):
         params["source_of"] = raw["source_of"]
     return params, errors

@@ -48,7 +48,7 @@ def sh_quote(value: str) -> str:
 
 
 def sh_script(argv: list[str], header: list[str], env: dict[str, str] | None = None,
-              model_var: tuple[str, str] | None = None) -> str:
+              model_var: tuple[str, str] | None = None, pass_args: bool = True) -> str:
     """A bash script running `argv` with the user's extra arguments appended.
 
     `model_var` = (NAME, default path): the path can be overridden from the environment (e.g. on a
@@ -60,7 +60,7 @@ def sh_script(argv: list[str], header: list[str], env: dict[str, str] | None = N
         name, default = model_var
         lines.append(f'if [ -z "${{{name}:-}}" ]; then {name}={sh_quote(default)}; fi')
     words = [f'"${model_var[0]}"' if model_var and a == f"${model_var[0]}" else sh_quote(a) for a in argv]
-    lines.append("exec " + " ".join(words) + ' "$@"')
+    lines.append("exec " + " ".join(words) + (' "$@"' if pass_args else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -77,19 +77,20 @@ def ps1_via_wsl(script: str, header: list[str]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def cmd_native(argv: list[str], header: list[str], env: dict[str, str] | None = None) -> str:
+def cmd_native(argv: list[str], header: list[str], env: dict[str, str] | None = None, pass_args: bool = True) -> str:
     """A .cmd running `argv` directly (Windows paths as given), the user's arguments appended."""
     lines = ["@echo off", "chcp 65001 >nul", "setlocal", *[f"rem {h}" for h in header]]
     lines += [f"set {cmd_quote(f'{k}={v}')}" for k, v in (env or {}).items()]
-    lines.append(" ".join(a if re.fullmatch(r"[\w.\-=:/]+", a) else cmd_quote(a) for a in argv) + " %*")
+    lines.append(" ".join(a if re.fullmatch(r"[\w.\-=:/]+", a) else cmd_quote(a) for a in argv)
+                 + (" %*" if pass_args else ""))
     lines.append("exit /b %ERRORLEVEL%")
     return "\r\n".join(lines) + "\r\n"
 
 
-def ps1_native(argv: list[str], header: list[str], env: dict[str, str] | None = None) -> str:
+def ps1_native(argv: list[str], header: list[str], env: dict[str, str] | None = None, pass_args: bool = True) -> str:
     lines = [*[f"# {h}" for h in header], "$ErrorActionPreference = 'Stop'"]
     lines += [f"$env:{k} = {ps_quote(v)}" for k, v in (env or {}).items()]
-    lines.append("& " + " ".join(ps_quote(a) for a in argv) + " @args")
+    lines.append("& " + " ".join(ps_quote(a) for a in argv) + (" @args" if pass_args else ""))
     lines.append("exit $LASTEXITCODE")
     return "\r\n".join(lines) + "\r\n"
 

@@ -1,0 +1,252 @@
+"""Edge10 / TyLLM NPU: the vendor's two steps, each in its Docker image. `checkpoint_convert.py`
+(tyquantize image) turns the AWQ checkpoint into the toolchain's layout; a generated `compile_llm.py`
+(tyllm image) calls `build_and_compile_llm`. With docker and the images here, both run as the job;
+without them the job writes the scripts and the exact `docker run` commands to run on the GPU host.
+
+Nothing here claims a compile happened unless the vendor's image ran it.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from services.checkpoint import AWQ
+from services.envcheck.model import CheckResult
+from services.jobs.events import Emitter, JobFailure
+from services.targets import docker, scripts
+from services.targets.base import BuildInputs, Target, TargetInput, Verdict
+from services.targets.gpus import Gpu
+
+REMAP_LEN = 16
+SUPPORTED = ("LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Qwen2VLForConditionalGeneration",
+             "Qwen2_5_VLForConditionalGeneration")
+SIDE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
+              "special_tokens_map.json", "generation_config.json", "preprocessor_config.json", "chat_template.jinja")
+HINTS = {  # known failures from the vendor's guide: text in the output -> what to do
+    "segfault": "the compiler crashed (segfault): the guide's fix is pyarrow==16.0.0 in the tyllm image "
+                "(pip install pyarrow==16.0.0 in a derived image)",
+    "segmentation fault": "the compiler crashed (segfault): the guide's fix is pyarrow==16.0.0 in the tyllm image",
+    "same device": "tensors on mixed devices: set --compile-threads 1 (COMPILE_THREAD=1)",
+    "vocab.json": "the checkpoint lacks vocab.json: copy it from the source model",
+}
+IN, OUT = "/workspace/input", "/workspace/out"
+
+
+def parse_remap(text: str | None, flag: str) -> tuple[list[int], str | None]:
+    """(the 16 die numbers, or an error naming the flag); empty text means 0..15."""
+    if not text:
+        return list(range(REMAP_LEN)), None
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v != ""]
+    except ValueError:
+        return [], f"{flag} takes {REMAP_LEN} comma-separated whole numbers, not {text!r}"
+    if len(values) != REMAP_LEN:
+        return [], f"{flag} needs exactly {REMAP_LEN} entries, got {len(values)}"
+    if any(not 0 <= v < REMAP_LEN for v in values):
+        return [], f"{flag} entries are die numbers from 0 to {REMAP_LEN - 1}"
+    return values, None
+
+
+def images(params: dict) -> tuple[str, str]:
+    prefix = f"{params['registry'].rstrip('/')}/" if params.get("registry") else ""
+    tag = params.get("image_tag") or "latest"
+    return f"{prefix}tyquantize:{tag}", f"{prefix}tyllm:{tag}"
+
+
+def artifacts_name(model: str, params: dict) -> str:
+    return f"{model}-AOT_{params['prefill']}_{params['max_kv']}/{params['die_num']}die"
+
+
+def is_vision(cfg: dict) -> bool:
+    return isinstance(cfg.get("vision_config"), dict)
+
+
+def compile_script(src: TargetInput, params: dict, lm: list[int], vm: list[int] | None) -> str:
+    lines = [f'"""Edge10 AOT compile of {src.model.name}: written by QuantDesk, run inside the tyllm image."""',
+             "from tyllm import build_and_compile_llm  # the toolchain's entry point (vendor guide)", "",
+             f"LM_die_remap = {lm}"]
+    lines += [f"VM_die_remap = {vm}"] if vm is not None else []
+    lines += [f"assert len(LM_die_remap) == {REMAP_LEN}" + (f" and len(VM_die_remap) == {REMAP_LEN}" if vm else ""),
+              "", "build_and_compile_llm(",
+              f"    model_path={OUT + '/converted'!r},",
+              f"    artifacts_path={OUT + '/' + artifacts_name(src.model.name, params)!r},",
+              f"    max_kv_cache_size={params['max_kv']},",
+              f"    seq_len_list=[1, {params['prefill']}],",
+              f"    dev_count={params['die_num']},",
+              "    embedding_as_input=False,",
+              "    LM_die_remap=LM_die_remap,"]
+    lines += ["    VM_die_remap=VM_die_remap,"] if vm is not None else []
+    lines += [")", ""]
+    return "\n".join(lines)
+
+
+def docker_run(image: str, mounts: list[tuple[str, str, bool]], command: list[str], name: str | None = None,
+               env: dict[str, str] | None = None) -> list[str]:
+    argv = ["docker", "run", "--rm", "--gpus", "all"] + (["--name", name] if name else [])
+    for k, v in (env or {}).items():
+        argv += ["-e", f"{k}={v}"]
+    for host, container, ro in mounts:
+        argv += ["-v", f"{host}:{container}" + (":ro" if ro else "")]
+    return argv + [image, *command]
+
+
+CONVERT = ["bash", "-c", f"python checkpoint_convert.py --src {IN} --dst {OUT}/converted --quant_type awq && "
+                         f"cp -n {OUT}/side_files/* {OUT}/converted/"]
+COMPILE = ["python", f"{OUT}/compile_llm.py"]
+
+
+class Edge10Target(Target):
+    name = "edge10"
+    title = "Edge10 NPU"
+    summary = "the Edge10 / TyLLM NPU: checkpoint conversion and AOT compile in the vendor's Docker images"
+
+    def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
+        params = params or {"registry": None, "image_tag": "latest"}
+        return docker.docker_checks(list(images(params)), params.get("registry"))
+
+    def check(self, src: TargetInput, params: dict, gpu: Gpu | None) -> Verdict:
+        v = Verdict()
+        f = src.fmt
+        if f.kind != AWQ:
+            v.errors.append(f"the Edge10 toolchain converts AWQ checkpoints (--quant_type awq); this one is "
+                            f"{f.describe()}: quantize with --method awq first")
+        elif f.version == "gemv":
+            v.errors.append("the converter reads AWQ GEMM checkpoints: re-quantize with --version gemm")
+        arch = (src.cfg.get("architectures") or ["?"])[0]
+        if arch not in SUPPORTED:
+            v.warnings.append(f"{arch} is not on the toolchain's supported list ({', '.join(SUPPORTED)}): the "
+                              "compile may fail")
+        if not (src.model / "config.json").is_file():
+            v.errors.append("config.json is missing from the model folder")
+        if not (src.model / "tokenizer.json").is_file():
+            v.errors.append("tokenizer.json is missing: copy it (and tokenizer_config.json) from the source model")
+        vision = is_vision(src.cfg)
+        if vision and not (src.model / "preprocessor_config.json").is_file():
+            v.errors.append("this vision model has no preprocessor_config.json: copy it from the source model")
+        lm, err = parse_remap(params.get("die_remap"), "--die-remap")
+        v.errors += [err] if err else []
+        vm: list[int] | None = None
+        if vision:
+            vm, err = parse_remap(params.get("vm_die_remap"), "--vm-die-remap")
+            v.errors += [err] if err else []
+        elif params.get("vm_die_remap"):
+            v.warnings.append("--vm-die-remap is for vision models; this one has no vision tower, so it is not used")
+        if params["prefill"] > params["max_kv"]:
+            v.errors.append(f"--prefill {params['prefill']} is longer than --max-kv {params['max_kv']}: lower it")
+        if params["die_num"] > REMAP_LEN:
+            v.errors.append(f"--die-num is at most {REMAP_LEN}")
+        if v.errors:
+            return v
+        checks = self.prerequisites(params)
+        missing = [c for c in checks if c.status == "fail"]
+        mode = "scripts" if missing else "compile"
+        if missing:
+            v.notes.append("this machine cannot run the vendor's images (" + "; ".join(c.summary for c in missing)
+                           + "): the export writes the scripts and docker commands to run on the GPU host")
+        elif gpu is None:
+            v.warnings.append("no NVIDIA GPU detected: the compile needs one (docker run --gpus all)")
+        quant_img, llm_img = images(params)
+        v.info.update(mode=mode, lm=lm, vm=vm, images=[quant_img, llm_img], vision=vision,
+                      artifacts=artifacts_name(src.model.name, params),
+                      command="bash run_convert.sh && bash run_compile.sh")
+        return v
+
+    def _runs(self, src: TargetInput, params: dict, out: str, windows: bool, name: str | None = None):
+        """(convert argv, compile argv) with host paths for the shell the command runs in."""
+        quant_img, llm_img = images(params)
+        model = scripts.docker_host_path(str(src.model), windows)
+        out = scripts.docker_host_path(out, windows)
+        env = {"COMPILE_THREAD": str(params["compile_threads"])} if params["compile_threads"] else {}
+        convert = docker_run(quant_img, [(model, IN, True), (out, OUT, False)], CONVERT,
+                             name and f"{name}-convert")
+        compile_ = docker_run(llm_img, [(out, OUT, False)], COMPILE, name and f"{name}-compile", env)
+        return convert, compile_
+
+    def build(self, b: BuildInputs, events: Emitter) -> dict:
+        src, params, info = b.source, b.params, b.verdict.info
+        events.stage("scripts", "writing compile_llm.py and the docker commands")
+        scripts.write_text(b.partial, "compile_llm.py", compile_script(src, params, info["lm"], info["vm"]))
+        side = b.partial / "side_files"
+        side.mkdir()
+        for n in SIDE_FILES:
+            if (src.model / n).is_file():
+                shutil.copy2(src.model / n, side / n)
+        if not (side / "vocab.json").exists() and (vocab := _vocab_from_tokenizer(src.model)) is not None:
+            (side / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+            events.log("wrote vocab.json from tokenizer.json (the compile fails without it)")
+        files = ["compile_llm.py"]
+        for step, index in (("convert", 0), ("compile", 1)):
+            header = [f"QuantDesk: Edge10 {step} step for {src.model.name} (run on the GPU host with docker)."]
+            sh = self._runs(src, params, str(b.out), False)[index]
+            win = self._runs(src, params, str(b.out), True)[index]
+            scripts.write_text(b.partial, f"run_{step}.sh", scripts.sh_script(sh, header, pass_args=False),
+                               executable=True)
+            scripts.write_text(b.partial, f"run_{step}.cmd", scripts.cmd_native(win, header, pass_args=False))
+            scripts.write_text(b.partial, f"run_{step}.ps1", scripts.ps1_native(win, header, pass_args=False))
+            files += [f"run_{step}.sh", f"run_{step}.cmd", f"run_{step}.ps1"]
+        command = " && ".join(f"bash {scripts.sh_quote(str(b.out / f'run_{s}.sh'))}" for s in ("convert", "compile"))
+        if info["mode"] != "compile":
+            return {"files": files, "command": command, "compiled": False}
+        docker_bin = docker.docker_bin() or "docker"
+        name = f"quantdesk-{b.job_id or b.out.name}".lower().replace(" ", "-")[:60]
+        runs = self._runs(src, params, str(b.partial), False, name)
+        for step, argv, image in zip(("convert", "compile"), runs, info["images"], strict=True):
+            events.stage(step, f"the {step} step in {image}")
+            code, hint = docker.run_container([docker_bin, *argv[1:]], f"{name}-{step}", events, HINTS)
+            if code != 0:
+                raise JobFailure(f"the Edge10 {step} step failed (docker exit code {code})",
+                                 hint=hint or "see the job log for the container's output")
+        return {"files": files, "command": command, "compiled": True, "artifacts": info["artifacts"]}
+
+    def verify(self, b: BuildInputs, events: Emitter) -> dict:
+        if not b.verdict.info.get("mode") == "compile":
+            return _verify_scripts(b)
+        r = verify_artifacts(b.partial / b.verdict.info["artifacts"], b.params)
+        return {**r, "artifacts": b.verdict.info["artifacts"]}  # relative: the folder moves into place after this
+
+
+def _vocab_from_tokenizer(model: Path) -> dict | None:
+    try:
+        tok = json.loads((model / "tokenizer.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    vocab = (tok.get("model") or {}).get("vocab")
+    return vocab if isinstance(vocab, dict) else None
+
+
+def _verify_scripts(b: BuildInputs) -> dict:
+    import py_compile
+
+    from services.targets.vllm import verify_scripts
+
+    r = verify_scripts(b, ["run_convert.sh", "run_compile.sh"])
+    try:
+        py_compile.compile(str(b.partial / "compile_llm.py"), doraise=True, cfile=str(b.partial / ".pyc-check"))
+    except py_compile.PyCompileError as exc:
+        r["problems"].append(f"compile_llm.py: {exc.msg}")
+    (b.partial / ".pyc-check").unlink(missing_ok=True)
+    r.update(ok=not r["problems"], compiled=False)
+    return r
+
+
+def verify_artifacts(root: Path, params: dict) -> dict:
+    """The artifacts tree as the guide lays it out: config.json, buffer_config.json, and for each
+    batch_1/seqlen_<n> one .so and one .params per die."""
+    problems = []
+    if not root.is_dir():
+        return {"ok": False, "compiled": True, "problems": [f"no artifacts folder {root.name} was written"]}
+    for n in ("config.json", "buffer_config.json"):
+        if not list(root.rglob(n)):
+            problems.append(f"{n} is missing from the artifacts")
+    dies = params["die_num"]
+    for seqlen in (1, params["prefill"]):
+        folder = root / "batch_1" / f"seqlen_{seqlen}"
+        if not folder.is_dir():
+            problems.append(f"batch_1/seqlen_{seqlen} is missing")
+            continue
+        for ext in (".so", ".params"):
+            found = len(list(folder.glob(f"*{ext}")))
+            if found != dies:
+                problems.append(f"batch_1/seqlen_{seqlen} has {found} {ext} files for {dies} dies")
+    return {"ok": not problems, "compiled": True, "problems": problems, "artifacts": str(root)}
