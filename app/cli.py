@@ -36,11 +36,6 @@ def absolute_source(value: str) -> str:
     return value if is_dataset_name(value) else absolute(value)
 
 
-def _not_built(name: str):
-    def handler(args: argparse.Namespace) -> int:
-        raise UsageError(f"`quantdesk {name}` is not built yet in this version")
-    return handler
-
 
 def _lazy(target: str):
     """A handler that imports `module:function` only when the subcommand runs."""
@@ -78,13 +73,6 @@ def _setup_datasets(p: argparse.ArgumentParser) -> None:
     _module("cmd_datasets")(sub.add_parser("preview", help="statistics and first samples of a calibration source"))
 
 
-def _setup_logs(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="logs_command", metavar="ACTION", required=True)
-    le = sub.add_parser("export", help="write a support bundle (zip) with secrets redacted")
-    le.add_argument("--out", required=True, type=Path)
-    le.set_defaults(handler=_not_built("logs export"))
-
-
 COMMANDS = {
     "gui": ("open the workbench (or render a panel to a PNG)", _setup_gui),
     "doctor": ("environment report (and fixes)", _module("cmd_doctor")),
@@ -96,7 +84,7 @@ COMMANDS = {
     "export": ("export or compile for a serving engine, GGUF or an NPU", _module("cmd_export")),
     "targets": ("the export targets and what this machine has for them", _module("cmd_targets")),
     "jobs": ("job queue and history", _module("cmd_jobs")),
-    "logs": ("support logs (not built yet)", _setup_logs),
+    "logs": ("support bundle: logs, jobs and environment, redacted", _module("cmd_logs")),
 }
 
 

@@ -24,8 +24,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", required=True, choices=list(TARGETS))
     p.add_argument("--out", required=True, help="folder for the export (must not exist, or see --overwrite)")
     for s in PARAMS:
-        p.add_argument(s.flag, type=s.type, default=None, choices=s.choices or None,
-                       help=f"[{', '.join(s.methods)}] {s.help}" + (f" (default {s.default})" if s.default else ""))
+        text = f"[{', '.join(s.methods)}] {s.help}"
+        if s.type is bool:
+            p.add_argument(s.flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            p.add_argument(s.flag, type=s.type, default=None, choices=s.choices or None,
+                           help=text + (f" (default {s.default})" if s.default else ""))
     p.add_argument("--overwrite", action="store_true", help="replace an earlier QuantDesk output in --out")
     p.add_argument("--force", action="store_true", help="with --overwrite: replace a folder QuantDesk did not make")
     p.add_argument("--check", action="store_true", help="only check: print what the export would do")

@@ -17,7 +17,7 @@ def availability(target) -> dict:
     checks = target.prerequisites()
     missing = [c for c in checks if c.status == "fail"]
     return {"name": target.name, "title": target.title, "summary": target.summary,
-            "ready": not missing, "checks": [c.to_dict() for c in checks],
+            "ready": not missing, "scripts_only": bool(missing) and target.scripts_without_prerequisites, "checks": [c.to_dict() for c in checks],
             "settings": [{"flag": s.flag, "type": s.type.__name__, "default": s.default, "help": s.help,
                           "choices": list(s.choices)} for s in target.schema]}
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"targets": rows}, ensure_ascii=False))
         return 0
     for r in rows:
-        state = "ready" if r["ready"] else "prerequisites missing"
+        state = "ready" if r["ready"] else "scripts only" if r["scripts_only"] else "prerequisites missing"
         print(f"{r['name']:14}{state:24}{r['summary']}")
         for c in r["checks"]:
             if c["status"] in ("fail", "warn"):

@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu(translate("MainWindow", "&View"))
         view_menu.addAction(self.log_dock.toggleViewAction())
         help_menu = self.menuBar().addMenu(translate("MainWindow", "&Help"))
+        export_logs = QAction(translate("MainWindow", "Export &logs…"), self)
+        export_logs.triggered.connect(self.export_logs)
+        help_menu.addAction(export_logs)
         about = QAction(translate("MainWindow", "&About QuantDesk"), self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -170,6 +173,14 @@ class MainWindow(QMainWindow):
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def export_logs(self):
+        """Help → Export logs…: the support bundle's preview and zip."""
+        from widgets.support_dialog import SupportDialog
+
+        dialog = SupportDialog(self)
+        dialog.open()
+        return dialog
 
     def _about(self) -> None:
         QMessageBox.about(self, translate("MainWindow", "About QuantDesk"), translate("MainWindow",

@@ -32,6 +32,10 @@ LABELS = {
     "prefill": QT_TRANSLATE_NOOP("Settings", "Prefill length"),
     "max_kv": QT_TRANSLATE_NOOP("Settings", "Max KV length"),
     "image_tag": QT_TRANSLATE_NOOP("Settings", "Image tag"),
+    "die_remap": QT_TRANSLATE_NOOP("Settings", "LM die remap (16)"),
+    "vm_die_remap": QT_TRANSLATE_NOOP("Settings", "VM die remap (16)"),
+    "compile_threads": QT_TRANSLATE_NOOP("Settings", "Compile threads"),
+    "gguf_verify": QT_TRANSLATE_NOOP("Settings", "compare logits with the source after writing"),
     "registry": QT_TRANSLATE_NOOP("Settings", "Registry"),
 }
 

@@ -81,7 +81,7 @@ class TargetsPanel(Panel):
         columns = QHBoxLayout()
         self._layout.addLayout(columns, 1)
         self.list = QListWidget()
-        self.list.setMaximumWidth(200)
+        self.list.setMaximumWidth(220)
         self.list.setMinimumWidth(120)
         for name, t in TARGETS.items():
             item = QListWidgetItem(t.title)
@@ -225,10 +225,15 @@ class TargetsPanel(Panel):
         self.prereqs = prereqs
         for i in range(self.list.count()):
             item = self.list.item(i)
-            missing = any(c["status"] == "fail" for c in prereqs.get(item.data(Qt.ItemDataRole.UserRole), []))
-            title = TARGETS[item.data(Qt.ItemDataRole.UserRole)].title
-            item.setText(title + ("  ⚠ " + translate("Targets", "prerequisites missing") if missing else
-                                  "  ✓ " + translate("Targets", "ready")))
+            target = TARGETS[item.data(Qt.ItemDataRole.UserRole)]
+            missing = any(c["status"] == "fail" for c in prereqs.get(target.name, []))
+            if not missing:
+                state = "  ✓ " + translate("Targets", "ready")
+            elif target.scripts_without_prerequisites:
+                state = "  ⚠ " + translate("Targets", "scripts only")
+            else:
+                state = "  ⚠ " + translate("Targets", "prerequisites missing")
+            item.setText(target.title + state)
         self._show_availability()
 
     def _show_availability(self) -> None:

@@ -726,6 +726,14 @@
         <translation>删除记录</translation>
     </message>
     <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Export this model for a serving engine, GGUF or an NPU</source>
+        <translation>导出此模型，用于推理引擎、GGUF 或 NPU</translation>
+    </message>
+    <message>
         <source>Show comparison</source>
         <translation>查看比较</translation>
     </message>
@@ -787,6 +795,10 @@
     <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Export &amp;logs…</source>
+        <translation>导出日志(&amp;L)…</translation>
     </message>
     <message>
         <source>&amp;About QuantDesk</source>
@@ -1077,10 +1089,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>为 vLLM、LMDeploy、transformers、GGUF 和 Edge10 NPU 工具链导出与编译。</translation>
     </message>
     <message>
-        <source>Planned: a ready command or compiled artifact for each serving engine, with its prerequisites checked.</source>
-        <translation>计划中：为每个推理引擎生成现成的命令或编译产物，并检查其前提条件。</translation>
-    </message>
-    <message>
         <source>Quantization jobs (AWQ, GPTQ, W8A8, FP8) with per-layer progress.</source>
         <translation>量化任务（AWQ、GPTQ、W8A8、FP8），逐层显示进度。</translation>
     </message>
@@ -1196,6 +1204,14 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>用多种方法量化此模型，并比较大小、耗时、困惑度和回答</translation>
     </message>
     <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Export the finished model for a serving engine, GGUF or an NPU</source>
+        <translation>导出完成的模型，用于推理引擎、GGUF 或 NPU</translation>
+    </message>
+    <message>
         <source>Replace a folder</source>
         <translation>替换文件夹</translation>
     </message>
@@ -1278,6 +1294,94 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <source>Smoothing strength (W8A8)</source>
         <translation>平滑强度（W8A8）</translation>
     </message>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>GPU memory (GiB)</source>
+        <translation>GPU 显存 (GiB)</translation>
+    </message>
+    <message>
+        <source>Context (tokens)</source>
+        <translation>上下文（token）</translation>
+    </message>
+    <message>
+        <source>Sequences at once</source>
+        <translation>同时服务的序列数</translation>
+    </message>
+    <message>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>Tensor parallel (GPUs)</source>
+        <translation>张量并行（GPU 数）</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Served model name</source>
+        <translation>服务模型名</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>引擎</translation>
+    </message>
+    <message>
+        <source>GGUF type</source>
+        <translation>GGUF 类型</translation>
+    </message>
+    <message>
+        <source>llama-quantize</source>
+        <translation>llama-quantize</translation>
+    </message>
+    <message>
+        <source>NPU dies</source>
+        <translation>NPU die 数</translation>
+    </message>
+    <message>
+        <source>Prefill length</source>
+        <translation>预填充长度</translation>
+    </message>
+    <message>
+        <source>Max KV length</source>
+        <translation>最大 KV 长度</translation>
+    </message>
+    <message>
+        <source>Image tag</source>
+        <translation>镜像标签</translation>
+    </message>
+    <message>
+        <source>LM die remap (16)</source>
+        <translation>LM die 重映射（16 项）</translation>
+    </message>
+    <message>
+        <source>VM die remap (16)</source>
+        <translation>VM die 重映射（16 项）</translation>
+    </message>
+    <message>
+        <source>Compile threads</source>
+        <translation>编译线程数</translation>
+    </message>
+    <message>
+        <source>compare logits with the source after writing</source>
+        <translation>写入后与源模型比较 logits</translation>
+    </message>
+    <message>
+        <source>Registry</source>
+        <translation>镜像仓库</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -1308,6 +1412,192 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>A new language applies the next time QuantDesk starts.</source>
         <translation>新语言将在下次启动 QuantDesk 时生效。</translation>
+    </message>
+</context>
+<context>
+    <name>Support</name>
+    <message>
+        <source>Export logs</source>
+        <translation>导出日志</translation>
+    </message>
+    <message>
+        <source>A zip for a problem report: app logs, recent jobs, the environment report, settings and versions. Tokens, keys, passwords, e-mail addresses and your user and machine names are replaced before anything is written.</source>
+        <translation>用于问题报告的 zip：应用日志、最近的任务、环境报告、设置和版本。写入之前会替换令牌、密钥、密码、电子邮件地址以及你的用户名和计算机名。</translation>
+    </message>
+    <message>
+        <source>include the environment report</source>
+        <translation>包含环境报告</translation>
+    </message>
+    <message>
+        <source>Newest jobs</source>
+        <translation>最近的任务数</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Save zip…</source>
+        <translation>保存 zip…</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Collecting…</source>
+        <translation>正在收集…</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>%1 files, %2 MB. Redacted: %3.</source>
+        <translation>%1 个文件，%2 MB。已脱敏：%3。</translation>
+    </message>
+    <message>
+        <source>%1 old logs left out to stay under the size cap.</source>
+        <translation>为不超过大小上限，省略了 %1 个较早的日志。</translation>
+    </message>
+    <message>
+        <source>Save support bundle</source>
+        <translation>保存支持包</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+</context>
+<context>
+    <name>Targets</name>
+    <message>
+        <source>an OpenAI-compatible server: vllm serve with flags sized for your GPU</source>
+        <translation>兼容 OpenAI 的服务：按你的 GPU 计算参数的 vllm serve</translation>
+    </message>
+    <message>
+        <source>lmdeploy serve api_server and lmdeploy chat (TurboMind or PyTorch engine)</source>
+        <translation>lmdeploy serve api_server 与 lmdeploy chat（TurboMind 或 PyTorch 引擎）</translation>
+    </message>
+    <message>
+        <source>load it in your own Python: a verified load_example.py</source>
+        <translation>在你自己的 Python 中加载：经过验证的 load_example.py</translation>
+    </message>
+    <message>
+        <source>one .gguf file for llama.cpp, Ollama and LM Studio, with a Modelfile</source>
+        <translation>一个 .gguf 文件，用于 llama.cpp、Ollama 和 LM Studio，附 Modelfile</translation>
+    </message>
+    <message>
+        <source>the Edge10 / TyLLM NPU: checkpoint conversion and AOT compile in the vendor&apos;s Docker images</source>
+        <translation>Edge10 / TyLLM NPU：在厂商 Docker 镜像中转换检查点并进行 AOT 编译</translation>
+    </message>
+    <message>
+        <source>Input and output</source>
+        <translation>输入与输出</translation>
+    </message>
+    <message>
+        <source>Folder of the model to export (quantized or not)</source>
+        <translation>要导出的模型文件夹（量化或未量化）</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>replace an earlier QuantDesk export in that folder</source>
+        <translation>替换该文件夹中先前的 QuantDesk 导出</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Build</source>
+        <translation>构建</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>The command appears here once checked.</source>
+        <translation>检查通过后命令显示在这里。</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>detected, or e.g. 4090, A100 40GB</source>
+        <translation>自动检测，或如 4090、A100 40GB</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>scripts only</source>
+        <translation>仅生成脚本</translation>
+    </message>
+    <message>
+        <source>prerequisites missing</source>
+        <translation>缺少前提条件</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Fix: %1</source>
+        <translation>修复：%1</translation>
+    </message>
+    <message>
+        <source>Pick a model folder and an output folder.</source>
+        <translation>请选择模型文件夹和输出文件夹。</translation>
+    </message>
+    <message>
+        <source>Ready to build.</source>
+        <translation>可以构建。</translation>
+    </message>
+    <message>
+        <source>Memory plan per GPU: weights %1 GiB, KV cache %2 GiB (%3 tokens, %4 sequences at full context), activations and other %5 GiB of %6 GiB. %7 %8</source>
+        <translation>每块 GPU 的显存规划：权重 %1 GiB，KV 缓存 %2 GiB（%3 个 token，满上下文 %4 个序列），激活及其他 %5 GiB，共 %6 GiB。%7 %8</translation>
+    </message>
+    <message>
+        <source>Job %1 queued.</source>
+        <translation>任务 %1 已排队。</translation>
+    </message>
+    <message>
+        <source>Done: %1</source>
+        <translation>完成：%1</translation>
+    </message>
+    <message>
+        <source>Verify: passed. %1</source>
+        <translation>验证：通过。%1</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>失败：%1</translation>
     </message>
 </context>
 </TS>

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from services.checkpoint import CheckpointFormat
-from services.envcheck.model import CheckResult
+from services.envcheck.model import CheckResult, Fix
 from services.jobs.events import Emitter
 from services.modelinfo import ModelShape
 from services.schema import Setting
@@ -38,7 +38,10 @@ PARAMS: tuple[Setting, ...] = (
             methods=("vllm", "lmdeploy")),
     Setting("engine", str, "auto", "LMDeploy engine: auto, turbomind or pytorch", ("auto", "turbomind", "pytorch"),
             methods=("lmdeploy",)),
-    Setting("gguf_type", str, "q8_0", "GGUF tensor type", methods=("gguf",)),
+    Setting("gguf_type", str, "q8_0", "GGUF tensor type: f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 (here) or a "
+            "K-quant such as q4_k_m (with llama-quantize)", methods=("gguf",)),
+    Setting("gguf_verify", bool, True, "compare the file's logits with the source's (loads both in float32)",
+            methods=("gguf",)),
     Setting("llama_quantize", str, None, "llama.cpp's llama-quantize, for K-quants (default: found on PATH)",
             methods=("gguf",)),
     Setting("die_num", int, 1, "NPU dies to compile for", methods=("edge10",), bounds=(1, 64)),
@@ -53,6 +56,16 @@ PARAMS: tuple[Setting, ...] = (
     Setting("image_tag", str, "latest", "tag of the vendor's tyquantize and tyllm images", methods=("edge10",)),
     Setting("registry", str, None, "the vendor's image registry host:port", methods=("edge10",)),
 )
+
+
+def module_check(module: str, package: str) -> CheckResult:
+    """Is `module` installed in the ML runtime (looked up, not imported)?"""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is not None:
+        return CheckResult(f"module:{module}", package, "ok", f"{package} is installed")
+    return CheckResult(f"module:{module}", package, "fail", f"{package} is not installed",
+                       fix=Fix("command", f"install {package}", command=f"pip install {package}"))
 
 
 @dataclass
@@ -94,6 +107,7 @@ class Target(ABC):
     summary: str = ""
     needs_torch = False  # build or verify imports the ML stack
     accepts_job_source = False  # a quantize job id means that job's unquantized source model (GGUF)
+    scripts_without_prerequisites = False  # without its prerequisites it still writes the scripts to run elsewhere
 
     @property
     def schema(self) -> tuple[Setting, ...]:

@@ -100,6 +100,7 @@ class Edge10Target(Target):
     name = "edge10"
     title = "Edge10 NPU"
     summary = "the Edge10 / TyLLM NPU: checkpoint conversion and AOT compile in the vendor's Docker images"
+    scripts_without_prerequisites = True
 
     def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
         params = params or {"registry": None, "image_tag": "latest"}

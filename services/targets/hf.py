@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 
 from services.checkpoint import AWQ, COMPRESSED_TENSORS, UNQUANTIZED
+from services.envcheck.model import CheckResult
 from services.jobs.events import Emitter
 from services.targets import scripts
-from services.targets.base import BuildInputs, Target, TargetInput, Verdict
+from services.targets.base import BuildInputs, Target, TargetInput, Verdict, module_check
 from services.targets.gpus import Gpu
 
 PROMPT = "The capital of France is"
@@ -62,6 +63,9 @@ class TransformersTarget(Target):
     title = "transformers"
     summary = "load it in your own Python: a verified load_example.py"
     needs_torch = True
+
+    def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
+        return [module_check("torch", "torch"), module_check("transformers", "transformers")]
 
     def check(self, src: TargetInput, params: dict, gpu: Gpu | None) -> Verdict:
         v = Verdict()

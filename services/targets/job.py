@@ -47,6 +47,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
                   "architecture": src.shape.architecture if src.shape else None},
         "params": c.params, "gpu": c.gpu.__dict__ if c.gpu else None,
         "plan": c.info.get("sizing"), "command": built.get("command"), "files": built.get("files", []),
+        "built": {k: v for k, v in built.items() if k not in ("command", "files")},
         "verify": verify, "notes": c.notes, "warnings": c.warnings,
         "duration_s": round(time.monotonic() - started, 2),
     }

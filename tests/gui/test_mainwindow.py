@@ -134,3 +134,20 @@ def test_planned_panels_say_so_plainly(qtbot, make_context):
     for _pid, panel in w.panels.items():
         if isinstance(panel, PlannedPanel):
             assert "Not built yet" in panel.findChild(type(panel.children()[1]), "plannedNote").text()
+
+
+def test_help_export_logs_previews_and_writes_the_bundle(qtbot, make_context, tmp_path):
+    import zipfile
+
+    w = make_window(qtbot, make_context)
+    dialog = w.export_logs()
+    qtbot.addWidget(dialog)
+    dialog.doctor.setChecked(False)  # the doctor probes this machine: slow, and tested elsewhere
+    qtbot.waitUntil(lambda: dialog.save_button.isEnabled() and dialog.plan is not None
+                    and not any(e.kind == "doctor" for e in dialog.plan.entries), timeout=30000)
+    assert dialog.table.rowCount() == len(dialog.plan.entries) > 0
+    out = tmp_path / "支持 bundle.zip"
+    dialog.save(str(out))
+    qtbot.waitUntil(lambda: dialog.written is not None, timeout=30000)
+    with zipfile.ZipFile(out) as z:
+        assert "manifest.json" in z.namelist()

@@ -1,0 +1,1 @@
+"""Support: the redacted bundle a user sends with a problem report."""
