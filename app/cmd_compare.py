@@ -32,14 +32,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-tokens", type=int, default=16384)
     p.add_argument("--no-answers", action="store_true", help="skip the answer comparison")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--overwrite", action="store_true", help="replace earlier QuantDesk outputs in --out-dir")
+    p.add_argument("--force", action="store_true", help="with --overwrite: also folders QuantDesk did not make")
     p.add_argument("--json", action="store_true")
 
 
 def run(args: argparse.Namespace) -> int:
     model, out_dir = Path(absolute(args.model)), Path(absolute(args.out_dir))
     chosen = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not args.text.strip() or not args.calib.strip():
+        raise UsageError("--text and --calib need a file, a folder or a dataset name")
     shared = {"calib": absolute_source(args.calib), "samples": args.samples, "seqlen": args.seqlen,
-              "device": args.device}
+              "device": args.device, "overwrite": args.overwrite, "force": args.overwrite and args.force}
     try:
         plan = plan_compare(model, chosen, out_dir, shared, absolute_source(args.text), group_size=args.group_size,
                             context=args.context, max_tokens=args.max_tokens, answers=not args.no_answers)

@@ -85,7 +85,11 @@ def run(args: argparse.Namespace) -> int:
         from services.jobs.local import open_store
 
         r = open_store().get(spec.id).result or {}
-        print(f"\nexported to {r.get('out')}", file=sys.stderr)
+        if r.get("target") == "edge10" and not (r.get("verify") or {}).get("compiled"):
+            print(f"\nscripts written to {r.get('out')}; nothing was compiled here: run them on the GPU host",
+                  file=sys.stderr)
+        else:
+            print(f"\nexported to {r.get('out')}", file=sys.stderr)
         if r.get("command"):
             print(r["command"])
     return code

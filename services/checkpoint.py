@@ -52,15 +52,32 @@ class CheckpointFormat:
         return " ".join(parts)
 
 
+def _int(value, default: int | None = None) -> int | None:
+    """A positive whole number from a config value; `default` for anything else (-1 means per channel)."""
+    if isinstance(value, bool):
+        return default
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return default
+    exact = n == value or (isinstance(value, str) and value.strip() == str(n))
+    return n if n > 0 and exact else default
+
+
+def _names(value) -> tuple[str, ...]:
+    return tuple(str(k) for k in value) if isinstance(value, list) else ()
+
+
 def _compressed_tensors(q: dict) -> CheckpointFormat:
     bits = group = None
-    for grp in (q.get("config_groups") or {}).values():
-        w = (grp or {}).get("weights") or {}
-        bits, group = w.get("num_bits"), w.get("group_size")
+    groups = q.get("config_groups")
+    for grp in (groups.values() if isinstance(groups, dict) else []):
+        w = grp.get("weights") if isinstance(grp, dict) else None
+        if isinstance(w, dict):
+            bits, group = _int(w.get("num_bits")), _int(w.get("group_size"))
         break
-    kept = tuple(str(k) for k in (q.get("ignore") or []) if str(k) != "lm_head")
-    return CheckpointFormat(COMPRESSED_TENSORS, int(bits) if bits else None, int(group) if group else None,
-                            str(q.get("format") or "") or None, kept=kept)
+    kept = tuple(k for k in _names(q.get("ignore")) if k != "lm_head")
+    return CheckpointFormat(COMPRESSED_TENSORS, bits, group, str(q.get("format") or "") or None, kept=kept)
 
 
 def format_from_config(cfg: dict) -> CheckpointFormat:
@@ -72,17 +89,16 @@ def format_from_config(cfg: dict) -> CheckpointFormat:
         return CheckpointFormat(UNQUANTIZED, dtype=dtype)
     method = str(q.get("quant_method", "")).lower()
     if method == AWQ:
-        return CheckpointFormat(AWQ, int(q.get("bits") or q.get("w_bit") or 4),
-                                int(q.get("group_size") or q.get("q_group_size") or 128),
-                                str(q.get("version") or "gemm").lower(), dtype,
-                                kept=tuple(str(k) for k in (q.get("modules_to_not_convert") or [])))
+        return CheckpointFormat(AWQ, _int(q.get("bits", q.get("w_bit", 4))),
+                                _int(q.get("group_size", q.get("q_group_size", 128))),
+                                str(q.get("version") or "gemm").lower(), dtype, kept=_names(q.get("modules_to_not_convert")))
     if method == GPTQ:
-        return CheckpointFormat(GPTQ, int(q.get("bits") or 4), int(q.get("group_size") or 128), None, dtype)
+        return CheckpointFormat(GPTQ, _int(q.get("bits", 4)), _int(q.get("group_size", 128)), None, dtype)
     if method == COMPRESSED_TENSORS:
         return _compressed_tensors(q)
     if method == FP8:
         return CheckpointFormat(FP8, 8, None, None, dtype)
-    return CheckpointFormat(method or "unknown", q.get("bits"), q.get("group_size"), None, dtype)
+    return CheckpointFormat(method or "unknown", _int(q.get("bits")), _int(q.get("group_size")), None, dtype)
 
 
 def checkpoint_format(path: str | Path) -> CheckpointFormat:

@@ -91,8 +91,11 @@ class SchemaForm:
             else:
                 w = QSpinBox()
                 lo, hi = st.bounds or (1, 1 << 20)
+                if st.default is None:  # one below the lowest value stands for "auto"
+                    lo -= 1
+                    w.setSpecialValueText(translate("Settings", "auto"))
                 w.setRange(int(lo), int(hi))
-                w.setValue(int(st.default))
+                w.setValue(int(lo if st.default is None else st.default))
                 w.valueChanged.connect(self._on_change)
                 self._add(label, w)
             w.setToolTip(st.help)
@@ -109,7 +112,7 @@ class SchemaForm:
             elif isinstance(w, QLineEdit):
                 if w.text().strip():
                     out[name] = w.text().strip()
-            elif isinstance(w, QDoubleSpinBox) and w.specialValueText() and w.value() == w.minimum():
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)) and w.specialValueText() and w.value() == w.minimum():
                 continue  # "auto"
             elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
                 out[name] = w.value()

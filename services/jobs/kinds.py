@@ -16,14 +16,28 @@ class JobKind:
     handler: str  # "module:function", imported in the runner only
     path_params: tuple[str, ...] = ()  # params holding paths (lists allowed); dataset names are kept
     out_kind: str = "folder"
+    # "module:function(job_id)" run by the job's owner when it ended without success (the runner may have
+    # been killed): stops what the job started outside its process tree, e.g. docker containers
+    cleanup: str | None = None
 
 
 KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("quantize", "services.quant.job:run", path_params=("calib",)),
     JobKind("eval", "services.evaluate.job:run", path_params=("baseline", "also", "text", "prompts")),
-    JobKind("export", "services.targets.job:run", path_params=("llama_quantize",)),
+    JobKind("export", "services.targets.job:run", path_params=("llama_quantize",),
+            cleanup="services.targets.docker:remove_job_containers"),
     JobKind("selftest", "services.jobs.selftest:run"),
 )}
+
+
+def run_cleanup(kind: str, job_id: str) -> None:
+    """The kind's cleanup for a job that did not succeed (errors are the caller's to log)."""
+    import importlib
+
+    k = KINDS.get(kind)
+    if k is not None and k.cleanup:
+        module, func = k.cleanup.split(":")
+        getattr(importlib.import_module(module), func)(job_id)
 
 
 def is_dataset_name(value: str) -> bool:

@@ -8,8 +8,9 @@ from pathlib import Path
 import psutil
 
 from services.envcheck.jobenv import job_environment
+from services.jobs.kinds import run_cleanup
 from services.jobs.manager import JobManager, token_alive
-from services.jobs.outputs import MARKER, discard, partial_path
+from services.jobs.outputs import MARKER, discard_partial
 from services.jobs.store import JobRecord, JobStore
 from services.paths import user_dirs
 
@@ -36,8 +37,12 @@ def open_store() -> JobStore:
     process that is gone) are marked interrupted and their partial outputs removed."""
     store = JobStore(user_dirs().data / "jobs.db")
     for rec in store.mark_interrupted(runner_alive, token_alive):
+        try:
+            run_cleanup(rec.kind, rec.id)
+        except Exception:
+            log.exception("job %s: its cleanup failed", rec.id)
         if rec.out:
-            discard(partial_path(rec.out))
+            discard_partial(rec.out)
             if finished_output(rec):
                 store.mark_recovered(rec.id, "finished while no QuantDesk process was watching it")
     return store

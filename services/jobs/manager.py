@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.jobs import protocol as p
-from services.jobs.outputs import discard, partial_path
+from services.jobs.kinds import run_cleanup
+from services.jobs.outputs import discard_partial
 from services.jobs.slots import Slot, SlotPool
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord, JobStore, StoreError
@@ -58,6 +59,13 @@ def token_alive(token: str) -> bool:
         return pid_alive(int(pid), float(started))
     except ValueError:
         return False
+
+
+def _cleanup(rec: JobRecord) -> None:
+    try:
+        run_cleanup(rec.kind, rec.id)
+    except Exception:
+        log.exception("job %s: its cleanup failed", rec.id)
 
 
 class JobManager:
@@ -219,8 +227,10 @@ class JobManager:
                 error = err.text() if isinstance(err, p.Error) else describe_exit(code)
                 kind = "bad_input" if code == p.EXIT_BAD_INPUT or (isinstance(err, p.Error) and err.bad_input) \
                     else "job"
-            if status != "succeeded" and rec.out:
-                discard(partial_path(rec.out))
+            if status != "succeeded":
+                _cleanup(rec)
+                if rec.out:
+                    discard_partial(rec.out)
             self.store.set_status(job_id, status, error=error, result=result, exit_code=code, error_kind=kind,
                                   only_if_not_final=True)
             final = self.store.get(job_id)
@@ -266,8 +276,10 @@ class JobManager:
             deadline = time.monotonic() + 3
             while not self.store.get(job_id).final and time.monotonic() < deadline:
                 time.sleep(0.05)
-        if self.store.set_status(job_id, "cancelled", only_if_not_final=True) and rec.out:
-            discard(partial_path(rec.out))
+        if self.store.set_status(job_id, "cancelled", only_if_not_final=True):
+            _cleanup(rec)
+            if rec.out:
+                discard_partial(rec.out)
         return self.store.get(job_id).status == "cancelled"
 
     def delete(self, job_id: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MARKER = "quantdesk.json"
+PARTIAL_MARKER = ".quantdesk-partial"  # inside every work folder a job made: only those are ever deleted
 FOLDER, FILE = "folder", "file"
 
 
@@ -22,6 +23,31 @@ def partial_path(out: str | Path) -> Path:
     """Where a job builds `out` (a folder or a single file) before it is moved into place."""
     out = Path(out)
     return out.with_name(out.name + ".partial")
+
+
+def is_our_partial(path: str | Path) -> bool:
+    p = Path(path)
+    return p.is_dir() and not p.is_symlink() and (p / PARTIAL_MARKER).is_file()
+
+
+def make_partial(out: str | Path) -> Path:
+    """A fresh work folder for `out` (one a QuantDesk job left behind is replaced; anything else is not)."""
+    p = partial_path(out)
+    if p.exists() or p.is_symlink():
+        if not is_our_partial(p):
+            raise FileExistsError(f"{p} exists and was not made by QuantDesk; the job builds its output there: "
+                                  "move or rename it")
+        discard_partial(out)
+    p.mkdir(parents=True)
+    (p / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
+    return p
+
+
+def discard_partial(out: str | Path) -> None:
+    """Remove `out`'s work folder, if a QuantDesk job made it (a user's folder of that name is left alone)."""
+    p = partial_path(out)
+    if is_our_partial(p):
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _inside(a: Path, b: Path) -> bool:
@@ -73,6 +99,12 @@ def check_output(out: str | Path, inputs: Sequence[str | Path], *, overwrite: bo
         elif src.exists() and _inside(src, out):
             r.errors.append(f"the output {out} contains the input {src}: replacing it would delete the input; "
                             "pick another output folder")
+    work = partial_path(out)
+    if any(_inside(work, Path(src)) or _inside(Path(src), work) for src in inputs if src):
+        r.errors.append(f"the job's work folder {work} would be an input or hold one: pick another output name")
+    elif (work.exists() or work.is_symlink()) and not is_our_partial(work):
+        r.errors.append(f"{work} exists and was not made by QuantDesk; the job builds its output there: move or "
+                        "rename it, or pick another output name")
     if r.errors:
         return r
     existing = _nearest_existing(out.parent)
@@ -126,6 +158,8 @@ def commit(partial: str | Path, out: str | Path) -> Path:
         if old is not None:
             old.rename(out)  # put the previous output back
         raise
+    if out.is_dir():
+        (out / PARTIAL_MARKER).unlink(missing_ok=True)
     if old is not None:
         discard(old)
     return out

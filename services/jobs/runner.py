@@ -18,7 +18,7 @@ from pathlib import Path
 from services.jobs import protocol as p
 from services.jobs.events import Emitter, JobCancelled, JobFailure
 from services.jobs.kinds import KINDS
-from services.jobs.outputs import discard, partial_path
+from services.jobs.outputs import discard_partial
 from services.jobs.spec import JobSpec
 from services.runtime.parentwatch import StopWatch, cancel_file
 
@@ -90,7 +90,7 @@ def run(spec_path: Path, emitter: Emitter) -> int:
         emitter.result(True, summary)
         return p.EXIT_OK
     if spec is not None and spec.out:
-        discard(partial_path(spec.out))
+        discard_partial(spec.out)
     return code
 
 
@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
         try:
             spec = JobSpec.from_json(spec_path.read_text(encoding="utf-8"), known_kinds_only=False)
             if spec.out:
-                discard(partial_path(spec.out))
+                discard_partial(spec.out)
         finally:
             os._exit(p.EXIT_CANCELLED)
 

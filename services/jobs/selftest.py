@@ -9,7 +9,7 @@ import os
 import time
 
 from services.jobs.events import Emitter, Eta, JobFailure
-from services.jobs.outputs import commit, partial_path
+from services.jobs.outputs import commit, make_partial
 from services.jobs.spec import JobSpec
 
 
@@ -17,9 +17,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     steps = int(spec.params.get("steps", 5))
     step_s = float(spec.params.get("step_s", 0.05))
     fail_at = spec.params.get("fail_at")
-    partial = partial_path(spec.out) if spec.out else None
-    if partial:
-        partial.mkdir(parents=True, exist_ok=True)
+    partial = make_partial(spec.out) if spec.out else None
     events.stage("selftest", f"{steps} steps of {step_s} s")
     print("library chatter that must go to the log, not to the event stream")
     os.write(1, b"C-level chatter on fd 1\n")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from services.evaluate.settings import EvalSettings
 from services.jobs.group import new_group_id
+from services.jobs.kinds import is_dataset_name
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord
 from services.quant.backends import get_backend, methods
@@ -52,8 +53,10 @@ def plan_compare(model: Path, chosen: list[str], out_dir: Path, shared: dict, te
     if len(set(chosen)) != len(chosen):
         problems.append("each method once")
     problems += [f"unknown method {m!r}; methods: {', '.join(methods())}" for m in chosen if m not in methods()]
-    if not text:
+    if not text.strip():
         problems.append("give held-out text for perplexity (a file or a dataset name)")
+    elif not is_dataset_name(text) and not Path(text).exists():
+        problems.append(f"the held-out text {text} does not exist: pick a file, a folder or a dataset name")
     if problems:
         raise ValueError("; ".join(problems))
     group = new_group_id("compare")

@@ -12,7 +12,7 @@ from services.datasets.errors import DatasetError
 from services.datasets.sampling import CalibrationSpec, build_samples
 from services.datasets.source import collect_texts
 from services.jobs.events import Emitter, JobFailure
-from services.jobs.outputs import commit, discard, partial_path
+from services.jobs.outputs import commit, make_partial, partial_path
 from services.jobs.protocol import QuantizeSummary
 from services.jobs.spec import JobSpec
 from services.quant import writer
@@ -81,8 +81,7 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     if not report.ok:
         raise JobFailure(report.errors[0], hint="; ".join(report.errors[1:]), bad_input=True)
     device = resolve_device(s.device)
-    discard(partial)
-    partial.mkdir(parents=True)
+    make_partial(out)
 
     if backend.needs_calibration(s):
         events.stage("calibration", f"{s.samples} samples of {s.seqlen} tokens from {s.calib}")

@@ -26,8 +26,8 @@ PARAMS: tuple[Setting, ...] = (
             methods=("vllm", "lmdeploy")),
     Setting("gpu_mem", float, None, "memory of one GPU in GiB (overrides --gpu's)", methods=("vllm", "lmdeploy"),
             bounds=(0, 4096)),
-    Setting("context", int, 4096, "longest sequence (prompt + answer) to serve", methods=("vllm", "lmdeploy"),
-            bounds=(16, 1 << 20)),
+    Setting("context", int, None, "longest sequence (prompt + answer) to serve (default 4096, or the model's "
+            "limit if lower)", methods=("vllm", "lmdeploy"), bounds=(16, 1 << 20)),
     Setting("max_seqs", int, 8, "sequences served at once at that context", methods=("vllm", "lmdeploy"),
             bounds=(1, 4096)),
     Setting("kv", str, "fp16", "KV cache: fp16, fp8 (vLLM), int8 or int4 (LMDeploy)", KV_CHOICES,

@@ -109,6 +109,23 @@ def docker_checks(images: list[str], registry: str | None, daemon_json: Path = D
     return out
 
 
+JOB_LABEL = "quantdesk.job"
+
+
+def remove_job_containers(job_id: str) -> None:
+    """Remove the containers a job started (labelled with its id): its runner may have been killed."""
+    docker = docker_bin()
+    if docker is None:
+        return
+    try:
+        found = process.run([docker, "ps", "-aq", "--filter", f"label={JOB_LABEL}={job_id}"], timeout=20)
+        ids = found.stdout.split() if found.returncode == 0 else []
+        if ids:
+            process.run([docker, "rm", "-f", *ids], timeout=60)
+    except (OSError, process.TimeoutExpired):
+        pass
+
+
 def run_container(argv: list[str], name: str, events: Emitter, hints: dict[str, str]) -> tuple[int, str]:
     """Run `docker run --name NAME ...` (argv), its output to the job log; a cancel removes the container.
 

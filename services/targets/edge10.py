@@ -8,6 +8,7 @@ Nothing here claims a compile happened unless the vendor's image ran it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -82,8 +83,9 @@ def compile_script(src: TargetInput, params: dict, lm: list[int], vm: list[int] 
 
 
 def docker_run(image: str, mounts: list[tuple[str, str, bool]], command: list[str], name: str | None = None,
-               env: dict[str, str] | None = None) -> list[str]:
+               env: dict[str, str] | None = None, job_id: str | None = None) -> list[str]:
     argv = ["docker", "run", "--rm", "--gpus", "all"] + (["--name", name] if name else [])
+    argv += ["--label", f"{docker.JOB_LABEL}={job_id}"] if job_id else []
     for k, v in (env or {}).items():
         argv += ["-e", f"{k}={v}"]
     for host, container, ro in mounts:
@@ -104,7 +106,8 @@ class Edge10Target(Target):
 
     def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
         params = params or {"registry": None, "image_tag": "latest"}
-        return docker.docker_checks(list(images(params)), params.get("registry"))
+        registry = (params.get("registry") or "").rstrip("/").split("/")[0] or None
+        return docker.docker_checks(list(images(params)), registry)
 
     def check(self, src: TargetInput, params: dict, gpu: Gpu | None) -> Verdict:
         v = Verdict()
@@ -133,6 +136,16 @@ class Edge10Target(Target):
             v.errors += [err] if err else []
         elif params.get("vm_die_remap"):
             v.warnings.append("--vm-die-remap is for vision models; this one has no vision tower, so it is not used")
+        if problem := scripts.cmd_problem(str(src.model)):
+            v.errors.append(problem)
+        path = str(src.model)
+        if ":" in (path[2:] if scripts.is_windows_path(path) else path):
+            v.errors.append(f"{src.model} contains ':', which docker -v cannot mount: rename the folder")
+        registry = params.get("registry")
+        if registry is not None and not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d+)?(/[A-Za-z0-9._\-]+)*/?", registry):
+            v.errors.append(f"--registry {registry!r} is not a registry address such as 10.0.0.1:5000")
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}", str(params.get("image_tag") or "")):
+            v.errors.append(f"--image-tag {params.get('image_tag')!r} is not a docker tag (letters, digits, . _ -)")
         if params["prefill"] > params["max_kv"]:
             v.errors.append(f"--prefill {params['prefill']} is longer than --max-kv {params['max_kv']}: lower it")
         if params["die_num"] > REMAP_LEN:
@@ -153,15 +166,16 @@ class Edge10Target(Target):
                       command="bash run_convert.sh && bash run_compile.sh")
         return v
 
-    def _runs(self, src: TargetInput, params: dict, out: str, windows: bool, name: str | None = None):
+    def _runs(self, src: TargetInput, params: dict, out: str, windows: bool, name: str | None = None,
+              job_id: str | None = None):
         """(convert argv, compile argv) with host paths for the shell the command runs in."""
         quant_img, llm_img = images(params)
         model = scripts.docker_host_path(str(src.model), windows)
         out = scripts.docker_host_path(out, windows)
         env = {"COMPILE_THREAD": str(params["compile_threads"])} if params["compile_threads"] else {}
         convert = docker_run(quant_img, [(model, IN, True), (out, OUT, False)], CONVERT,
-                             name and f"{name}-convert")
-        compile_ = docker_run(llm_img, [(out, OUT, False)], COMPILE, name and f"{name}-compile", env)
+                             name and f"{name}-convert", job_id=job_id)
+        compile_ = docker_run(llm_img, [(out, OUT, False)], COMPILE, name and f"{name}-compile", env, job_id)
         return convert, compile_
 
     def build(self, b: BuildInputs, events: Emitter) -> dict:
@@ -191,7 +205,7 @@ class Edge10Target(Target):
             return {"files": files, "command": command, "compiled": False}
         docker_bin = docker.docker_bin() or "docker"
         name = f"quantdesk-{b.job_id or b.out.name}".lower().replace(" ", "-")[:60]
-        runs = self._runs(src, params, str(b.partial), False, name)
+        runs = self._runs(src, params, str(b.partial), False, name, b.job_id)
         for step, argv, image in zip(("convert", "compile"), runs, info["images"], strict=True):
             events.stage(step, f"the {step} step in {image}")
             code, hint = docker.run_container([docker_bin, *argv[1:]], f"{name}-{step}", events, HINTS)

@@ -18,7 +18,7 @@ class Gpu:
 # (pattern, name, GiB, sm): first match wins, so the more specific names come first
 KNOWN: tuple[tuple[str, str, float, int], ...] = (
     (r"h200", "H200", 141, 90), (r"h100.*(nvl|94)", "H100 NVL", 94, 90), (r"h100|h800", "H100", 80, 90),
-    (r"a100.*40", "A100 40GB", 40, 80), (r"a100|a800", "A100 80GB", 80, 80), (r"l40s?", "L40S", 48, 89),
+    (r"a[18]00.*40", "A100 40GB", 40, 80), (r"a100|a800", "A100 80GB", 80, 80), (r"l40s?", "L40S", 48, 89),
     (r"l20", "L20", 48, 89), (r"\bl4\b", "L4", 24, 89), (r"a10g", "A10G", 24, 86), (r"\ba10\b", "A10", 24, 86),
     (r"a6000", "RTX A6000", 48, 86), (r"6000 ada", "RTX 6000 Ada", 48, 89), (r"t4", "T4", 16, 75),
     (r"v100.*32", "V100 32GB", 32, 70), (r"v100", "V100 16GB", 16, 70),

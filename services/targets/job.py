@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from services.jobs.events import Emitter, JobFailure
-from services.jobs.outputs import MARKER, commit, discard, partial_path
+from services.jobs.outputs import MARKER, commit, make_partial
 from services.jobs.spec import JobSpec
 from services.targets.base import BuildInputs, Verdict
 from services.targets.preflight import check_export
@@ -28,9 +28,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     if not c.ok or c.source is None:
         raise JobFailure(c.errors[0], hint="; ".join(c.errors[1:]), bad_input=True)
     target = get_target(name)
-    partial = partial_path(out)
-    discard(partial)
-    partial.mkdir(parents=True)
+    partial = make_partial(out)
     b = BuildInputs(c.source, c.params, c.gpu, Verdict(c.errors, c.warnings, c.notes, c.info), partial, out,
                     spec.id)
     built = target.build(b, events)

@@ -9,7 +9,7 @@ from services.memory.planner import check_tp
 from services.targets import scripts
 from services.targets.base import BuildInputs, Target, TargetInput, Verdict
 from services.targets.gpus import Gpu
-from services.targets.serving import size_engine
+from services.targets.serving import resolve_context, size_engine
 from services.targets.vllm import verify_scripts
 
 QUANT_POLICY = {"fp16": 0, "int8": 8, "int4": 4}
@@ -47,6 +47,8 @@ class LmdeployTarget(Target):
         if engine == "auto":
             engine = "turbomind"
         v.info["engine"] = engine
+        if problem := scripts.cmd_problem(str(src.model)):
+            v.errors.append(problem)
         v.notes.append(f"engine: {'TurboMind' if engine == 'turbomind' else 'PyTorch'}")
         if quantized and gpu and gpu.sm and gpu.sm < 75:
             v.errors.append(f"LMDeploy's 4-bit kernels need compute capability 7.5 or newer; {gpu.describe()} is "
@@ -62,13 +64,14 @@ class LmdeployTarget(Target):
                 v.errors.append(str(exc))
         if v.errors or src.shape is None:
             return v
+        params["context"], err = resolve_context(params, src.cfg, src.shape)
+        if err:
+            v.errors.append(err)
+            return v
         sizing = size_engine("lmdeploy", src.shape, gpu, params["context"], params["max_seqs"], kv,
                              params["tp"], group_size=f.group_size or 128)
         v.errors += sizing.errors
         v.notes += sizing.notes
-        if src.shape.max_positions and params["context"] > src.shape.max_positions:
-            v.errors.append(f"--context {params['context']} exceeds the model's max_position_embeddings "
-                            f"{src.shape.max_positions}: lower it")
         model_format = {AWQ: "awq", GPTQ: "gptq"}.get(f.kind, "hf")
         common = ["--model-format", model_format, "--quant-policy", str(QUANT_POLICY.get(kv, 0)),
                   "--tp", str(params["tp"]), "--session-len", str(params["context"])]

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.checkpoint import format_from_config
 from services.jobs.outputs import check_output
+from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, read_config, shape_from_config
 from services.targets.base import Target, TargetInput
 from services.targets.gpus import Gpu, resolve_gpu
@@ -45,7 +46,8 @@ def export_params(target: Target, raw: dict) -> tuple[dict, list[str]]:
             continue
         lo_hi = s.bounds
         if lo_hi and params[s.name] is not None and not lo_hi[0] <= params[s.name] <= lo_hi[1]:
-            errors.append(f"{s.flag} must be between {lo_hi[0]:g} and {lo_hi[1]:g}, not {params[s.name]}")
+            lo, hi = (int(b) for b in lo_hi) if s.type is int else lo_hi
+            errors.append(f"{s.flag} must be between {lo} and {hi}, not {params[s.name]}")
     if raw.get("source_of"):
         params["source_of"] = raw["source_of"]
     return params, errors
@@ -62,6 +64,9 @@ def read_input(model: Path) -> TargetInput:
         shape = shape_from_config(cfg)
     except ModelConfigError as exc:
         raise ValueError(str(exc)) from exc
+    errors, _, _ = check_weights(model)
+    if errors:
+        raise ValueError("; ".join(errors))
     return TargetInput(model, cfg, format_from_config(cfg), shape)
 
 

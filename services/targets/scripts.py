@@ -64,9 +64,22 @@ def sh_script(argv: list[str], header: list[str], env: dict[str, str] | None = N
     return "\n".join(lines) + "\n"
 
 
+def cmd_problem(*paths: str) -> str | None:
+    """Why a path cannot go into a .cmd launcher (cmd.exe has no escape for a double quote), or None."""
+    for p in paths:
+        if '"' in p:
+            return f"{p} contains a double quote, which a Windows .cmd launcher cannot quote: rename the folder"
+    return None
+
+
+def _rem(header: list[str]) -> list[str]:
+    # cmd expands %...% even in rem lines (and aborts on "%~"): double every %
+    return [f"rem {h.replace('%', '%%')}" for h in header]
+
+
 def cmd_via_wsl(script: str, header: list[str]) -> str:
     """A .cmd that runs the bash script beside it inside WSL (found through %~dp0, so the folder can move)."""
-    lines = ["@echo off", "chcp 65001 >nul", *[f"rem {h}" for h in header]]
+    lines = ["@echo off", "chcp 65001 >nul", *_rem(header)]
     lines += ["wsl.exe --cd \"%~dp0.\" -e bash ./" + script + " %*"]
     return "\r\n".join(lines) + "\r\n"
 
@@ -79,7 +92,7 @@ def ps1_via_wsl(script: str, header: list[str]) -> str:
 
 def cmd_native(argv: list[str], header: list[str], env: dict[str, str] | None = None, pass_args: bool = True) -> str:
     """A .cmd running `argv` directly (Windows paths as given), the user's arguments appended."""
-    lines = ["@echo off", "chcp 65001 >nul", "setlocal", *[f"rem {h}" for h in header]]
+    lines = ["@echo off", "chcp 65001 >nul", "setlocal", *_rem(header)]
     lines += [f"set {cmd_quote(f'{k}={v}')}" for k, v in (env or {}).items()]
     lines.append(" ".join(a if re.fullmatch(r"[\w.\-=:/]+", a) else cmd_quote(a) for a in argv)
                  + (" %*" if pass_args else ""))
@@ -96,9 +109,10 @@ def ps1_native(argv: list[str], header: list[str], env: dict[str, str] | None = 
 
 
 def write_text(folder: Path, name: str, text: str, executable: bool = False) -> Path:
-    """Write a script with the line endings already in `text` (cmd and ps1 get CRLF, bash LF); UTF-8, no BOM."""
+    """Write a script with the line endings already in `text` (cmd and ps1 get CRLF, bash LF) in UTF-8;
+    a .ps1 gets a BOM, without which Windows PowerShell 5.1 reads it in the ANSI code page (CJK paths break)."""
     path = folder / name
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with open(path, "w", encoding="utf-8-sig" if name.endswith(".ps1") else "utf-8", newline="") as f:
         f.write(text)
     if executable:
         path.chmod(0o755)

@@ -25,6 +25,32 @@ class Sizing:
                 "notes": self.notes, "errors": self.errors}
 
 
+def context_limit(cfg: dict, shape: ModelShape) -> int | None:
+    """The longest context the model takes: max_position_embeddings, stretched by linear/dynamic/yarn rope scaling."""
+    from services.modelinfo import text_config
+
+    limit = shape.max_positions
+    rope = text_config(cfg).get("rope_scaling")
+    if limit and isinstance(rope, dict):
+        kind = str(rope.get("rope_type") or rope.get("type") or "")
+        factor = rope.get("factor")
+        if kind in ("linear", "dynamic", "yarn") and isinstance(factor, int | float) and factor > 1:
+            base = rope.get("original_max_position_embeddings") or limit
+            limit = max(limit, int(base * factor))
+    return limit
+
+
+def resolve_context(params: dict, cfg: dict, shape: ModelShape, default: int = 4096) -> tuple[int, str | None]:
+    """(the context to serve, an error): the user's --context, or 4096 capped at the model's limit."""
+    limit = context_limit(cfg, shape)
+    asked = params.get("context")
+    if asked is None:
+        return (min(default, limit) if limit else default), None
+    if limit and asked > limit:
+        return asked, f"--context {asked} exceeds the model's limit of {limit} tokens: lower it"
+    return asked, None
+
+
 def _ceil2(x: float) -> float:
     return math.ceil(x * 100 - 1e-9) / 100
 

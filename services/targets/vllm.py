@@ -8,7 +8,7 @@ from services.memory.planner import check_tp
 from services.targets import scripts
 from services.targets.base import BuildInputs, Target, TargetInput, Verdict
 from services.targets.gpus import Gpu
-from services.targets.serving import size_engine
+from services.targets.serving import resolve_context, size_engine
 
 KV_DTYPE = {"fp16": "auto", "fp8": "fp8"}
 
@@ -41,6 +41,9 @@ class VllmTarget(Target):
             v.errors.append(f"vLLM does not load {f.describe()} checkpoints here; export AWQ GEMM, "
                             "compressed-tensors or the unquantized model")
             return v
+        if f.kind == AWQ and f.weight_bits != 4:
+            v.errors.append(f"vLLM runs 4-bit AWQ only; this checkpoint says {f.weight_bits or 'an unreadable'} "
+                            "bits: re-quantize with --bits 4")
         if f.kind == AWQ and f.version == "gemv":
             v.errors.append("this AWQ checkpoint uses the GEMV layout; vLLM loads only GEMM: re-quantize with "
                             "--version gemm")
@@ -79,13 +82,14 @@ class VllmTarget(Target):
                 v.errors.append(str(exc))
         if v.errors or src.shape is None:
             return v
+        params["context"], err = resolve_context(params, src.cfg, src.shape)
+        if err:
+            v.errors.append(err)
+            return v
         sizing = size_engine("vllm", src.shape, gpu, params["context"], params["max_seqs"],
                              kv, params["tp"], group_size=f.group_size or 128)
         v.errors += sizing.errors
         v.notes += sizing.notes
-        if src.shape.max_positions and params["context"] > src.shape.max_positions:
-            v.errors.append(f"--context {params['context']} exceeds the model's max_position_embeddings "
-                            f"{src.shape.max_positions}: lower it")
         argv = ["vllm", "serve", scripts.MODEL, "--served-model-name", params.get("served_name") or src.model.name]
         argv += ["--quantization", quantization] if quantization else []
         argv += ["--dtype", dtype] if dtype else []

@@ -68,7 +68,7 @@ def info() -> int:
 
 
 def run(args: list[str]) -> int:
-    mounts, env, name, i = [], {}, None, 0
+    mounts, env, name, labels, i = [], {}, None, [], 0
     while args[i].startswith("-"):
         flag = args[i]
         if flag in ("--rm",):
@@ -84,16 +84,20 @@ def run(args: list[str]) -> int:
             env[k] = v
         elif flag == "--name":
             name = value
+        elif flag == "--label":
+            labels.append(value)
         i += 2
     image, command = args[i], args[i + 1:]
-    log({"run": image, "name": name, "mounts": mounts, "env": env, "command": command})
+    log({"run": image, "name": name, "mounts": mounts, "env": env, "command": command, "labels": labels})
     if name:
-        (STATE / f"{name}.pid").write_text(str(os.getpid()))
+        (STATE / f"{name}.labels").write_text("\n".join(labels))
+        (STATE / f"{name}.pid").write_text(str(os.getpid()))  # last: a container with a pid file is complete
     try:
         return _container(image, command, mounts, env)
     finally:
         if name:
             (STATE / f"{name}.pid").unlink(missing_ok=True)
+            (STATE / f"{name}.labels").unlink(missing_ok=True)
 
 
 def _host(path: str, mounts) -> Path:
@@ -149,12 +153,22 @@ def main(argv: list[str]) -> int:
         return 0 if argv[2] in present else 1
     if argv[:1] == ["run"]:
         return run(argv[1:])
+    if argv[:2] == ["ps", "-aq"] and argv[2] == "--filter" and argv[3].startswith("label="):
+        wanted = argv[3][len("label="):]
+        for f in STATE.glob("*.labels"):
+            if wanted in f.read_text().splitlines() and (STATE / f"{f.stem}.pid").exists():
+                print(f.stem)  # the real CLI prints ids; names work with rm as well
+        return 0
     if argv[:2] == ["rm", "-f"]:
-        log({"rm": argv[2]})
-        pid_file = STATE / f"{argv[2]}.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            pid_file.unlink(missing_ok=True)
+        for name in argv[2:]:
+            log({"rm": name})
+            pid_file = STATE / f"{name}.pid"
+            if pid_file.exists():
+                try:
+                    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                pid_file.unlink(missing_ok=True)
         return 0
     print(f"fake docker: {argv} not emulated", file=sys.stderr)
     return 1

@@ -179,3 +179,37 @@ def test_windows_paths_in_the_docker_commands():
     assert "D:/导出/edge out:/workspace/out" in compile_
     convert, _ = Edge10Target()._runs(src, params, r"D:\导出\edge out", windows=False)
     assert "/mnt/c/Users/张 三/qwen awq:/workspace/input:ro" in convert
+
+
+def test_a_killed_runner_leaves_no_container(fake_docker, tmp_path):
+    """kill -9 of the job process: the docker client dies but (with real docker) the container would not;
+    the job's owner removes the containers labelled with the job's id."""
+    import signal
+
+    import psutil
+
+    env, calls = fake_docker
+    model, out = awq_model(tmp_path), tmp_path / "edge killed"
+    proc = subprocess.Popen([sys.executable, "-m", "app", "export", "--target", "edge10", "--model", str(model),
+                             "--out", str(out)], cwd=ROOT, env={**env, **READY, "FAKE_DOCKER_MODE": "slow"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any("run" in c for c in calls()):
+        assert time.time() < deadline and proc.poll() is None, proc.communicate()[1][-2000:]
+        time.sleep(0.1)
+    run = next(c for c in calls() if "run" in c)
+    assert any(label.startswith("quantdesk.job=") for label in run["labels"])
+    runner = next(p for p in psutil.Process(proc.pid).children(recursive=True)
+                  if "services.jobs.runner" in " ".join(p.cmdline()))
+    state = tmp_path / "fake-docker-state"
+    while not list(state.glob("*.pid")):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    pid_file = next(state.glob("*.pid"))
+    container = psutil.Process(int(pid_file.read_text()))
+    runner.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert any(c.get("rm", "").endswith("-convert") for c in calls())
+    container.wait(10)  # the fake container is gone, as a real one would be after docker rm -f
+    assert not out.exists() and not Path(str(out) + ".partial").exists()

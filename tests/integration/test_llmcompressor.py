@@ -137,6 +137,11 @@ def test_compare_quantizes_with_each_method_and_scores_them_side_by_side(tiny_ll
                               text=True, timeout=600, env={**os.environ, "QUANTDESK_HOME": str(tmp_path / "home")})
 
     assert compare("--methods", "gptq,nonsense").returncode == 2
+    missing = subprocess.run([sys.executable, "-m", "app", "compare", "--model", str(tiny_llama), "--out-dir",
+                              str(tmp_path / "m"), "--text", str(tmp_path / "nope.txt"), "--methods", "gptq"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "QUANTDESK_HOME": str(tmp_path / "home")})
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and not (tmp_path / "m").exists()
     proc = compare("--methods", "gptq,fp8-dynamic", "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(proc.stdout)["rows"]

@@ -12,7 +12,7 @@ import pytest
 
 from services.jobs import protocol as p
 from services.jobs.manager import JobManager, process_token
-from services.jobs.outputs import check_output, commit, partial_path
+from services.jobs.outputs import check_output, commit, discard_partial, make_partial, partial_path
 from services.jobs.slots import SlotPool
 from services.jobs.spec import JobSpec
 from services.jobs.store import SCHEMA_VERSION, JobStore
@@ -97,10 +97,35 @@ def test_the_partial_output_of_a_dead_job_is_removed_at_the_next_start(quantdesk
     spec = selftest(out)
     store.add(spec)
     store.set_status(spec.id, "running", pid=999_999)
-    partial_path(out).mkdir()
+    make_partial(out)
     (partial_path(out) / "half.bin").write_bytes(b"x")
+    theirs = tmp_path / "theirs"
+    spec2 = selftest(theirs)
+    store.add(spec2)
+    store.set_status(spec2.id, "running", pid=999_998)
+    partial_path(theirs).mkdir()  # a folder of the user's that happens to have that name
+    (partial_path(theirs) / "thesis.txt").write_text("keep")
     assert open_store().get(spec.id).status == "interrupted"
     assert not partial_path(out).exists()
+    assert (partial_path(theirs) / "thesis.txt").read_text() == "keep"
+
+
+def test_a_folder_named_like_the_work_folder_is_never_deleted(tmp_path):
+    """`<out>.partial` that QuantDesk did not make (even the model itself) is refused, not deleted."""
+    model = tmp_path / "m.partial"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    errors = check_output(tmp_path / "m", [model]).errors
+    assert errors and "work folder" in errors[0]
+    (tmp_path / "o.partial").mkdir()
+    assert "not made by QuantDesk" in check_output(tmp_path / "o", []).errors[0]
+    with pytest.raises(FileExistsError):
+        make_partial(tmp_path / "o")
+    discard_partial(tmp_path / "o")
+    assert (tmp_path / "o.partial").is_dir() and (model / "config.json").exists()
+    ours = make_partial(tmp_path / "fresh")
+    commit(ours, tmp_path / "fresh")
+    assert not (tmp_path / "fresh" / ".quantdesk-partial").exists()
 
 
 # -- slots and managers

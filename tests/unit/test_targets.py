@@ -29,6 +29,10 @@ def model(tmp_path, quant=None, name="模型 a b", **over) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     cfg = {**LLAMA, **over, **({"quantization_config": quant} if quant else {})}
     (folder / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({"model.norm.weight": np.ones(8, dtype=np.float16)}, str(folder / "model.safetensors"))
     return folder
 
 
@@ -226,3 +230,33 @@ def test_targets_list(tmp_path):
     assert proc.returncode == 0
     names = [t["name"] for t in json.loads(proc.stdout)["targets"]]
     assert names[:3] == ["vllm", "lmdeploy", "transformers"]
+
+
+def test_hostile_inputs_found_by_qa(tmp_path):
+    """Each of these once crashed, passed a check it should not have, or deleted something."""
+    # a model folder named like the export's work folder: refused, never deleted
+    m = model(tmp_path, AWQ, name="m.partial")
+    c = check_export(m, tmp_path / "m", "vllm", {}, detect=lambda: None)
+    assert not c.ok and "work folder" in c.errors[0] and (m / "config.json").exists()
+    # malformed quantization_config: refused, no traceback
+    for q in ({"quant_method": "compressed-tensors", "config_groups": [1]}, {**AWQ, "bits": [4]}):
+        c = check(tmp_path / str(len(str(q))), "vllm", q, gpu="4090")
+        assert not c.ok
+    # rope scaling raises the context limit; the default context follows the model's limit
+    yarn = {"rope_scaling": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 2048},
+            "max_position_embeddings": 2048}
+    assert check(tmp_path / "y", "vllm", AWQ, model_over=yarn, gpu="a100", context=8192).ok
+    short = check(tmp_path / "s", "vllm", AWQ, model_over={"max_position_embeddings": 2048}, gpu="a100")
+    assert short.ok and short.params["context"] == 2048
+    # GPTQ per channel (group_size -1) and AWQ 3-bit
+    assert check(tmp_path / "g", "vllm", {"quant_method": "gptq", "bits": 4, "group_size": -1}, gpu="a100").ok
+    assert "4-bit AWQ only" in check(tmp_path / "3", "vllm", {**AWQ, "bits": 3}, gpu="a100").errors[0]
+    # weights are checked before the job starts
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "config.json").write_text(json.dumps(LLAMA))
+    assert "no weights" in check_export(bare, tmp_path / "o", "vllm", {}).errors[0]
+    (bare / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{")
+    assert check_export(bare, tmp_path / "o", "vllm", {}).errors  # a truncated header
+    # bounds read as whole numbers
+    assert "between 16 and 1048576" in check(tmp_path / "b", "vllm", AWQ, context=8).errors[0]
