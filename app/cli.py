@@ -81,6 +81,7 @@ COMMANDS = {
     "compare": ("quantize with several methods and evaluate them side by side", _module("cmd_compare")),
     "eval": ("perplexity, answer agreement and KV-cache quality", _module("cmd_eval")),
     "plan": ("memory plan: weights, KV cache, what fits on a GPU", _module("cmd_plan")),
+    "scan": ("layer sensitivity: which layers quantization hurts", _module("cmd_scan")),
     "export": ("export or compile for a serving engine, GGUF or an NPU", _module("cmd_export")),
     "targets": ("the export targets and what this machine has for them", _module("cmd_targets")),
     "jobs": ("job queue and history", _module("cmd_jobs")),

@@ -26,6 +26,7 @@ KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("eval", "services.evaluate.job:run", path_params=("baseline", "also", "text", "prompts")),
     JobKind("export", "services.targets.job:run", path_params=("llama_quantize",),
             cleanup="services.targets.docker:remove_job_containers"),
+    JobKind("scan", "services.insight.job:run", path_params=("text",)),
     JobKind("selftest", "services.jobs.selftest:run"),
 )}
 

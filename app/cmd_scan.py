@@ -1,0 +1,67 @@
+"""`quantdesk scan`: which layers quantization hurts, one at a time, measured on held-out text."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.cli import UsageError, absolute, absolute_source
+from app.jobcli import exit_status, follow_job
+from services.insight.scan import ScanSettings
+from services.jobs.spec import JobSpec
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="folder of the unquantized model")
+    p.add_argument("--text", "--calib", dest="text", required=True,
+                   help="held-out text to measure on: a file, a folder or a dataset name")
+    p.add_argument("--method", default="rtn", choices=("rtn", "awq"))
+    p.add_argument("--bits", type=int, default=4)
+    p.add_argument("--group-size", type=int, default=128)
+    p.add_argument("--unit", default="layer", choices=("layer", "block"))
+    p.add_argument("--max-tokens", type=int, default=2048)
+    p.add_argument("--context", type=int, default=512)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--top", type=int, default=15, help="rows to print (all go into --json)")
+    p.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from services.modelinfo import ModelConfigError, read_model_shape
+
+    model = Path(absolute(args.model))
+    try:
+        shape = read_model_shape(model)
+    except ModelConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    if not args.text.strip():
+        raise UsageError("--text needs a file, a folder or a dataset name")
+    s = ScanSettings(text=absolute_source(args.text), max_tokens=args.max_tokens, context=args.context,
+                     bits=args.bits, group_size=args.group_size, unit=args.unit, method=args.method,
+                     device=args.device)
+    problems = s.problems()
+    if shape.hidden % s.group_size or shape.intermediate % s.group_size:
+        problems.append(f"--group-size {s.group_size} does not divide hidden {shape.hidden} and intermediate "
+                        f"{shape.intermediate}: use 64 or 32")
+    if problems:
+        raise UsageError("; ".join(problems))
+    rec = follow_job(JobSpec(kind="scan", model=str(model), params=s.to_dict()))
+    if rec.status != "succeeded" or not rec.result:
+        print(f"\nscan {rec.status}" + (f": {rec.error}" if rec.error else ""), file=sys.stderr)
+        return exit_status(rec)
+    r = rec.result
+    if args.json:
+        print(json.dumps(r, ensure_ascii=False))
+        return 0
+    print(f"\n{r['tokens']} tokens; unquantized perplexity {r['base_perplexity']:.3f}; everything at "
+          f"W{r['bits']} g{r['group_size']}: {r['all_quantized']['perplexity']:.3f}")
+    keep = r.get("keep_most_sensitive")
+    if keep:
+        print(f"keeping {keep['name']} in fp16: {keep['perplexity']:.3f}")
+    print(f"{'rank':>4}  {'unit':40}{'KL':>10}{'ppl Δ':>10}{'MB saved':>10}")
+    for u in r["units"][: args.top]:
+        saved = (u["fp16_bytes"] - u["quantized_bytes"]) / 1e6
+        print(f"{u['rank']:>4}  {u['name']:40}{u['kl']:>10.5f}{u['delta_pct']:>+9.2f}%{saved:>10.2f}")
+    print("\nby module type (summed KL): " + ", ".join(f"{t['type']} {t['kl']:.4f}" for t in r["by_type"]))
+    return 0

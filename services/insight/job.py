@@ -1,0 +1,38 @@
+"""The "scan" job: load the model once, tokenize the held-out text, scan, return the ranking."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.evaluate.settings import EvalSettings
+from services.insight.scan import ScanSettings, scan
+from services.jobs.events import Emitter, JobFailure
+from services.jobs.spec import JobSpec
+
+
+def run(spec: JobSpec, events: Emitter) -> dict:
+    import torch
+    from transformers import AutoTokenizer
+
+    from services.evaluate.job import text_tokens
+    from services.evaluate.models import load_for_eval
+    from services.quant.job import resolve_device
+
+    s = ScanSettings.from_dict(spec.params)
+    if problems := s.problems():
+        raise JobFailure(problems[0], hint="; ".join(problems[1:]), bad_input=True)
+    model_dir = Path(spec.model)
+    device = resolve_device(s.device)
+    events.stage("load", f"loading {model_dir.name}")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        model = load_for_eval(model_dir, device)
+    except (OSError, ValueError) as exc:
+        raise JobFailure(f"cannot load {model_dir}: {exc}", bad_input=True) from exc
+    if any(p.dtype != torch.float32 for p in model.parameters()) and device == "cpu":
+        model = model.float()
+    ids, _ = text_tokens(EvalSettings(text=s.text, text_field=s.text_field, max_tokens=s.max_tokens), tokenizer)
+    events.stage("scan", f"{len(ids)} held-out tokens, one {s.unit} at a time at W{s.bits} g{s.group_size}")
+    result = scan(model, ids, s, device,
+                  progress=lambda done, total, name, eta: events.progress(done, total, s.unit, name, eta))
+    result["model"] = str(model_dir)
+    return result
