@@ -37,6 +37,7 @@ from widgets import charts
 from widgets.forms import dspin, pick_text_file, readonly_table, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.panel import Panel
+from widgets.scan import ScanTab
 
 LEVEL_COLOURS = {"baseline": "#6b7280", "fine": "#059669", "caution": "#b26a00", "bad": "#c62828"}
 KV_CHOICES = ("fp16", "int8", "int4", "fp8")
@@ -64,7 +65,11 @@ class EvaluatePanel(Panel):
         self.summary: dict | None = None
 
         split = QSplitter()
-        self._layout.addWidget(split, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(split, translate("Evaluate", "Compare models"))
+        self.scan = ScanTab(context)
+        self.tabs.addTab(self.scan, translate("Evaluate", "Scan layers"))
+        self._layout.addWidget(self.tabs, 1)
         form_box = QWidget()
         form = QVBoxLayout(form_box)
         form.setContentsMargins(0, 0, 0, 0)
@@ -331,5 +336,11 @@ class EvaluatePanel(Panel):
         Path(path).write_text(text, encoding="utf-8-sig" if kind == "csv" else "utf-8")  # BOM: Excel reads UTF-8 CSV
         self.status.setText(translate("Evaluate", "Saved %1").replace("%1", path))
 
+    def open_with(self, tab: str | None = None, model: str | None = None, **_) -> None:
+        if tab == "scan":
+            self.tabs.setCurrentWidget(self.scan)
+            if model:
+                self.scan.model_dir.setText(model)
+
     def shutdown(self) -> None:
-        pass
+        self.scan.shutdown()

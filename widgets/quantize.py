@@ -211,6 +211,14 @@ class QuantizePanel(Panel):
         pick_text_file(self, self.calib, translate("Quantize", "Calibration file"))
 
     # -- model and checks
+    def open_with(self, model: str | None = None, keep: list[str] | None = None, **_) -> None:
+        """From another panel: a model, and layers to keep unquantized (the Scan tab's advice)."""
+        if model:
+            self.set_model(model)
+        if keep is not None:
+            self.keep.setText(", ".join(keep))
+            self.schedule_check()
+
     def set_model(self, folder: str) -> None:
         self.model_dir.setText(folder)
         self._model_changed()

@@ -460,6 +460,14 @@
         <translation>困惑度 %1：此模型不要使用 %2</translation>
     </message>
     <message>
+        <source>Compare models</source>
+        <translation>比较模型</translation>
+    </message>
+    <message>
+        <source>Scan layers</source>
+        <translation>逐层扫描</translation>
+    </message>
+    <message>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1262,6 +1270,145 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Cancelled: %1</source>
         <translation>已取消：%1</translation>
+    </message>
+</context>
+<context>
+    <name>Scan</name>
+    <message>
+        <source>Quantize one layer at a time (round to nearest), everything else in full precision, and measure the damage on held-out text.</source>
+        <translation>每次只量化一层（就近取整），其余保持全精度，在留出文本上测量损失。</translation>
+    </message>
+    <message>
+        <source>Folder of the unquantized model</source>
+        <translation>未量化模型的文件夹</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>File…</source>
+        <translation>文件…</translation>
+    </message>
+    <message>
+        <source>Held-out text</source>
+        <translation>留出文本</translation>
+    </message>
+    <message>
+        <source>one linear layer</source>
+        <translation>单个线性层</translation>
+    </message>
+    <message>
+        <source>one decoder block</source>
+        <translation>单个解码器块</translation>
+    </message>
+    <message>
+        <source>Bits</source>
+        <translation>位数</translation>
+    </message>
+    <message>
+        <source>Group size</source>
+        <translation>分组大小</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>token 数</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>Run scan</source>
+        <translation>开始扫描</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>排名</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>KL</source>
+        <translation>KL</translation>
+    </message>
+    <message>
+        <source>Perplexity Δ</source>
+        <translation>困惑度 Δ</translation>
+    </message>
+    <message>
+        <source>MB saved</source>
+        <translation>节省 MB</translation>
+    </message>
+    <message>
+        <source>Ranking</source>
+        <translation>排名</translation>
+    </message>
+    <message>
+        <source>KL divergence per layer</source>
+        <translation>每层 KL 散度</translation>
+    </message>
+    <message>
+        <source>Per layer</source>
+        <translation>按层</translation>
+    </message>
+    <message>
+        <source>Summed KL per module type</source>
+        <translation>按模块类型汇总的 KL</translation>
+    </message>
+    <message>
+        <source>Per module type</source>
+        <translation>按模块类型</translation>
+    </message>
+    <message>
+        <source>Keep the top N unquantized in Quantize…</source>
+        <translation>在量化面板中保留前 N 层不量化…</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Pick the model folder (a full path).</source>
+        <translation>请选择模型文件夹（完整路径）。</translation>
+    </message>
+    <message>
+        <source>Pick the held-out text.</source>
+        <translation>请选择留出文本。</translation>
+    </message>
+    <message>
+        <source>Group size %1 does not divide the layers: pick 64 or 32.</source>
+        <translation>分组大小 %1 不能整除各层：请选择 64 或 32。</translation>
+    </message>
+    <message>
+        <source>Job %1 queued.</source>
+        <translation>任务 %1 已排队。</translation>
+    </message>
+    <message>
+        <source>Done in %1 s.</source>
+        <translation>完成，用时 %1 秒。</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>失败：%1</translation>
+    </message>
+    <message>
+        <source>Unquantized perplexity %1; everything at W%2 g%3: %4; keeping %5 in fp16: %6.</source>
+        <translation>未量化困惑度 %1；全部 W%2 g%3：%4；保留 %5 为 fp16：%6。</translation>
     </message>
 </context>
 <context>

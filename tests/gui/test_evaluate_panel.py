@@ -74,3 +74,33 @@ def test_runs_a_real_evaluation(qtbot, service, make_context, tiny_llama, held_o
     assert rec.status == "succeeded", rec.error
     assert p.table.rowCount() == 2 and p.summary["variants"][1]["kv"] == "int4"
     assert p.run_button.isEnabled()
+
+
+def test_scan_tab_runs_a_scan_and_hands_the_worst_layers_to_quantize(qtbot, make_context, structured_llama,
+                                                                     held_out_file):
+    from widgets.evaluate import EvaluatePanel
+
+    ctx = make_context()
+    opened = []
+    ctx.navigator = lambda panel, **kw: opened.append((panel, kw))
+    p = EvaluatePanel(ctx)
+    qtbot.addWidget(p)
+    p.open_with(tab="scan", model=str(structured_llama))
+    tab = p.scan
+    assert p.tabs.currentWidget() is tab
+    tab.text.setEditText(str(held_out_file))
+    tab.group.setCurrentText("64")
+    tab.max_tokens.setValue(256)
+    tab.context_len.setValue(128)
+    job = tab.start()
+    assert job
+    qtbot.waitUntil(lambda: tab.result is not None, timeout=120000)
+    assert tab.table.rowCount() == len(tab.result["units"]) == 14
+    assert "everything at W4 g64" in tab.headline.text()
+    tab.keep_n.setValue(2)
+    assert tab.keep_in_quantize()
+    assert opened == [("quantize", {"model": str(structured_llama), "keep": tab.keep_list()})]
+    assert len(tab.keep_list()) == 2 and all(k.startswith("model.layers.") for k in tab.keep_list())
+    tab.model_dir.setText("relative/model")
+    assert tab.start() is None and "full path" in tab.status.text()
+    p.shutdown()
