@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.cli import UsageError, absolute, absolute_source
 from app.jobcli import exit_status, follow_job
-from services.insight.scan import ScanSettings
+from services.insight.settings import ScanSettings
 from services.jobs.spec import JobSpec
 
 

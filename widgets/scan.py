@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from services.insight.scan import ScanSettings
+from services.insight.settings import ScanSettings
 from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
 from widgets.charts import PALETTE, plot
@@ -46,8 +46,10 @@ class ScanTab(QWidget):
 
         left = QWidget()
         form = QFormLayout(left)
-        form.addRow(QLabel(translate("Scan", "Quantize one layer at a time (round to nearest), everything else in "
-                                             "full precision, and measure the damage on held-out text.")))
+        intro = QLabel(translate("Scan", "Quantize one layer at a time (round to nearest), everything else in "
+                                         "full precision, and measure the damage on held-out text."))
+        intro.setWordWrap(True)
+        form.addRow(intro)
         self.model_dir = QLineEdit()
         self.model_dir.setPlaceholderText(translate("Scan", "Folder of the unquantized model"))
         browse = QPushButton(translate("Scan", "Browse…"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.evaluate.settings import EvalSettings
-from services.insight.scan import ScanSettings, scan
+from services.insight.scan import scan
+from services.insight.settings import ScanSettings
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.spec import JobSpec
 

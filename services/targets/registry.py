@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from services.targets.base import Target
 from services.targets.edge10 import Edge10Target
+from services.targets.gguf import GgufTarget
 from services.targets.hf import TransformersTarget
 from services.targets.lmdeploy import LmdeployTarget
 from services.targets.vllm import VllmTarget
 
-TARGETS: dict[str, Target] = {t.name: t for t in (VllmTarget(), LmdeployTarget(), TransformersTarget(), Edge10Target())}
+TARGETS: dict[str, Target] = {t.name: t for t in (VllmTarget(), LmdeployTarget(), TransformersTarget(), GgufTarget(), Edge10Target())}
 
 
 def get_target(name: str) -> Target:

@@ -53,7 +53,8 @@ def build_and_compile_llm(model_path, artifacts_path, max_kv_cache_size, seq_len
 def log(entry: dict) -> None:
     if ENV.get("FAKE_DOCKER_LOG"):
         with open(ENV["FAKE_DOCKER_LOG"], "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            f.write(json.dumps({**entry, "t": round(time.time(), 2), "pid": entry.get("pid", os.getpid()),
+                                "ppid": os.getppid()}, ensure_ascii=False) + "\n")
 
 
 def info() -> int:
@@ -92,12 +93,16 @@ def run(args: list[str]) -> int:
     if name:
         (STATE / f"{name}.labels").write_text("\n".join(labels))
         (STATE / f"{name}.pid").write_text(str(os.getpid()))  # last: a container with a pid file is complete
+    if name:
+        ENV["FAKE_DOCKER_CONTAINER_NAME"] = name
     try:
-        return _container(image, command, mounts, env)
-    finally:
-        if name:
-            (STATE / f"{name}.pid").unlink(missing_ok=True)
-            (STATE / f"{name}.labels").unlink(missing_ok=True)
+        code = _container(image, command, mounts, env)
+    except BrokenPipeError:  # the job that ran us is gone: a real client dies here, its container lives on
+        os._exit(1)
+    if name:  # the container ended: docker run --rm removes it
+        (STATE / f"{name}.pid").unlink(missing_ok=True)
+        (STATE / f"{name}.labels").unlink(missing_ok=True)
+    return code
 
 
 def _host(path: str, mounts) -> Path:
@@ -110,7 +115,19 @@ def _host(path: str, mounts) -> Path:
 def _container(image: str, command: list[str], mounts, env) -> int:
     mode = ENV.get("FAKE_DOCKER_MODE", "")
     if mode == "slow":
-        while True:  # until `docker rm -f` stops it
+        # a real container outlives a killed client: the fake's "container" is a process that is not our
+        # descendant (started through a short-lived middle process), found again through its pid file
+        loop = "import time\nwhile True: time.sleep(0.1)"
+        middle = f"import subprocess, sys; print(subprocess.Popen([sys.executable, '-c', {loop!r}], " \
+                 "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid)"
+        pid = int(subprocess.run([sys.executable, "-c", middle], capture_output=True, text=True).stdout)
+        if ENV.get("FAKE_DOCKER_CONTAINER_NAME"):
+            (STATE / f"{ENV['FAKE_DOCKER_CONTAINER_NAME']}.pid").write_text(str(pid))
+        while True:  # attached, like docker run: until `docker rm -f` stops the container
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return 137
             print("working...", flush=True)
             time.sleep(0.1)
     if "tyquantize" in image:
@@ -155,13 +172,14 @@ def main(argv: list[str]) -> int:
         return run(argv[1:])
     if argv[:2] == ["ps", "-aq"] and argv[2] == "--filter" and argv[3].startswith("label="):
         wanted = argv[3][len("label="):]
+        log({"ps": wanted, "state": sorted(f.name for f in STATE.iterdir())})
         for f in STATE.glob("*.labels"):
             if wanted in f.read_text().splitlines() and (STATE / f"{f.stem}.pid").exists():
                 print(f.stem)  # the real CLI prints ids; names work with rm as well
         return 0
     if argv[:2] == ["rm", "-f"]:
         for name in argv[2:]:
-            log({"rm": name})
+            log({"rm": name, "pid": (STATE / f"{name}.pid").read_text() if (STATE / f"{name}.pid").exists() else None})
             pid_file = STATE / f"{name}.pid"
             if pid_file.exists():
                 try:
@@ -169,6 +187,7 @@ def main(argv: list[str]) -> int:
                 except ProcessLookupError:
                     pass
                 pid_file.unlink(missing_ok=True)
+                (STATE / f"{name}.labels").unlink(missing_ok=True)
         return 0
     print(f"fake docker: {argv} not emulated", file=sys.stderr)
     return 1

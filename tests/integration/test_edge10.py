@@ -202,14 +202,28 @@ def test_a_killed_runner_leaves_no_container(fake_docker, tmp_path):
     runner = next(p for p in psutil.Process(proc.pid).children(recursive=True)
                   if "services.jobs.runner" in " ".join(p.cmdline()))
     state = tmp_path / "fake-docker-state"
-    while not list(state.glob("*.pid")):
+
+    def detached_container():
+        """The fake container's own process (outside the job's process tree, as dockerd's would be)."""
+        for f in state.glob("*.pid"):
+            text = f.read_text().strip()
+            try:
+                proc_ = psutil.Process(int(text)) if text else None
+                if proc_ is not None and "while True" in " ".join(proc_.cmdline()):
+                    return proc_
+            except psutil.Error:
+                pass
+        return None
+
+    while (container := detached_container()) is None:
         assert time.time() < deadline
         time.sleep(0.05)
-    pid_file = next(state.glob("*.pid"))
-    container = psutil.Process(int(pid_file.read_text()))
     runner.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert any(c.get("rm", "").endswith("-convert") for c in calls())
-    container.wait(10)  # the fake container is gone, as a real one would be after docker rm -f
+    gone = time.time() + 10  # the owner removed it (docker rm -f), as it must with a real container
+    while container.is_running() and container.status() != psutil.STATUS_ZOMBIE:  # nobody may reap it here
+        assert time.time() < gone, "the container still runs"
+        time.sleep(0.05)
     assert not out.exists() and not Path(str(out) + ".partial").exists()

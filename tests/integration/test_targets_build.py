@@ -102,3 +102,31 @@ def test_transformers_target_loads_and_generates(structured_awq, tiny_llama, tmp
     refused = subprocess.run([sys.executable, str(tmp_path / "hf awq" / "load_example.py"), "cpu"],
                              capture_output=True, text=True, timeout=300)
     assert refused.returncode != 0 and "CUDA" in refused.stderr
+
+
+def test_gguf_export_from_a_job_takes_its_source_and_checks_the_file(structured_awq, tiny_llama, tmp_path):
+    from services.jobs.spec import JobSpec
+    from services.jobs.store import JobStore
+
+    home = tmp_path / "home"
+    refused = export("--model", str(structured_awq), "--target", "gguf", "--out", str(tmp_path / "g0"), home=home)
+    assert refused.returncode == 2 and "compounds the error" in refused.stderr
+    no_tool = export("--model", str(tiny_llama), "--target", "gguf", "--out", str(tmp_path / "g0"), "--gguf-type",
+                     "q4_k_m", home=home)
+    assert no_tool.returncode == 2 and "llama-quantize" in no_tool.stderr
+    store = JobStore(home / "data" / "jobs.db")
+    job = JobSpec(kind="quantize", model=str(tiny_llama), out=str(structured_awq), params={"method": "awq"})
+    store.add(job)
+    store.set_status(job.id, "succeeded", result={"out": str(structured_awq)})
+    store.close()
+    out = tmp_path / "gguf 导出"
+    proc = export("--model", job.id, "--target", "gguf", "--out", str(out), "--gguf-type", "q8_0", home=home)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "exporting its source model" in proc.stderr
+    record = json.loads((out / "target.json").read_text(encoding="utf-8"))
+    assert record["input"]["model"] == str(tiny_llama) and record["input"]["source_of"] == job.id
+    v = record["verify"]
+    assert v["ok"] and v["tensor_count"] > 0 and v["tokenizer_matches"] and abs(v["perplexity_ratio"] - 1) < 0.01
+    gguf_file = out / f"{tiny_llama.name}-Q8_0.gguf"
+    assert gguf_file.is_file() and (out / "Modelfile").read_text().startswith(f"FROM ./{gguf_file.name}")
+    assert record["built"]["ollama"].startswith("ollama create tiny-llama -f ")
