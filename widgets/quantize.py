@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,6 +35,7 @@ from widgets.compare import CompareDialog, ComparisonWindow
 from widgets.forms import pick_text_file, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.jobtext import eta_text
+from widgets.livecheck import LiveCheck
 from widgets.panel import Panel
 from widgets.schema_form import SchemaForm
 
@@ -50,12 +51,8 @@ class QuantizePanel(Panel):
         self.report: PreflightReport | None = None
         self.job_id: str | None = None
         self.finished_out: str | None = None
-        self._check_timer = QTimer(self)
-        self._check_timer.setSingleShot(True)
-        self._check_timer.setInterval(300)
-        self._check_timer.timeout.connect(self.check)
-        self._checking = False
-        self._recheck = False
+        self._live = LiveCheck(self, self._preflight_work, self._show_checks,
+                               lambda msg: PreflightReport(errors=[msg]), "quantize-preflight")
 
         columns = QHBoxLayout()
         left, right = QVBoxLayout(), QVBoxLayout()
@@ -255,28 +252,20 @@ class QuantizePanel(Panel):
 
     def schedule_check(self, *_) -> None:
         self.start_button.setEnabled(False)
-        self._check_timer.start()
+        self._live.schedule()
 
     def check(self) -> None:
         """Run pre-flight in a worker and show its errors and warnings inline."""
+        self._live.run_now()
+
+    def _preflight_work(self):
         model, out = self.model_dir.text().strip(), self.out_dir.text().strip()
         if not model or not out:
             self.checks.setText(translate("Quantize", "Pick a model folder and an output folder."))
-            return
-        if self._checking:
-            self._recheck = True
-            return
-        self._checking = True
-        run_in_background(preflight, model, out, self.settings(), on_result=self._show_checks,
-                          on_error=lambda msg, tb: self._show_checks(PreflightReport(errors=[msg])),
-                          name="quantize-preflight")
+            return None
+        return preflight, (model, out, self.settings()), {}
 
     def _show_checks(self, report: PreflightReport) -> None:
-        self._checking = False
-        if self._recheck:
-            self._recheck = False
-            self.check()
-            return
         self.report = report
         foreign = any("not an earlier QuantDesk output" in e for e in report.errors)
         self.force.setVisible(foreign or self.force.isChecked())
@@ -356,4 +345,4 @@ class QuantizePanel(Panel):
             self.schedule_check()
 
     def shutdown(self) -> None:
-        self._check_timer.stop()
+        self._live.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, QUrl
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,6 +36,7 @@ from services.targets.preflight import ExportCheck, check_export
 from services.targets.registry import TARGETS
 from widgets.forms import row
 from widgets.i18n import translate
+from widgets.livecheck import LiveCheck
 from widgets.panel import Panel
 from widgets.schema_form import SchemaForm
 
@@ -71,12 +72,9 @@ class TargetsPanel(Panel):
         self.report: ExportCheck | None = None
         self.job_id: str | None = None
         self.prereqs: dict[str, list[dict]] = {}
-        self._checking = self._recheck = False
         self._suggestion = ""  # the output folder QuantDesk proposed (the user's own choice is kept)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(300)
-        self._timer.timeout.connect(self.check)
+        self._live = LiveCheck(self, self._check_work, self._show_checks, lambda msg: ExportCheck(errors=[msg]),
+                               "targets-check")
 
         columns = QHBoxLayout()
         self._layout.addLayout(columns, 1)
@@ -256,28 +254,19 @@ class TargetsPanel(Panel):
 
     def schedule_check(self, *_) -> None:
         self.build_button.setEnabled(False)
-        self._timer.start()
+        self._live.schedule()
 
     def check(self) -> None:
+        self._live.run_now()
+
+    def _check_work(self):
         model, out = self.model_dir.text().strip(), self.out_dir.text().strip()
         if not model or not out:
             self.checks.setText(translate("Targets", "Pick a model folder and an output folder."))
-            return
-        if self._checking:
-            self._recheck = True
-            return
-        self._checking = True
-        run_in_background(check_export, model, out, self.target_name(), self.params(),
-                          overwrite=self.overwrite.isChecked(), on_result=self._show_checks,
-                          on_error=lambda msg, tb: self._show_checks(ExportCheck(errors=[msg])),
-                          name="targets-check")
+            return None
+        return check_export, (model, out, self.target_name(), self.params()), {"overwrite": self.overwrite.isChecked()}
 
     def _show_checks(self, report: ExportCheck) -> None:
-        self._checking = False
-        if self._recheck:
-            self._recheck = False
-            self.check()
-            return
         self.report = report
         items = [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in report.errors]
         items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in report.warnings]
@@ -366,4 +355,4 @@ class TargetsPanel(Panel):
             QDesktopServices.openUrl(QUrl.fromLocalFile(out))
 
     def shutdown(self) -> None:
-        self._timer.stop()
+        self._live.stop()
