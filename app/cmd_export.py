@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     raw = {s.name: getattr(args, s.name) for s in PARAMS if getattr(args, s.name) is not None}
     if raw.get("llama_quantize"):
         found = shutil.which(raw["llama_quantize"])
-        raw["llama_quantize"] = found or absolute(raw["llama_quantize"])
+        raw["llama_quantize"] = absolute(found or raw["llama_quantize"])
     if job_id and target.accepts_job_source:
         raw["source_of"] = job_id
     c = check_export(model, out, target.name, raw, overwrite=args.overwrite, force=args.force)

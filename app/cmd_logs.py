@@ -33,10 +33,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} exists: pick another name or add --overwrite")
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
-    if args.jobs < 0 or not args.max_mb > 0:
-        raise UsageError("--jobs must be 0 or more and --max-mb more than 0")
-    plan, redactor = plan_bundle(jobs=args.job or None, last_jobs=args.jobs, doctor=not args.no_doctor,
-                                 cap=int(args.max_mb * 1024 * 1024))
+    import math
+
+    if args.jobs < 0 or not (args.max_mb > 0 and math.isfinite(args.max_mb)):
+        raise UsageError("--jobs must be 0 or more and --max-mb a number of megabytes more than 0")
+    try:
+        plan, redactor = plan_bundle(jobs=args.job or None, last_jobs=args.jobs, doctor=not args.no_doctor,
+                                     cap=int(args.max_mb * 1024 * 1024))
+    except ValueError as exc:  # a --job that is not there
+        raise UsageError(f"{exc}: see quantdesk jobs list") from exc
     try:
         write_bundle(out, plan, redactor)
     except OSError as exc:

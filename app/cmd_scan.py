@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.cli import UsageError, absolute, absolute_source
 from app.jobcli import exit_status, follow_job
-from services.insight.settings import ScanSettings
+from services.insight.settings import ScanSettings, scan_problems
 from services.jobs.spec import JobSpec
 
 
@@ -28,24 +28,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from services.modelinfo import ModelConfigError, read_model_shape
-
     model = Path(absolute(args.model))
-    try:
-        shape = read_model_shape(model)
-    except ModelConfigError as exc:
-        raise UsageError(str(exc)) from exc
     if not args.text.strip():
         raise UsageError("--text needs a file, a folder or a dataset name")
     s = ScanSettings(text=absolute_source(args.text), max_tokens=args.max_tokens, context=args.context,
                      bits=args.bits, group_size=args.group_size, unit=args.unit, method=args.method,
                      device=args.device)
-    problems = s.problems()
-    if shape.hidden % s.group_size or shape.intermediate % s.group_size:
-        problems.append(f"--group-size {s.group_size} does not divide hidden {shape.hidden} and intermediate "
-                        f"{shape.intermediate}: use 64 or 32")
-    if problems:
+    if problems := scan_problems(model, s):
         raise UsageError("; ".join(problems))
+    if args.top < 1:
+        raise UsageError("--top must be 1 or more")
     rec = follow_job(JobSpec(kind="scan", model=str(model), params=s.to_dict()))
     if rec.status != "succeeded" or not rec.result:
         print(f"\nscan {rec.status}" + (f": {rec.error}" if rec.error else ""), file=sys.stderr)

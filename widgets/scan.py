@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from services.insight.settings import ScanSettings
+from services.insight.settings import ScanSettings, scan_problems
 from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
 from widgets.charts import PALETTE, plot
@@ -125,8 +125,6 @@ class ScanTab(QWidget):
                             group_size=int(self.group.currentText()), unit=self.unit.currentData())
 
     def start(self) -> str | None:
-        from services.modelinfo import ModelConfigError, read_model_shape
-
         model = self.model_dir.text().strip()
         s = self.settings()
         problems = s.problems()
@@ -135,13 +133,7 @@ class ScanTab(QWidget):
         elif not s.text:
             problems.insert(0, translate("Scan", "Pick the held-out text."))
         else:
-            try:
-                shape = read_model_shape(model)
-                if shape.hidden % s.group_size or shape.intermediate % s.group_size:
-                    problems.append(translate("Scan", "Group size %1 does not divide the layers: pick 64 or 32.")
-                                    .replace("%1", str(s.group_size)))
-            except ModelConfigError as exc:
-                problems.append(str(exc))
+            problems = scan_problems(model, s)
         if problems:
             self.status.setText(f'<span style="color:#c62828">{html.escape(problems[0])}</span>')
             return None

@@ -9,6 +9,8 @@ from services.insight.settings import ScanSettings
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.spec import JobSpec
 
+MIN_TOKENS = 64
+
 
 def run(spec: JobSpec, events: Emitter) -> dict:
     import torch
@@ -32,6 +34,9 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     if any(p.dtype != torch.float32 for p in model.parameters()) and device == "cpu":
         model = model.float()
     ids, _ = text_tokens(EvalSettings(text=s.text, text_field=s.text_field, max_tokens=s.max_tokens), tokenizer)
+    if len(ids) < MIN_TOKENS:
+        raise JobFailure(f"{s.text} gives {len(ids)} tokens; a scan needs at least {MIN_TOKENS} to rank anything",
+                         hint="pick a longer held-out text", bad_input=True)
     events.stage("scan", f"{len(ids)} held-out tokens, one {s.unit} at a time at W{s.bits} g{s.group_size}")
     result = scan(model, ids, s, device,
                   progress=lambda done, total, name, eta: events.progress(done, total, s.unit, name, eta))

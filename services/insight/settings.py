@@ -39,3 +39,35 @@ class ScanSettings:
     @classmethod
     def from_dict(cls, d: dict) -> ScanSettings:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+SCAN_ARCHS = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
+
+
+def scan_problems(model, s: ScanSettings) -> list[str]:
+    """Everything about a scan that can be known without torch; each says what to change."""
+    from pathlib import Path
+
+    from services.checkpoint import format_from_config
+    from services.modelfiles import check_weights
+    from services.modelinfo import ModelConfigError, read_config, shape_from_config
+
+    problems = s.problems()
+    model = Path(model)
+    try:
+        cfg = read_config(model)
+        shape = shape_from_config(cfg)
+    except ModelConfigError as exc:
+        return [str(exc), *problems]
+    arch = (cfg.get("architectures") or ["?"])[0] if isinstance(cfg.get("architectures"), list) else "?"
+    if arch not in SCAN_ARCHS:
+        problems.append(f"the scan runs on {', '.join(SCAN_ARCHS)}; this model is {arch}")
+    if format_from_config(cfg).quantized:
+        problems.append("this model is already quantized: scan the unquantized source model")
+    if s.group_size >= 1 and (shape.hidden % s.group_size or shape.intermediate % s.group_size):
+        problems.append(f"--group-size {s.group_size} does not divide hidden {shape.hidden} and intermediate "
+                        f"{shape.intermediate}: use 64 or 32")
+    if shape.max_positions and s.context > shape.max_positions:
+        problems.append(f"--context {s.context} exceeds the model's max_position_embeddings {shape.max_positions}")
+    problems += check_weights(model)[0]
+    return problems

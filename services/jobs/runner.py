@@ -20,6 +20,7 @@ from services.jobs.events import Emitter, JobCancelled, JobFailure
 from services.jobs.kinds import KINDS
 from services.jobs.outputs import discard_partial
 from services.jobs.spec import JobSpec
+from services.runtime import process
 from services.runtime.parentwatch import StopWatch, cancel_file
 
 log = logging.getLogger("quantdesk.runner")
@@ -110,6 +111,8 @@ def main(argv: list[str]) -> int:
             if spec.out:
                 discard_partial(spec.out)
         finally:
+            if os.name != "nt" and os.getpgid(0) == os.getpid():  # our own group: take the tools we started along
+                process.kill_group(os.getpid())
             os._exit(p.EXIT_CANCELLED)
 
     watch = StopWatch(stdin_fd=sys.stdin.fileno() if watch_stdin else None, cancel_file=cancel_file(spec_path),

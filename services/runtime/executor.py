@@ -81,6 +81,8 @@ class LocalExecutor:
     def wait(self, handle: JobHandle) -> int:
         assert handle.proc is not None
         code = handle.proc.wait()
+        if handle.pid:
+            process.kill_group(handle.pid)  # a tool the runner started must not outlive it (kill -9 of the runner)
         if handle.proc.stdin:
             try:
                 handle.proc.stdin.close()

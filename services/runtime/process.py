@@ -26,8 +26,10 @@ def start(argv: Sequence[str] | str, *, env: dict[str, str] | None = None, cwd: 
     if sys.platform == "win32":
         flags = subprocess.CREATE_NO_WINDOW | (subprocess.CREATE_NEW_PROCESS_GROUP if own_group else 0)
     kwargs: dict[str, Any] = {"encoding": "utf-8", "errors": "replace"} if text else {}
+    # own_group on POSIX: a session of its own, so what it starts can be stopped with it (kill_group)
     proc = subprocess.Popen(argv if isinstance(argv, str) else list(argv), env=env, cwd=None if cwd is None else str(cwd), stdin=stdin, stdout=stdout,
-                            stderr=stderr, creationflags=flags, **kwargs)
+                            stderr=stderr, creationflags=flags, start_new_session=own_group and sys.platform != "win32",
+                            **kwargs)
     if sys.platform == "win32":
         from services.runtime.winjob import tie_to_this_process
 
@@ -53,6 +55,24 @@ def start_module(module: str, *args: str, runtime: Runtime | None = None, env: d
     """`python -m module args` on `runtime` (default: this interpreter)."""
     rt = runtime or current_runtime()
     return start(rt.module_command(module, *args), env=rt.environment(env), **kwargs)
+
+
+def kill_group(pid: int) -> None:
+    """Kill what is left of the process group `pid` leads (POSIX; a child started with own_group)."""
+    if sys.platform == "win32":
+        return
+    import os
+    import signal
+
+    try:
+        if os.getpgid(pid) != pid:
+            return  # not a group leader (or already reaped and the pid reused): nothing of ours
+    except ProcessLookupError:
+        pass  # the leader is gone; its group may live on
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def kill_tree(pid: int, grace_s: float = 1.0) -> None:

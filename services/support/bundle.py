@@ -78,7 +78,7 @@ def job_entries(dirs: UserDirs, jobs: list[str] | None, last: int) -> tuple[list
                 try:
                     records.append(store.get(j))
                 except KeyError as exc:
-                    notes.append(str(exc.args[0]))
+                    raise ValueError(str(exc.args[0])) from None
         else:
             records = store.list(last)
         out = []
@@ -100,16 +100,10 @@ def config_entries(dirs: UserDirs, redactor: Redactor) -> list[Entry]:
         if not p.is_file():
             continue
         text = p.read_text(encoding="utf-8", errors="replace")
-        if kind == "environment":
-            try:
-                data = json.loads(text)
-                if isinstance(data, dict):
-                    nested = data.get("env")
-                    env: dict = nested if isinstance(nested, dict) else data
-                    redacted = redactor.environment({str(k): v for k, v in env.items()})
-                    text = _json({**data, "env": redacted} if env is not data else redacted)
-            except ValueError:
-                pass
+        try:  # values under secret-looking keys go at any depth; the text patterns run over it all later
+            text = _json(redactor.data(json.loads(text)))
+        except ValueError:
+            pass
         out.append(Entry(f"config/{name}", text, kind))
     return out
 
@@ -201,6 +195,10 @@ def write_bundle(out: Path, plan: Plan, redactor: Redactor) -> Path:
     if out.exists() and out.is_dir():
         raise ValueError(f"{out} is a folder: give a file name ending in .zip")
     partial = out.with_name(out.name + ".partial")
+    for e in plan.entries:
+        e.name = redactor.text(e.name)  # a file name may carry a user or machine name
+    plan.notes = [redactor.text(n) for n in plan.notes]
+    plan.dropped = [redactor.text(n) for n in plan.dropped]
     manifest = {"tool": "quantdesk", "version": _version(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "files": [{"name": e.name, "kind": e.kind, "job": e.job, "bytes": len(e.text.encode("utf-8"))}
                           for e in plan.entries],

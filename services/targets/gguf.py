@@ -4,6 +4,7 @@ its logits with the source model's."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
 
@@ -57,9 +58,19 @@ class GgufTarget(Target):
         if t not in PY_TYPES + K_TYPES:
             v.errors.append(f"unknown GGUF type {t!r}; choose one of {', '.join(PY_TYPES + K_TYPES)}")
             return v
-        if t in K_TYPES and not llama_quantize(params):
+        tool = llama_quantize(params)
+        if t in K_TYPES and not tool:
             v.errors.append(f"{t} is a K-quant, made by llama.cpp's llama-quantize, which is not on PATH: pass "
                             f"--llama-quantize PATH (from a llama.cpp release), or choose {', '.join(PY_TYPES)}")
+        elif t in K_TYPES and tool and not (os.path.isabs(tool) and os.path.isfile(tool) and os.access(tool, os.X_OK)):
+            v.errors.append(f"--llama-quantize {tool} is not an executable file: give the full path of "
+                            "llama.cpp's llama-quantize")
+        nested = src.cfg.get("text_config")
+        text: dict = nested if isinstance(nested, dict) else src.cfg
+        missing = [k for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                               "vocab_size") if not text.get(k)]
+        if missing:
+            v.errors.append(f"config.json lacks {', '.join(missing)}: the GGUF header needs them")
         if src.fmt.kind != UNQUANTIZED:
             v.errors.append(f"{src.model.name} is already quantized ({src.fmt.describe()}): re-quantizing its "
                             "dequantized weights compounds the error; export the unquantized source model (give "

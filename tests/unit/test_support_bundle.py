@@ -22,6 +22,11 @@ SECRETS = {
     "mail": "jane.doe@example-corp.com",
     "user": "jdoe_planted",
     "host": "WS-PLANTED-07",
+    "quoted": "DQTOK-planted-1",
+    "repr": "PYREPR-planted-2",
+    "arg": "SPACEARG-planted-3",
+    "num": "987654321",
+    "camel": "CAMEL-planted-4",
 }
 
 
@@ -29,7 +34,9 @@ def planted(extra: str = "") -> str:
     s = SECRETS
     return (f"token {s['hf']} key {s['sk']} Authorization: Bearer {s['bearer']} "
             f"pip install --index-url https://jdoe:{s['url']}@pypi.corp.example/simple DB_PASSWORD={s['env']} "
-            f"mail {s['mail']} path /home/{s['user']}/models C:\\Users\\{s['user']}\\models on {s['host']} {extra}\n")
+            f"mail {s['mail']} path /home/{s['user']}/models C:\\Users\\{s['user']}\\models on {s['host']} "
+            f"HF_TOKEN=\"{s['quoted']}\" {{'AWS_SECRET_ACCESS_KEY': '{s['repr']}'}} login --token {s['arg']} "
+            f"/mnt/home/{s['user']}/x {extra}\n")
 
 
 @pytest.fixture
@@ -44,7 +51,10 @@ def seeded_home(tmp_path):
     (home / "config" / "job_env.json").write_text(json.dumps({"HF_TOKEN": SECRETS["hf"], "MY_API_KEY": SECRETS["env"],
                                                               "PATH": f"/home/{SECRETS['user']}/bin"}),
                                                   encoding="utf-8")
-    (home / "config" / "msvc_env.json").write_text(json.dumps({"env": {"CLIENT_SECRET": SECRETS["env"],
+    (home / "config" / "msvc_env.json").write_text(json.dumps({"set": {"MY_TOKEN": SECRETS["env"]},
+                                                               "api_key": int(SECRETS["num"]),
+                                                               "hfToken": SECRETS["camel"],
+                                                               "env": {"CLIENT_SECRET": SECRETS["env"],
                                                                         "INCLUDE": f"C:\\Users\\{SECRETS['user']}\\sdk"}}),
                                                    encoding="utf-8")
     store = JobStore(home / "data" / "jobs.db")
@@ -113,7 +123,8 @@ def test_the_cli_writes_the_zip_and_refuses_bad_outputs(seeded_home, tmp_path):
     assert bundle_cli(seeded_home, "--out", str(tmp_path), "--no-doctor").returncode == 2
     assert bundle_cli(seeded_home, "--out", str(tmp_path / "missing" / "b.zip"), "--no-doctor").returncode == 2
     picked = bundle_cli(seeded_home, "--out", str(tmp_path / "one.zip"), "--no-doctor", "--job", "nope")
-    assert picked.returncode == 0 and "no job 'nope'" in picked.stderr
+    assert picked.returncode == 2 and "no job 'nope'" in picked.stderr and not (tmp_path / "one.zip").exists()
+    assert bundle_cli(seeded_home, "--out", str(tmp_path / "inf.zip"), "--max-mb", "inf").returncode == 2
 
 
 def test_redactor_keeps_what_support_needs():
