@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from app.cli import UsageError, absolute
-from app.jobcli import run_job
+from app.jobcli import follow_job, report_job
 from services.jobs.spec import JobSpec
 from services.targets.base import PARAMS
 from services.targets.preflight import check_export
@@ -80,11 +80,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     spec = JobSpec(kind="export", model=str(model), out=str(out),
                    params={**c.params, "overwrite": args.overwrite, "force": args.force})
-    code = run_job(spec, args.json)
+    final = follow_job(spec)
+    code = report_job(final, args.json)
     if code == 0 and not args.json:
-        from services.jobs.local import open_store
-
-        r = open_store().get(spec.id).result or {}
+        r = final.result or {}
         if r.get("target") == "edge10" and not (r.get("verify") or {}).get("compiled"):
             print(f"\nscripts written to {r.get('out')}; nothing was compiled here: run them on the GPU host",
                   file=sys.stderr)

@@ -88,7 +88,11 @@ def exit_status(rec: JobRecord) -> int:
 
 def run_job(spec: JobSpec, as_json: bool) -> int:
     """follow_job, then a one-line outcome (or a JSON document with --json); 0 when it succeeded."""
-    final = follow_job(spec)
+    return report_job(follow_job(spec), as_json)
+
+
+def report_job(final: JobRecord, as_json: bool) -> int:
+    """A finished job's one-line outcome (or a JSON document with --json); 0 when it succeeded."""
     if as_json:
         print(json.dumps({"id": final.id, "status": final.status, "error": final.error, "summary": final.result,
                           "log": final.log_path}, ensure_ascii=False))

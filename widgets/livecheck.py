@@ -48,3 +48,14 @@ class LiveCheck(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+
+
+def checks_html(errors: list[str], warnings: list[str], notes: list[str], ready: str | None) -> str:
+    """A check's outcome as a coloured list: `ready` (green, shown when there are no errors), errors, warnings, notes."""
+    import html
+
+    items = [f'<li style="color:#059669">{html.escape(ready)}</li>'] if ready and not errors else []
+    items += [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in errors]
+    items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in warnings]
+    items += [f'<li style="color:#6b7280">{html.escape(n)}</li>' for n in notes]
+    return f"<ul>{''.join(items)}</ul>"

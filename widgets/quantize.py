@@ -35,7 +35,7 @@ from widgets.compare import CompareDialog, ComparisonWindow
 from widgets.forms import pick_text_file, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.jobtext import eta_text
-from widgets.livecheck import LiveCheck
+from widgets.livecheck import LiveCheck, checks_html
 from widgets.panel import Panel
 from widgets.schema_form import SchemaForm
 
@@ -269,16 +269,11 @@ class QuantizePanel(Panel):
         self.report = report
         foreign = any("not an earlier QuantDesk output" in e for e in report.errors)
         self.force.setVisible(foreign or self.force.isChecked())
-        items = [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in report.errors]
-        items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in report.warnings]
-        items += [f'<li style="color:#6b7280">{html.escape(n)}</li>' for n in report.info.get("notes", [])]
-        if report.ok:
-            info = report.info
-            items.insert(0, '<li style="color:#059669">' + html.escape(
-                translate("Quantize", "Ready: about %1 GB out, %2 GB free on disk")
-                .replace("%1", f"{info.get('estimated_output_bytes', 0) / 1e9:.2f}")
-                .replace("%2", f"{info.get('free_disk_bytes', 0) / 1e9:.0f}")) + "</li>")
-        self.checks.setText(f"<ul>{''.join(items)}</ul>")
+        info = report.info
+        ready = translate("Quantize", "Ready: about %1 GB out, %2 GB free on disk") \
+            .replace("%1", f"{info.get('estimated_output_bytes', 0) / 1e9:.2f}") \
+            .replace("%2", f"{info.get('free_disk_bytes', 0) / 1e9:.0f}")
+        self.checks.setText(checks_html(report.errors, report.warnings, info.get("notes", []), ready))
         self.start_button.setEnabled(report.ok and self.job_id is None)
 
     # -- the job

@@ -36,7 +36,7 @@ from services.targets.preflight import ExportCheck, check_export
 from services.targets.registry import TARGETS
 from widgets.forms import row
 from widgets.i18n import translate
-from widgets.livecheck import LiveCheck
+from widgets.livecheck import LiveCheck, checks_html
 from widgets.panel import Panel
 from widgets.schema_form import SchemaForm
 
@@ -268,12 +268,8 @@ class TargetsPanel(Panel):
 
     def _show_checks(self, report: ExportCheck) -> None:
         self.report = report
-        items = [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in report.errors]
-        items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in report.warnings]
-        items += [f'<li style="color:#6b7280">{html.escape(n)}</li>' for n in report.notes]
-        if report.ok:
-            items.insert(0, '<li style="color:#059669">' + html.escape(translate("Targets", "Ready to build.")) + "</li>")
-        self.checks.setText(f"<ul>{''.join(items)}</ul>")
+        self.checks.setText(checks_html(report.errors, report.warnings, report.notes,
+                                        translate("Targets", "Ready to build.")))
         if self.job_id is None:
             self.command.setText(report.info.get("command") or "")
         self._show_plan(report.info.get("sizing"))

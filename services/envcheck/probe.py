@@ -1,6 +1,6 @@
 """The Probe: everything a check may ask of the machine, behind one injectable object.
 
-Checks never call subprocess, os.environ, the registry or NVML themselves, so every check runs on
+Checks never start processes or read os.environ, the registry or NVML themselves, so every check runs on
 Linux in tests against a fake probe describing a Windows workstation.
 """
 from __future__ import annotations

@@ -99,6 +99,8 @@ def check_output(out: str | Path, inputs: Sequence[str | Path], *, overwrite: bo
         elif src.exists() and _inside(src, out):
             r.errors.append(f"the output {out} contains the input {src}: replacing it would delete the input; "
                             "pick another output folder")
+    if r.errors:
+        return r
     work = partial_path(out)
     if any(_inside(work, Path(src)) or _inside(Path(src), work) for src in inputs if src):
         r.errors.append(f"the job's work folder {work} would be an input or hold one: pick another output name")

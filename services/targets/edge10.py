@@ -191,10 +191,10 @@ class Edge10Target(Target):
             (side / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
             events.log("wrote vocab.json from tokenizer.json (the compile fails without it)")
         files = ["compile_llm.py"]
-        for step, index in (("convert", 0), ("compile", 1)):
+        linux_runs = self._runs(src, params, str(b.out), False)
+        windows_runs = self._runs(src, params, str(b.out), True)
+        for step, sh, win in zip(("convert", "compile"), linux_runs, windows_runs, strict=True):
             header = [f"QuantDesk: Edge10 {step} step for {src.model.name} (run on the GPU host with docker)."]
-            sh = self._runs(src, params, str(b.out), False)[index]
-            win = self._runs(src, params, str(b.out), True)[index]
             scripts.write_text(b.partial, f"run_{step}.sh", scripts.sh_script(sh, header, pass_args=False),
                                executable=True)
             scripts.write_text(b.partial, f"run_{step}.cmd", scripts.cmd_native(win, header, pass_args=False))
