@@ -84,6 +84,8 @@ COMMANDS = {
     "scan": ("layer sensitivity: which layers quantization hurts", _module("cmd_scan")),
     "export": ("export or compile for a serving engine, GGUF or an NPU", _module("cmd_export")),
     "targets": ("the export targets and what this machine has for them", _module("cmd_targets")),
+    "engines": ("serving engines (llama.cpp, vLLM, LMDeploy), each in its own environment", _module("cmd_engines")),
+    "serve": ("serve a model with a real engine, chat with it and measure it", _module("cmd_serve")),
     "jobs": ("job queue and history", _module("cmd_jobs")),
     "logs": ("support bundle: logs, jobs and environment, redacted", _module("cmd_logs")),
 }

@@ -19,6 +19,7 @@ class JobKind:
     # "module:function(job_id)" run by the job's owner when it ended without success (the runner may have
     # been killed): stops what the job started outside its process tree, e.g. docker containers
     cleanup: str | None = None
+    stop_grace_s: float = 0.5  # how long a cancelled job gets to stop by itself before its tree is killed
 
 
 KINDS: dict[str, JobKind] = {k.name: k for k in (
@@ -27,8 +28,17 @@ KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("export", "services.targets.job:run", path_params=("llama_quantize",),
             cleanup="services.targets.docker:remove_job_containers"),
     JobKind("scan", "services.insight.job:run", path_params=("text",)),
+    # a server stops its engine and reports on Stop: it gets time to do so
+    JobKind("serve", "services.serving.job:run", path_params=("prompts", "reference"), out_kind="none",
+            stop_grace_s=20.0),
+    JobKind("engine", "services.serving.install:run", path_params=("root",), out_kind="none", stop_grace_s=10.0),
     JobKind("selftest", "services.jobs.selftest:run"),
 )}
+
+
+def stop_grace(kind: str) -> float:
+    k = KINDS.get(kind)
+    return k.stop_grace_s if k else 0.5
 
 
 def run_cleanup(kind: str, job_id: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.jobs import protocol as p
-from services.jobs.kinds import run_cleanup
+from services.jobs.kinds import run_cleanup, stop_grace
 from services.jobs.outputs import discard_partial
 from services.jobs.slots import Slot, SlotPool
 from services.jobs.spec import JobSpec
@@ -266,12 +266,13 @@ class JobManager:
         if rec.final:
             return False
         self.store.request_cancel(job_id)  # recorded first: the owner's reader then says "cancelled"
+        grace = stop_grace(rec.kind)
         if handle is not None:
-            self.executor.cancel(handle)
-            return self.wait(job_id, 5).status == "cancelled"
+            self.executor.cancel(handle, grace)
+            return self.wait(job_id, 5 + grace).status in ("cancelled", "succeeded")
         if not (rec.status == "running" and rec.pid):
             return False
-        stop_by_pid(rec.pid, rec.pid_started, cancel_file(self.jobs_dir / f"{job_id}.json"))
+        stop_by_pid(rec.pid, rec.pid_started, cancel_file(self.jobs_dir / f"{job_id}.json"), max(0.5, grace))
         if rec.owner and token_alive(rec.owner):  # its owner records how it ended
             deadline = time.monotonic() + 3
             while not self.store.get(job_id).final and time.monotonic() < deadline:
@@ -280,7 +281,7 @@ class JobManager:
             _cleanup(rec)
             if rec.out:
                 discard_partial(rec.out)
-        return self.store.get(job_id).status == "cancelled"
+        return self.store.get(job_id).status in ("cancelled", "succeeded")
 
     def delete(self, job_id: str) -> None:
         """Delete a finished (or queued) job's record and its files (spec, log); never its output."""

@@ -33,7 +33,7 @@ class Executor(Protocol):
     def start(self, job_id: str, spec_path: Path, log_path: Path) -> JobHandle: ...
     def events(self, handle: JobHandle) -> Iterator[p.Event]: ...
     def wait(self, handle: JobHandle) -> int: ...
-    def cancel(self, handle: JobHandle) -> None: ...
+    def cancel(self, handle: JobHandle, grace_s: float | None = None) -> None: ...
     def alive(self, handle: JobHandle) -> bool: ...
 
 
@@ -98,11 +98,11 @@ class LocalExecutor:
             except (OSError, ValueError):
                 pass
 
-    def cancel(self, handle: JobHandle) -> None:
+    def cancel(self, handle: JobHandle, grace_s: float | None = None) -> None:
         self.request_stop(handle)
         if handle.proc is not None:
             try:
-                handle.proc.wait(self._grace)
+                handle.proc.wait(self._grace if grace_s is None else max(grace_s, self._grace))
                 return
             except subprocess.TimeoutExpired:
                 pass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -109,3 +109,34 @@ def pid_alive(pid: int, started: float | None = None) -> bool:
         return started is None or abs(p.create_time() - started) < 1.0
     except psutil.Error:
         return False
+
+
+def follow(proc: subprocess.Popen, on_line: Callable[[str], None], check: Callable[[], None],
+           poll_s: float = 0.25) -> int:
+    """Wait for `proc`, passing each line of its (text) stdout to `on_line` and calling `check` between
+    lines; when `check` raises (a cancel), the process tree is stopped and the exception goes on."""
+    import queue
+    import threading
+
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line.rstrip("\r\n"))
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        while True:
+            check()
+            try:
+                line = lines.get(timeout=poll_s)
+            except queue.Empty:
+                continue
+            if line is None:
+                return proc.wait()
+            on_line(line)
+    except BaseException:
+        kill_tree(proc.pid)
+        raise

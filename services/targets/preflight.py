@@ -85,6 +85,14 @@ def detected_gpu() -> Gpu | None:
 
 def check_export(model: str | Path, out: str | Path, target_name: str, raw: dict, *, overwrite: bool = False,
                  force: bool = False, detect=detected_gpu) -> ExportCheck:
+    return check_target(model, target_name, raw, detect=detect,
+                        output=lambda: check_output(out, [model], overwrite=overwrite, force=force))
+
+
+def check_target(model: str | Path, target_name: str, raw: dict, *, detect=detected_gpu,
+                 output=None) -> ExportCheck:
+    """The target's verdict on `model` with `raw` settings (and `output()`'s, when given); the serve job
+    uses it to rebuild an engine's command for the GPU it runs on."""
     r = ExportCheck()
     try:
         target = get_target(target_name)
@@ -96,9 +104,10 @@ def check_export(model: str | Path, out: str | Path, target_name: str, raw: dict
         r.source = read_input(Path(model))
     except ValueError as exc:
         r.errors.append(str(exc))
-    out_check = check_output(out, [model], overwrite=overwrite, force=force)
-    r.errors += out_check.errors
-    r.warnings += out_check.warnings
+    if output is not None:
+        out_check = output()
+        r.errors += out_check.errors
+        r.warnings += out_check.warnings
     if r.source is None or any(s.name not in r.params for s in target.schema):
         return r  # a setting that did not parse: the target's rules need them all
     if any(s.name == "gpu" for s in target.schema):

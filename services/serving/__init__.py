@@ -1,0 +1,1 @@
+"""Serving engines in their own environments, the serve job, and the smoke test against a running server."""

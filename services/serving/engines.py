@@ -1,0 +1,140 @@
+"""The serving engines QuantDesk manages, each in its own virtual environment (they pin torch
+versions the job runner cannot share), and where and whether each one is installed.
+
+An engine folder holds a venv and, once the install finished and was checked, `engine.json`.
+A folder with the partial marker and no record is an interrupted install: `install` replaces it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.jobs.outputs import PARTIAL_MARKER
+from services.paths import user_dirs
+
+RECORD = "engine.json"
+ENGINES_ENV = "QUANTDESK_ENGINES"  # overrides where engines live (tests, shared installs)
+
+# llama.cpp is compiled from source by pip: a portable build (no -march=native, so the folder can be
+# copied to another machine), without the multimodal library, tests, examples and tools.
+LLAMACPP_CMAKE_ARGS = ("-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
+                       "-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF")
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    title: str
+    packages: tuple[str, ...]
+    module: str  # imported to check the install
+    script: str | None  # its console script in the venv (None: started as a module of ours)
+    needs_gpu: bool
+    minutes: int  # about how long an install takes on 2 cores
+    build_env: dict[str, str] = field(default_factory=dict)
+    windows: str = "native"  # "native", or "wsl": runs only inside WSL on Windows
+    summary: str = ""
+
+    def folder(self, root: Path | None = None) -> Path:
+        return (root or engines_root()) / self.name
+
+    def python(self, root: Path | None = None) -> Path:
+        return venv_python(self.folder(root))
+
+
+ENGINES: dict[str, Engine] = {e.name: e for e in (
+    Engine("llamacpp", "llama.cpp", ("llama-cpp-python[server]==0.3.36",), "llama_cpp", None, needs_gpu=False,
+           minutes=5, build_env={"CMAKE_ARGS": LLAMACPP_CMAKE_ARGS},
+           summary="GGUF on any CPU (llama-cpp-python, compiled here with cmake and the C++ compiler)"),
+    Engine("vllm", "vLLM", ("vllm==0.33.0",), "vllm", "vllm", needs_gpu=True, minutes=5, windows="wsl",
+           summary="AWQ, GPTQ, compressed-tensors and FP8 on NVIDIA GPUs (Linux; on Windows inside WSL)"),
+    Engine("lmdeploy", "LMDeploy", ("lmdeploy==0.18.0",), "lmdeploy", "lmdeploy", needs_gpu=True, minutes=5,
+           summary="TurboMind (AWQ/GPTQ W4A16 g128, int8/int4 KV) on NVIDIA GPUs, Linux and Windows"),
+)}
+
+
+def get_engine(name: str) -> Engine:
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise ValueError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}") from None
+
+
+def engines_root() -> Path:
+    env = os.environ.get(ENGINES_ENV)
+    return Path(env) if env else user_dirs().data / "engines"
+
+
+def venv_python(venv: Path, windows: bool | None = None) -> Path:
+    windows = os.name == "nt" if windows is None else windows
+    return venv / ("Scripts/python.exe" if windows else "bin/python")
+
+
+def venv_script(venv: Path, script: str, windows: bool | None = None) -> Path:
+    windows = os.name == "nt" if windows is None else windows
+    return venv / ("Scripts" if windows else "bin") / (script + (".exe" if windows else ""))
+
+
+@dataclass
+class EngineState:
+    engine: Engine
+    status: str  # "installed", "missing", "incomplete", "broken", "unsupported"
+    folder: Path
+    version: str | None = None
+    message: str = ""
+    record: dict = field(default_factory=dict)
+
+    @property
+    def installed(self) -> bool:
+        return self.status == "installed"
+
+    def to_dict(self) -> dict:
+        return {"name": self.engine.name, "title": self.engine.title, "status": self.status,
+                "folder": str(self.folder), "version": self.version, "message": self.message,
+                "packages": list(self.engine.packages), "needs_gpu": self.engine.needs_gpu,
+                "minutes": self.engine.minutes, "summary": self.engine.summary}
+
+
+def unsupported_reason(engine: Engine, platform: str | None = None) -> str | None:
+    """Why `engine` cannot be installed natively on this system (None: it can)."""
+    platform = platform or sys.platform
+    if engine.windows == "wsl" and platform == "win32":
+        return (f"{engine.title} has no Windows build: it runs inside WSL (wsl --install, then install it there "
+                f"with: pip install {' '.join(engine.packages)}); QuantDesk starts it through wsl.exe")
+    return None
+
+
+def state(name: str, root: Path | None = None, platform: str | None = None) -> EngineState:
+    """Where `name` stands on this machine (reads files only: no process is started)."""
+    engine = get_engine(name)
+    folder = engine.folder(root)
+    if why := unsupported_reason(engine, platform):
+        return EngineState(engine, "unsupported", folder, message=why)
+    record_path = folder / RECORD
+    if not folder.exists():
+        return EngineState(engine, "missing", folder, message=f"not installed: quantdesk engines install {name} "
+                           f"(about {engine.minutes} min)")
+    if not record_path.is_file():
+        return EngineState(engine, "incomplete", folder, message="an install was interrupted: install it again")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError) as exc:
+        return EngineState(engine, "broken", folder, message=f"{RECORD} is unreadable ({exc}): install it again")
+    if not Path(record.get("python") or engine.python(root)).exists():
+        return EngineState(engine, "broken", folder, record=record,
+                           message="its Python is missing (the folder was moved or half deleted): install it again")
+    return EngineState(engine, "installed", folder, record.get("version"), record=record,
+                       message=f"{engine.title} {record.get('version')} in {folder}")
+
+
+def states(root: Path | None = None) -> list[EngineState]:
+    return [state(n, root) for n in ENGINES]
+
+
+def is_ours(folder: Path) -> bool:
+    """An engine folder QuantDesk made (finished or interrupted), safe to remove."""
+    return (folder / RECORD).is_file() or (folder / PARTIAL_MARKER).is_file()

@@ -1,0 +1,140 @@
+"""The "engine" job: create an engine's virtual environment, pip install its pinned packages (llama.cpp
+is compiled: ninja's [n/total] lines are the progress), check the import, then write engine.json."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+from services.jobs.events import Emitter, Eta, JobFailure
+from services.jobs.outputs import PARTIAL_MARKER
+from services.jobs.spec import JobSpec
+from services.runtime import process
+from services.serving.engines import RECORD, Engine, engines_root, get_engine, is_ours, unsupported_reason
+
+NINJA = re.compile(r"^\s*\[(\d+)/(\d+)\]")
+HINTS = (
+    (re.compile(r"CMAKE_C_COMPILER|No CMAKE_CXX_COMPILER|could not find any instance of Visual Studio", re.I),
+     "no C/C++ compiler was found: install the Visual Studio C++ build tools (Windows) or gcc/g++ (Linux); "
+     "the Environment panel's compiler check says which"),
+    (re.compile(r"No matching distribution|Could not find a version", re.I),
+     "the package index does not serve this version: check the network or the pip index settings"),
+    (re.compile(r"No space left on device", re.I), "the disk is full: free space or set QUANTDESK_ENGINES to "
+     "another drive"),
+    (re.compile(r"Read timed out|Connection (refused|reset)|Temporary failure in name resolution", re.I),
+     "the package index could not be reached: check the network or proxy"),
+)
+
+
+def hint_for(lines) -> str:
+    text = "\n".join(lines)
+    return next((h for pattern, h in HINTS if pattern.search(text)), "")
+
+
+def base_python() -> str:
+    """The interpreter new environments are made from (the job runner's own Python)."""
+    if getattr(sys, "frozen", False):
+        raise JobFailure("engines are installed from the ML runtime's Python, and this job runs in the frozen app",
+                         hint="install the runtime first: quantdesk runtime install")
+    return sys.executable
+
+
+def remove(name: str, root: Path | None = None) -> Path:
+    """Delete an engine's folder (only one QuantDesk made); returns it."""
+    engine = get_engine(name)
+    folder = engine.folder(root)
+    if not folder.exists():
+        raise FileNotFoundError(f"{engine.title} is not installed ({folder} does not exist)")
+    if not is_ours(folder):
+        raise PermissionError(f"{folder} was not made by QuantDesk (no {RECORD}): remove it by hand if you mean to")
+    shutil.rmtree(folder)
+    return folder
+
+
+def _pip(python: Path, engine: Engine, events: Emitter, tail: deque) -> None:
+    env = dict(os.environ)
+    env.update(engine.build_env)
+    env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    argv = [str(python), "-m", "pip", "install", "-v", "--progress-bar", "off", *engine.packages]
+    events.log("pip install " + " ".join(engine.packages)
+               + "".join(f"\n  {k}={v}" for k, v in engine.build_env.items()))
+    eta: Eta | None = None
+    last = 0.0
+
+    def line(text: str) -> None:
+        nonlocal eta, last
+        print(text, flush=True)  # the job log
+        tail.append(text)
+        m = NINJA.match(text)
+        if m:
+            done, total = int(m.group(1)), int(m.group(2))
+            eta = eta if eta and eta.total == total else Eta(total)
+            if time.monotonic() - last > 1 or done == total:
+                last = time.monotonic()
+                events.progress(done, total, "steps", f"compiling {engine.title}", eta.remaining(done))
+        elif text.startswith(("Collecting ", "Building wheel", "Installing collected", "Successfully installed")):
+            events.log(text.strip())
+
+    proc = process.start(argv, env=env, stdout=process.PIPE, stderr=process.STDOUT, text=True)
+    code = process.follow(proc, line, events.check)
+    if code != 0:
+        raise JobFailure(f"pip could not install {engine.title} (exit status {code})",
+                         hint=hint_for(tail) or "the job log has pip's output")
+
+
+def _version(python: Path, engine: Engine) -> str:
+    code = f"import {engine.module} as m; print(getattr(m, '__version__', '?'))"
+    r = process.run([str(python), "-c", code], timeout=300)
+    if r.returncode != 0:
+        lines = (r.stderr or r.stdout).strip().splitlines()
+        raise JobFailure(f"{engine.title} was installed but does not import: {' / '.join(lines[-2:])}",
+                         hint="the job log has the install's output; install it again")
+    return r.stdout.strip().splitlines()[-1]
+
+
+def run(spec: JobSpec, events: Emitter) -> dict:
+    engine = get_engine(str(spec.params.get("engine")))
+    if why := unsupported_reason(engine):
+        raise JobFailure(why, bad_input=True)
+    root = Path(spec.params["root"]) if spec.params.get("root") else engines_root()
+    folder = engine.folder(root)
+    started = time.monotonic()
+    if folder.exists():
+        if not is_ours(folder):
+            raise JobFailure(f"{folder} exists and was not made by QuantDesk", hint="move it away, or set "
+                             "QUANTDESK_ENGINES to another folder", bad_input=True)
+        if (folder / RECORD).is_file() and not spec.params.get("reinstall"):
+            raise JobFailure(f"{engine.title} is already installed in {folder}",
+                             hint="remove it first (quantdesk engines remove NAME) or use --reinstall", bad_input=True)
+        shutil.rmtree(folder)
+    tail: deque[str] = deque(maxlen=60)
+    try:
+        events.stage("venv", f"creating the {engine.title} environment in {folder}")
+        folder.mkdir(parents=True)
+        (folder / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
+        r = process.run([base_python(), "-m", "venv", str(folder)], timeout=600)
+        if r.returncode != 0:
+            raise JobFailure(f"could not create a virtual environment: {r.stderr.strip()[-300:]}",
+                             hint="on Debian/Ubuntu install python3-venv")
+        python = engine.python(root)
+        events.stage("install", f"installing {', '.join(engine.packages)} (about {engine.minutes} min on 2 cores)")
+        _pip(python, engine, events, tail)
+        events.stage("check", f"importing {engine.module}")
+        version = _version(python, engine)
+        record = {"tool": "quantdesk", "name": engine.name, "version": version, "python": str(python),
+                  "packages": list(engine.packages), "build_env": engine.build_env,
+                  "installed": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": round(time.monotonic() - started, 1)}
+        (folder / RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        (folder / PARTIAL_MARKER).unlink(missing_ok=True)
+    except BaseException:
+        if folder.exists() and not (folder / RECORD).is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    events.artifact(str(folder), "engine")
+    return {"engine": engine.name, "version": version, "folder": str(folder), "duration_s": record["duration_s"]}

@@ -1,0 +1,116 @@
+"""The smoke test against a running server: the built-in English and Chinese prompts at temperature 0
+(streamed: time to first token, tokens/s), agreement with the source model's greedy answers, N
+parallel requests (throughput, p50/p95 latency) and a verdict with thresholds."""
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.evaluate.answers import agreement
+from services.serving.client import ChatReply, ServerError, chat
+
+
+@dataclass(frozen=True)
+class SmokeThresholds:
+    agree_ok: float = 0.8  # mean token agreement with the source at or above this: pass
+    agree_warn: float = 0.5  # at or above this: warn (read the answers); below: fail
+
+
+def _messages(prompt: str) -> list[dict]:
+    return [{"role": "user", "content": prompt}]
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def concurrency(url: str, model: str, prompts: list[str], parallel: int, max_tokens: int,
+                extra: dict | None = None) -> dict:
+    """`parallel` requests at once (prompts in turn): throughput over the wall time and latency percentiles."""
+    results: list[ChatReply | None] = [None] * parallel
+    errors: list[str] = []
+
+    def one(i: int) -> None:
+        try:
+            results[i] = chat(url, model, _messages(prompts[i % len(prompts)]), max_tokens, extra=extra)
+        except ServerError as exc:
+            errors.append(str(exc))
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - started
+    done = [r for r in results if r is not None]
+    latency = [r.total_s for r in done]
+    tokens = sum(r.tokens for r in done)
+    return {"parallel": parallel, "completed": len(done), "errors": errors[:3], "wall_s": round(wall, 3),
+            "tokens": tokens, "throughput_tok_s": round(tokens / wall, 2) if wall > 0 else None,
+            "latency_p50_s": _r(percentile(latency, 0.5)), "latency_p95_s": _r(percentile(latency, 0.95))}
+
+
+def _r(x: float | None, n: int = 3) -> float | None:
+    return None if x is None else round(x, n)
+
+
+def compare(texts: list[str], reference: list[str] | None, tokenize: Callable[[str], list[int]] | None) -> list[dict]:
+    """Per prompt: token agreement with the reference answer and the first differing token."""
+    out: list[dict] = []
+    for i, text in enumerate(texts):
+        if reference is None or i >= len(reference):
+            out.append({"agreement": None, "first_divergence": None})
+            continue
+        split = tokenize or (lambda s: [hash(w) for w in s.split()])
+        a = agreement(split(reference[i]), split(text))
+        out.append({"agreement": round(a.rate, 4), "first_divergence": a.first_divergence})
+    return out
+
+
+def verdict(report: dict, t: SmokeThresholds = SmokeThresholds()) -> tuple[str, str]:
+    """(level, text): "pass", "warn" or "fail"."""
+    answers = report.get("answers") or []
+    if not answers:
+        return "fail", "no answers"
+    empty = sum(1 for a in answers if not a["text"].strip())
+    if empty == len(answers):
+        return "fail", "every answer is empty: the model or its chat template is broken"
+    conc = report.get("concurrency") or {}
+    if conc and conc.get("completed", 0) < conc.get("parallel", 0):
+        return "fail", f"{conc['parallel'] - conc['completed']} of {conc['parallel']} parallel requests failed"
+    mean = report.get("agreement_mean")
+    note = f" ({empty} empty answers)" if empty else ""
+    if mean is None:
+        return "warn", "answers received, but no source model to compare with: read them" + note
+    if mean >= t.agree_ok and not empty:
+        return "pass", f"answers agree with the source's greedy answers ({mean:.0%} of tokens)"
+    if mean >= t.agree_warn:
+        return "warn", f"answers agree with the source on {mean:.0%} of tokens: read them before shipping" + note
+    return "fail", f"answers agree with the source on only {mean:.0%} of tokens: do not ship this model" + note
+
+
+def summarize(prompts: list[str], replies: list[ChatReply], reference: list[str] | None,
+              tokenize: Callable[[str], list[int]] | None, conc: dict | None) -> dict:
+    agree = compare([r.text for r in replies], reference, tokenize)
+    answers = [{"prompt": p, "text": r.text, "reference": reference[i] if reference and i < len(reference) else None,
+                "ttft_s": _r(r.ttft_s), "tokens": r.tokens, "tokens_per_s": _r(r.tokens_per_s, 2),
+                "finish_reason": r.finish_reason, **agree[i]} for i, (p, r) in enumerate(zip(prompts, replies, strict=True))]
+    rates = [a["agreement"] for a in answers if a["agreement"] is not None]
+    ttfts = [r.ttft_s for r in replies if r.ttft_s is not None]
+    tps = [r.tokens_per_s for r in replies if r.tokens_per_s is not None]
+    report = {"answers": answers, "prompts": len(prompts),
+              "agreement_mean": round(statistics.fmean(rates), 4) if rates else None,
+              "ttft_s_median": _r(statistics.median(ttfts)) if ttfts else None,
+              "tokens_per_s_median": _r(statistics.median(tps), 2) if tps else None,
+              "concurrency": conc}
+    report["verdict"], report["verdict_text"] = verdict(report)
+    return report
