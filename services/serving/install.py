@@ -19,7 +19,7 @@ from services.serving.engines import RECORD, Engine, engines_root, get_engine, i
 
 NINJA = re.compile(r"^\s*\[(\d+)/(\d+)\]")
 HINTS = (
-    (re.compile(r"CMAKE_C_COMPILER|No CMAKE_CXX_COMPILER|could not find any instance of Visual Studio", re.I),
+    (re.compile(r"CMAKE_CX*_COMPILER not set|No CMAKE_CX*_COMPILER|could not find any instance of Visual Studio", re.I),
      "no C/C++ compiler was found: install the Visual Studio C++ build tools (Windows) or gcc/g++ (Linux); "
      "the Environment panel's compiler check says which"),
     (re.compile(r"No matching distribution|Could not find a version", re.I),
