@@ -158,3 +158,38 @@ def held_out_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("heldout") / "held out.txt"
     path.write_text("\n\n".join(d.replace("\n\n", "\n") for d in docs[len(docs) * 8 // 10:]), encoding="utf-8")
     return path
+
+
+_engine_install = None
+
+
+def pytest_sessionstart(session):
+    """A full run (or one with the integration tests) starts the llama.cpp install at once (tests/engines.py)."""
+    global _engine_install
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller started it
+    args = [str(a) for a in session.config.args]
+    if any(Path(a).resolve() in (ROOT, ROOT / "tests", ROOT / "tests" / "integration") or "serve" in a
+           for a in args) or not args:
+        from tests.engines import start_in_background
+
+        _engine_install = start_in_background()
+
+
+def pytest_sessionfinish(session):
+    if _engine_install is not None and _engine_install.poll() is None:
+        from services.runtime.process import kill_tree
+
+        kill_tree(_engine_install.pid)
+
+
+@pytest.fixture(scope="session")
+def llamacpp_engines() -> Path:
+    """The folder holding the real llama.cpp engine (installed once per machine; see tests/engines.py)."""
+    from tests import engines
+
+    try:
+        engines.install()
+    except Exception as exc:
+        pytest.fail(str(exc))
+    return engines.ENGINES

@@ -7,6 +7,7 @@ import importlib
 import os
 import re
 import shutil
+from pathlib import Path
 
 from services.checkpoint import UNQUANTIZED
 from services.envcheck.model import CheckResult, Fix
@@ -30,8 +31,17 @@ def _verify():
     return importlib.import_module("services.targets.gguf_verify")
 
 
-def llama_quantize(params: dict) -> str | None:
-    return params.get("llama_quantize") or shutil.which("llama-quantize")
+def llama_quantize(params: dict) -> list[str] | None:
+    """The command that makes K-quants: --llama-quantize, llama-quantize on PATH, or the llama.cpp engine."""
+    tool = params.get("llama_quantize") or shutil.which("llama-quantize")
+    if tool:
+        return [tool]
+    from services.serving.engines import ENGINES, state
+
+    if state("llamacpp").installed:
+        script = Path(__file__).resolve().parents[1] / "serving" / "llamacpp_quantize.py"
+        return [str(ENGINES["llamacpp"].python()), str(script)]
+    return None
 
 
 class GgufTarget(Target):
@@ -43,13 +53,15 @@ class GgufTarget(Target):
 
     def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
         checks = [module_check("gguf", "gguf"), module_check("torch", "torch")]
-        if llama_quantize(params or {}):
-            checks.append(CheckResult("llama-quantize", "llama-quantize", "ok", "found: K-quants are available"))
+        if tool := llama_quantize(params or {}):
+            how = "the llama.cpp engine" if len(tool) > 1 else tool[0]
+            checks.append(CheckResult("llama-quantize", "llama-quantize", "ok", f"K-quants are made by {how}"))
         else:
             checks.append(CheckResult("llama-quantize", "llama-quantize", "warn",
                                       "not on PATH: K-quants (q4_k_m...) are not available; the other types are",
-                                      fix=Fix("info", "put llama.cpp's llama-quantize on PATH (a llama.cpp release "
-                                                      "or build) or pass --llama-quantize PATH")))
+                                      fix=Fix("command", "install the llama.cpp engine (or put llama.cpp's "
+                                                         "llama-quantize on PATH, or pass --llama-quantize PATH)",
+                                              command="quantdesk engines install llamacpp")))
         return checks
 
     def check(self, src: TargetInput, params: dict, gpu: Gpu | None) -> Verdict:
@@ -58,10 +70,11 @@ class GgufTarget(Target):
         if t not in PY_TYPES + K_TYPES:
             v.errors.append(f"unknown GGUF type {t!r}; choose one of {', '.join(PY_TYPES + K_TYPES)}")
             return v
-        tool = llama_quantize(params)
-        if t in K_TYPES and not tool:
-            v.errors.append(f"{t} is a K-quant, made by llama.cpp's llama-quantize, which is not on PATH: pass "
-                            f"--llama-quantize PATH (from a llama.cpp release), or choose {', '.join(PY_TYPES)}")
+        tool = params.get("llama_quantize") or shutil.which("llama-quantize")
+        if t in K_TYPES and not llama_quantize(params):
+            v.errors.append(f"{t} is a K-quant, made by llama.cpp: install the llama.cpp engine (quantdesk engines "
+                            "install llamacpp), pass --llama-quantize PATH (from a llama.cpp release), or choose "
+                            f"{', '.join(PY_TYPES)}")
         elif t in K_TYPES and tool and not (os.path.isabs(tool) and os.path.isfile(tool) and os.access(tool, os.X_OK)):
             v.errors.append(f"--llama-quantize {tool} is not an executable file: give the full path of "
                             "llama.cpp's llama-quantize")

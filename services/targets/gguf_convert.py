@@ -423,7 +423,7 @@ def _write(model_dir: Path, path: Path, gguf_type: str, report: Callable[[int, s
     return len(items)
 
 
-def _llama_quantize(quantize_bin: str, src: Path, dst: Path, gguf_type: str, report: Callable[[int, str], None],
+def _llama_quantize(quantize_bin: list[str], src: Path, dst: Path, gguf_type: str, report: Callable[[int, str], None],
                     should_stop: Callable[[], bool]) -> None:
     """Run llama-quantize (output to a log file, polled): its "[ i/ n] name" lines become progress."""
     from services.runtime import process
@@ -431,7 +431,7 @@ def _llama_quantize(quantize_bin: str, src: Path, dst: Path, gguf_type: str, rep
     log = dst.with_name(dst.name + ".log")
     try:
         with open(log, "w", encoding="utf-8") as fh:
-            proc = process.start([quantize_bin, str(src), str(dst), gguf_type.upper()], stdout=fh, stderr=fh)
+            proc = process.start([*quantize_bin, str(src), str(dst), gguf_type.upper()], stdout=fh, stderr=fh)
             seen = 0
             while True:
                 code = proc.poll()
@@ -455,7 +455,7 @@ def _llama_quantize(quantize_bin: str, src: Path, dst: Path, gguf_type: str, rep
 
 
 def convert(model_dir: Path, out_file: Path, gguf_type: str, *, progress: Callable[[int, int, str], None] | None = None,
-            should_stop: Callable[[], bool] | None = None, quantize_bin: str | None = None) -> dict:
+            should_stop: Callable[[], bool] | None = None, quantize_bin: str | list[str] | None = None) -> dict:
     """Write `out_file` from the HF folder `model_dir`; return a summary (type, tensors, bytes, seconds,
     source_bytes, arch, vocab_size, notes). Written aside and renamed: a failed or stopped run (`Stopped`)
     leaves `out_file` as it was, and nothing beside it. progress(done, total, tensor name) follows every
@@ -486,7 +486,7 @@ def convert(model_dir: Path, out_file: Path, gguf_type: str, *, progress: Callab
         if gguf_type in K_TYPES:
             assert quantize_bin is not None
             _write(model_dir, f16, "f16", report(0), stop, notes)
-            _llama_quantize(quantize_bin, f16, partial, gguf_type, report(n), stop)
+            _llama_quantize([quantize_bin] if isinstance(quantize_bin, str) else quantize_bin, f16, partial, gguf_type, report(n), stop)
         else:
             _write(model_dir, partial, gguf_type, report(0), stop, notes)
         os.replace(partial, out_file)

@@ -1,10 +1,6 @@
-"""GGUF export on tiny models built here: types, metadata, round trips through transformers, refusals, stop.
-
-A folder with llama.cpp's tools (llama-quantize, llama-tokenize, llama-perplexity) in QUANTDESK_LLAMA_CPP
-adds the checks against llama.cpp itself; without it they are skipped.
-"""
+"""GGUF export on tiny models built here: types, metadata, round trips through transformers, refusals, stop,
+and the checks against llama.cpp itself (the real llama.cpp engine, installed once per machine)."""
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,7 +10,6 @@ import pytest
 from services.targets import gguf_convert as gc
 from services.targets.gguf_verify import compare_with_source, read_back
 
-LLAMA_CPP = os.environ.get("QUANTDESK_LLAMA_CPP")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
 
 
@@ -372,12 +367,34 @@ def test_k_types_go_through_llama_quantize(tiny_llama, tmp_path, monkeypatch):
     assert sorted(p.name for p in out.parent.iterdir()) == ["m.gguf"]
 
 
+LLAMA_SCORE = r"""
+import json, math, sys
+import numpy as np
+from llama_cpp import Llama
+path, text_file, ctx, vocab_only = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+text = open(text_file, encoding="utf-8").read()
+llm = Llama(model_path=path, n_ctx=ctx, n_batch=ctx, logits_all=True, vocab_only=vocab_only, verbose=False)
+ids = llm.tokenize(text.encode(), add_bos=False, special=False)
+nll, n = 0.0, 0
+for c in range(0 if vocab_only else len(ids) // ctx):  # llama-perplexity's scoring: the second half of each chunk
+    chunk = ids[c * ctx:(c + 1) * ctx]
+    llm.reset()
+    llm.eval(chunk)
+    logits = np.asarray(llm.scores[:ctx], dtype=np.float64)
+    for i in range(ctx // 2, ctx - 1):
+        row = logits[i]
+        nll -= row[chunk[i + 1]] - row.max() - math.log(np.exp(row - row.max()).sum())
+        n += 1
+print(json.dumps({"ids": ids, "ppl": math.exp(nll / n) if n else None}))
+"""
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not LLAMA_CPP, reason="QUANTDESK_LLAMA_CPP (a folder with llama.cpp's tools) is not set")
-def test_llama_cpp_reads_what_we_write(structured_llama, tiny_qwen2, held_out_file, tmp_path):
-    """llama.cpp tokenizes like tokenizer.json and scores the F16 file as transformers scores the source."""
+@pytest.mark.timeout(1800)
+def test_llama_cpp_reads_what_we_write(llamacpp_engines, structured_llama, tiny_qwen2, held_out_file, tmp_path):
+    """llama.cpp (the engine's library) tokenizes like tokenizer.json and scores the F16 file as transformers
+    scores the source; its llama_model_quantize writes K-quants."""
     import math
-    import re
     import subprocess
 
     import torch
@@ -385,16 +402,25 @@ def test_llama_cpp_reads_what_we_write(structured_llama, tiny_qwen2, held_out_fi
     from tokenizers import Tokenizer
     from transformers import AutoModelForCausalLM
 
-    tools = Path(LLAMA_CPP)
+    from services.serving.engines import ENGINES
+    from tests.conftest import ROOT
+
+    python = str(ENGINES["llamacpp"].python(llamacpp_engines))
     text = held_out_file.read_text(encoding="utf-8")[:20000]
     (tmp_path / "text.txt").write_text(text, encoding="utf-8")
+    ctx = 128
 
-    def same_tokens(model: Path, out: Path) -> list[int]:
+    def llama(out: Path, vocab_only: bool) -> dict:
+        r = subprocess.run([python, "-c", LLAMA_SCORE, str(out), str(tmp_path / "text.txt"), str(ctx),
+                            "1" if vocab_only else "0"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    def same_tokens(model: Path, out: Path, vocab_only: bool = True) -> tuple[list[int], dict]:
         ids = Tokenizer.from_file(str(model / "tokenizer.json")).encode(text, add_special_tokens=False).ids
-        tok = subprocess.run([tools / "llama-tokenize", "-m", out, "-f", tmp_path / "text.txt", "--ids",
-                              "--log-disable", "--no-escape"], capture_output=True, text=True, timeout=120)
-        assert json.loads(tok.stdout.strip().splitlines()[-1]) == ids, model.name
-        return ids
+        got = llama(out, vocab_only)
+        assert got["ids"] == ids, model.name
+        return ids, got
 
     for name in ("qwen2", "llama-bpe", "smollm"):
         model = with_pre_tokenizer(structured_llama, tmp_path / name, name)
@@ -403,8 +429,8 @@ def test_llama_cpp_reads_what_we_write(structured_llama, tiny_qwen2, held_out_fi
     for model in (structured_llama, tiny_qwen2):
         out = tmp_path / f"{model.name}.gguf"
         gc.convert(model, out, "f16")
-        ids = same_tokens(model, out)
-        ctx, nll, n = 128, 0.0, 0  # llama-perplexity's scoring: chunks of ctx, the second half of each scored
+        ids, got = same_tokens(model, out, vocab_only=False)
+        nll, n = 0.0, 0
         src = AutoModelForCausalLM.from_pretrained(str(model), dtype=torch.float32)
         for c in range(len(ids) // ctx):
             x = torch.tensor([ids[c * ctx:(c + 1) * ctx]])
@@ -412,11 +438,7 @@ def test_llama_cpp_reads_what_we_write(structured_llama, tiny_qwen2, held_out_fi
                 logp = F.log_softmax(src(x).logits[0, ctx // 2:-1], -1)
             nll -= float(logp.gather(1, x[0, ctx // 2 + 1:, None]).sum())
             n += ctx // 2 - 1
-        for _ in range(3):  # its log thread sometimes loses the last line at exit
-            ppl = subprocess.run([tools / "llama-perplexity", "-m", out, "-f", tmp_path / "text.txt", "-c",
-                                  str(ctx), "-b", str(ctx), "--no-repack"], capture_output=True, text=True, timeout=300)
-            if value := re.findall(r"Final estimate: PPL = ([\d.]+)", ppl.stdout + ppl.stderr):
-                break
-        assert float(value[0]) == pytest.approx(math.exp(nll / n), rel=1e-3)
-    k = gc.convert(structured_llama, tmp_path / "k.gguf", "q4_k_m", quantize_bin=str(tools / "llama-quantize"))
+        assert got["ppl"] == pytest.approx(math.exp(nll / n), rel=1e-3)
+    k = gc.convert(structured_llama, tmp_path / "k.gguf", "q4_k_m", quantize_bin=[
+        python, str(ROOT / "services" / "serving" / "llamacpp_quantize.py")])
     assert read_back(tmp_path / "k.gguf")["metadata"]["file_type"] == 15 and k["bytes"] < k["source_bytes"]
