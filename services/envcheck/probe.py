@@ -173,6 +173,13 @@ class Probe:
             self._nvidia = nvidia_from_nvml()
         return self._nvidia
 
+    def engines(self) -> list[dict]:
+        """The serving engines' states (EngineState.to_dict) on this system."""
+        from services.serving.engines import ENGINES, state
+
+        platform = {"windows": "win32", "darwin": "darwin"}.get(self.system(), "linux")
+        return [state(name, platform=platform).to_dict() for name in ENGINES]
+
     def http_ok(self, url: str, timeout: float = 3.0) -> str:
         """"" when `url` answers, else a one-line reason."""
         import urllib.request

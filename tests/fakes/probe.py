@@ -23,7 +23,8 @@ TORCH_ARCHS = ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90", "s
 
 class FakeProbe(Probe):
     def __init__(self, system="windows", env=None, files=(), dirs=None, path_cmds=None, commands=None,
-                 registry=None, packages=None, nvidia=None, python=None, disk_free=500 * 10**9, http=None):
+                 registry=None, packages=None, nvidia=None, python=None, disk_free=500 * 10**9, http=None,
+                 engines=None):
         self._system = system
         self._env = dict(env or {})
         self.files = set(files)
@@ -37,6 +38,13 @@ class FakeProbe(Probe):
                         "prefix": VENV, "base_prefix": r"C:\Python311", "conda_prefix": "", **(python or {})}
         self._disk = disk_free
         self.http = dict(http or {})
+        self._engines = engines if engines is not None else [
+            {"name": "llamacpp", "title": "llama.cpp", "status": "installed", "version": "0.3.36", "message": "ok",
+             "minutes": 5},
+            {"name": "vllm", "title": "vLLM", "status": "unsupported", "version": None, "message": "WSL only",
+             "minutes": 5},
+            {"name": "lmdeploy", "title": "LMDeploy", "status": "missing", "version": None, "message": "missing",
+             "minutes": 5}]
         self.python = self._python["executable"]
         self.ran: list = []
 
@@ -74,6 +82,9 @@ class FakeProbe(Probe):
 
     def nvidia(self):
         return self._nvidia
+
+    def engines(self):
+        return self._engines
 
     def http_ok(self, url, timeout=3.0):
         return self.http.get(url, "")

@@ -301,3 +301,17 @@ def test_bad_cli_numbers_are_refused_before_any_job(engine_root, tiny_llama, tmp
         assert r.returncode == 2 and msg in r.stderr, r.stderr
     r = serve_cli("--model", "20990101-000000-abcdef")
     assert r.returncode == 2 and "neither a file, a folder nor a job id" in r.stderr
+
+
+def test_doctor_reports_the_engines(engine_root):
+    from services.envcheck.checks_engines import check_engines
+    from services.envcheck.context import CheckContext
+    from services.envcheck.probe import Probe
+    from tests.fakes.probe import healthy_windows
+
+    ctx = CheckContext(output_dir="C:/out")
+    assert check_engines(healthy_windows(), ctx).status == "ok"
+    real = check_engines(Probe(), ctx)  # the real files: nothing installed under engine_root
+    assert real.status == "warn" and real.fix.command == "quantdesk engines install llamacpp"
+    fake_engine(engine_root, "lmdeploy")
+    assert "installed: LMDeploy fake" in check_engines(Probe(), ctx).summary
