@@ -20,6 +20,7 @@ class JobKind:
     # been killed): stops what the job started outside its process tree, e.g. docker containers
     cleanup: str | None = None
     stop_grace_s: float = 0.5  # how long a cancelled job gets to stop by itself before its tree is killed
+    uses_slot: bool = True  # counts against "jobs at once"; a long-running server does not block the queue
 
 
 KINDS: dict[str, JobKind] = {k.name: k for k in (
@@ -30,10 +31,16 @@ KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("scan", "services.insight.job:run", path_params=("text",)),
     # a server stops its engine and reports on Stop: it gets time to do so
     JobKind("serve", "services.serving.job:run", path_params=("prompts", "reference"), out_kind="none",
-            stop_grace_s=20.0),
-    JobKind("engine", "services.serving.install:run", path_params=("root",), out_kind="none", stop_grace_s=10.0),
+            stop_grace_s=20.0, uses_slot=False),
+    JobKind("engine", "services.serving.install:run", path_params=("root",), out_kind="none", stop_grace_s=10.0,
+            uses_slot=False),
     JobKind("selftest", "services.jobs.selftest:run"),
 )}
+
+
+def uses_slot(kind: str) -> bool:
+    k = KINDS.get(kind)
+    return k.uses_slot if k else True
 
 
 def stop_grace(kind: str) -> float:

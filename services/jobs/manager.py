@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.jobs import protocol as p
-from services.jobs.kinds import run_cleanup, stop_grace
+from services.jobs.kinds import run_cleanup, stop_grace, uses_slot
 from services.jobs.outputs import discard_partial
-from services.jobs.slots import Slot, SlotPool
+from services.jobs.slots import NoSlot, Slot, SlotPool
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord, JobStore, StoreError
 from services.runtime.executor import Executor, JobHandle, LocalExecutor, stop_by_pid
@@ -80,7 +80,7 @@ class JobManager:
         self._lock = threading.RLock()
         self._queue: list[str] = []
         self._handles: dict[str, JobHandle] = {}
-        self._slots: dict[str, Slot] = {}
+        self._slots: dict[str, Slot | NoSlot] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._cancelled: set[str] = set()
         self._listeners: list[Listener] = []
@@ -135,23 +135,32 @@ class JobManager:
             return list(self._queue)
 
     def _pump(self) -> None:
+        """Start queued jobs in order: those that take a slot while one is free, the others (servers,
+        engine installs) at once, even behind a job that waits for a slot."""
         with self._lock:
-            while self._queue and not self._closed:
-                job_id = self._queue[0]
+            i, blocked = 0, False
+            while i < len(self._queue) and not self._closed:
+                job_id = self._queue[i]
                 try:
                     rec = self.store.get(job_id)
                 except KeyError:  # deleted while queued
-                    self._queue.pop(0)
+                    self._queue.pop(i)
                     continue
                 if rec.status != "queued":  # cancelled from another process
-                    self._queue.pop(0)
+                    self._queue.pop(i)
                     self._notify(job_id, p.Status(rec.status, rec.error))
                     continue
-                slot = self.slots.try_acquire()
-                if slot is None:
-                    self._schedule_retry()
-                    return
-                self._queue.pop(0)
+                slot: Slot | NoSlot | None = NoSlot()
+                if uses_slot(rec.kind):
+                    slot = None if blocked else self.slots.try_acquire()
+                    if slot is None:
+                        if not blocked:
+                            self._schedule_retry()
+                        blocked = True
+                        i += 1
+                        continue
+                self._queue.pop(i)
+                assert slot is not None
                 self._start(rec, slot)
 
     def _schedule_retry(self) -> None:
@@ -165,7 +174,7 @@ class JobManager:
             self._retry = None
         self._pump()
 
-    def _start(self, rec: JobRecord, slot: Slot) -> None:
+    def _start(self, rec: JobRecord, slot: Slot | NoSlot) -> None:
         job_id = rec.id
         try:
             handle = self.executor.start(job_id, self.jobs_dir / f"{job_id}.json", Path(rec.log_path or

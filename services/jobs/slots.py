@@ -23,6 +23,13 @@ class Slot:
             self._handle.close()
 
 
+class NoSlot:
+    """What a job that takes no slot holds (a server, an engine install)."""
+
+    def release(self) -> None:
+        pass
+
+
 class SlotPool:
     def __init__(self, folder: Path, size: int = 1):
         self.folder, self.size = folder, max(1, int(size))

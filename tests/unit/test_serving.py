@@ -256,6 +256,15 @@ def test_wait_ready_polls_until_200(engine_root, tiny_llama, monkeypatch):
         client.chat(plan.url, "x", [{"role": "user", "content": "hi"}], 4, timeout=2)
 
 
+def wait_stage(m, job_id: str, name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(e["type"] == "stage" and e.get("name") == name for e in m.store.events(job_id)):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"never reached {name}: {m.store.get(job_id)}")
+
+
 def test_stop_while_serving_ends_the_job_with_its_report(engine_root, tiny_llama):
     from services.jobs.local import make_manager
     from services.jobs.spec import JobSpec
@@ -265,13 +274,7 @@ def test_stop_while_serving_ends_the_job_with_its_report(engine_root, tiny_llama
     rec = m.submit(JobSpec(kind="serve", model=str(tiny_llama),
                            params={"engine": "vllm", "smoke": True, "keep_running": True, "reference": False,
                                    "parallel": 1}))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if any(e["type"] == "stage" and e.get("name") == "serving" for e in m.store.events(rec.id)):
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"never served: {m.store.get(rec.id)}")
+    wait_stage(m, rec.id, "serving")
     assert engine_pids()
     m.cancel(rec.id)
     final = m.wait(rec.id, 30)
@@ -315,3 +318,18 @@ def test_doctor_reports_the_engines(engine_root):
     assert real.status == "warn" and real.fix.command == "quantdesk engines install llamacpp"
     fake_engine(engine_root, "lmdeploy")
     assert "installed: LMDeploy fake" in check_engines(Probe(), ctx).summary
+
+
+def test_a_server_does_not_hold_the_only_job_slot(engine_root, tiny_llama):
+    from services.jobs.local import make_manager
+    from services.jobs.spec import JobSpec
+
+    fake_engine(engine_root)
+    m = make_manager(concurrency=1)
+    server = m.submit(JobSpec(kind="serve", model=str(tiny_llama),
+                              params={"engine": "vllm", "smoke": False, "keep_running": True}))
+    other = m.submit(JobSpec(kind="selftest", model="-", params={"steps": 2}))
+    assert m.wait(other.id, 60).status == "succeeded"
+    wait_stage(m, server.id, "serving")
+    m.cancel(server.id)
+    assert m.wait(server.id, 30).status == "succeeded"
