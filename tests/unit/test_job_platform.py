@@ -58,15 +58,15 @@ def test_a_newer_store_and_unknown_job_kinds_are_listed_not_fatal(tmp_path):
     store = JobStore(tmp_path / "jobs.db")
     store._exec("ALTER TABLE jobs ADD COLUMN cluster TEXT")  # a column of a newer QuantDesk
     store._exec("PRAGMA user_version = 99")
-    future = {"kind": "serve", "model": "/m", "out": None, "params": {"engine": "vllm"}, "id": "j-serve",
+    future = {"kind": "distill", "model": "/m", "out": None, "params": {"engine": "vllm"}, "id": "j-distill",
               "created": 1.0}
     store._exec("INSERT INTO jobs (id, kind, model, spec, status, created, cluster) VALUES (?,?,?,?,?,?,?)",
-                ("j-serve", "serve", "/m", json.dumps(future), "succeeded", 1.0, "gpu-a"))
+                ("j-distill", "distill", "/m", json.dumps(future), "succeeded", 1.0, "gpu-a"))
     store.close()
     again = JobStore(tmp_path / "jobs.db")
     assert again.version == 99  # never migrated down
     [rec] = again.list()
-    assert rec.kind == "serve" and not rec.known_kind and rec.spec.params == {"engine": "vllm"}
+    assert rec.kind == "distill" and not rec.known_kind and rec.spec.params == {"engine": "vllm"}
     with pytest.raises(ValueError, match="unknown job kind"):
         JobSpec.from_json(json.dumps(future))  # the runner's strict reading
 

@@ -26,7 +26,7 @@ def fake_engine(root: Path, name: str = "vllm") -> Path:
     folder = root / name
     (folder / "bin").mkdir(parents=True)
     script = folder / "bin" / engines.ENGINES[name].script
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n', encoding="utf-8")
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@" --fake-root "{root}"\n', encoding="utf-8")
     script.chmod(0o755)
     (folder / "bin" / "python").symlink_to(sys.executable)
     (folder / engines.RECORD).write_text(json.dumps({"tool": "quantdesk", "name": name, "version": "fake",
@@ -204,8 +204,10 @@ def serve_cli(*args, env=None, timeout=120):
                           timeout=timeout, env={**os.environ, **(env or {})})
 
 
-def engine_pids() -> list[int]:
-    return [p.pid for p in psutil.process_iter(["cmdline"]) if str(FAKE) in " ".join(p.info["cmdline"] or [])]
+def engine_pids(root: Path) -> list[int]:
+    """The FAKE engines this test started (other tests run theirs at the same time)."""
+    return [p.pid for p in psutil.process_iter(["cmdline"])
+            if str(FAKE) in (cmd := " ".join(p.info["cmdline"] or [])) and str(root) in cmd]
 
 
 @pytest.mark.slow
@@ -220,7 +222,7 @@ def test_smoke_against_the_fake_engine_and_nothing_left_running(engine_root, tin
     assert s["answers"][5]["text"].startswith("you asked: 用两句话")
     assert s["concurrency"]["completed"] == 3 and s["concurrency"]["latency_p95_s"] >= s["concurrency"]["latency_p50_s"]
     assert out["summary"]["ready_s"] > 0 and out["summary"]["stopped"] == "after the smoke test"
-    assert engine_pids() == []
+    assert engine_pids(engine_root) == []
 
 
 @pytest.mark.slow
@@ -233,7 +235,7 @@ def test_engine_failure_gives_its_last_lines_and_a_hint(engine_root, tiny_llama)
     r = serve_cli("--model", str(tiny_llama), "--engine", "vllm", "--ready-timeout", "2",
                   env={"FAKE_ENGINE_MODE": "hang"})
     assert r.returncode == 1 and "was not ready after 2 s" in r.stderr and "answered 503" in r.stderr
-    assert engine_pids() == []
+    assert engine_pids(engine_root) == []
 
 
 def test_wait_ready_polls_until_200(engine_root, tiny_llama, monkeypatch):
@@ -275,13 +277,13 @@ def test_stop_while_serving_ends_the_job_with_its_report(engine_root, tiny_llama
                            params={"engine": "vllm", "smoke": True, "keep_running": True, "reference": False,
                                    "parallel": 1}))
     wait_stage(m, rec.id, "serving")
-    assert engine_pids()
+    assert engine_pids(engine_root)
     m.cancel(rec.id)
     final = m.wait(rec.id, 30)
     assert final.status == "succeeded" and final.result["stopped"] == "by the user"
     assert final.result["smoke"]["prompts"] == 10
     time.sleep(0.5)
-    assert engine_pids() == []
+    assert engine_pids(engine_root) == []
 
 
 def test_engine_that_dies_while_serving_fails_the_job(engine_root, tiny_llama, monkeypatch):
