@@ -27,6 +27,9 @@ from widgets.forms import readonly_table
 from widgets.i18n import translate
 from widgets.jobtext import STATUS_COLOURS, eta_text, status_text
 from widgets.panel import Panel
+from widgets.serve import ChatBox, report_html
+
+SERVABLE_TARGETS = ("gguf", "vllm", "lmdeploy")
 
 
 def unique_out(out: str) -> str:
@@ -86,9 +89,15 @@ class JobsPanel(Panel):
         self.compare_button.setToolTip(translate("Jobs", "This job is part of a method comparison"))
         self.compare_button.clicked.connect(self.show_comparison)
         self.compare_button.setVisible(False)
+        self.serve_button = QPushButton(translate("Jobs", "Serve and test"))
+        self.serve_button.setToolTip(translate("Jobs", "Start the real engine on this export, ask it the test "
+                                                       "prompts, compare with the source, and keep it running for "
+                                                       "your questions"))
+        self.serve_button.clicked.connect(self.serve_selected)
+        self.serve_button.setVisible(False)
         self.progress = QProgressBar()
-        for w in (self.cancel_button, self.open_button, self.export_button, self.rerun_button, self.delete_button,
-                  self.compare_button):
+        for w in (self.cancel_button, self.open_button, self.export_button, self.serve_button, self.rerun_button,
+                  self.delete_button, self.compare_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
         box.addLayout(buttons)
@@ -97,6 +106,9 @@ class JobsPanel(Panel):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.addWidget(self.summary)
+        self.chat = ChatBox()
+        self.chat.setVisible(False)
+        box.addWidget(self.chat, 1)
         self.log_tail = QPlainTextEdit()
         self.log_tail.setReadOnly(True)
         self.log_tail.setMaximumBlockCount(3000)
@@ -182,8 +194,18 @@ class JobsPanel(Panel):
         self.rerun_button.setEnabled(bool(rec and not active and rec.known_kind))
         out_ready = bool(rec and rec.status == "succeeded" and rec.out and Path(rec.out).exists())
         self.open_button.setEnabled(out_ready)
-        self.export_button.setEnabled(out_ready and rec is not None and rec.kind == "quantize")
+        self.export_button.setVisible(bool(rec and rec.kind == "quantize"))
+        self.export_button.setEnabled(out_ready)
+        self.serve_button.setVisible(bool(rec and rec.kind == "export"
+                                          and rec.spec.params.get("target") in SERVABLE_TARGETS))
+        self.serve_button.setEnabled(out_ready)
+        serving = bool(rec and rec.kind == "serve")
+        self.cancel_button.setText(translate("Jobs", "Stop server") if serving else translate("Jobs", "Cancel"))
         self.compare_button.setVisible(bool(rec and rec.spec.group))
+        url = self.server_url(rec) if rec and serving and rec.status == "running" else None
+        self.chat.setVisible(bool(url))
+        if url and rec:
+            self.chat.set_server(url, "", str(rec.spec.params.get("engine") or ""))
         if rec is None:
             self.summary.setText(translate("Jobs", "No jobs yet. Start one from the Quantize panel."))
             self.progress.setRange(0, 1)
@@ -203,7 +225,15 @@ class JobsPanel(Panel):
                          .replace("%3", str(r.get("ratio"))).replace("%4", str(r.get("duration_s")))
                          .replace("%5", {True: translate("Jobs", "yes"), False: translate("Jobs", "NO")}.get(
                              r.get("check", {}).get("logits_finite"), translate("Jobs", "not checked"))))
+        if rec.kind == "serve" and rec.result:
+            lines.append(report_html(rec.result))
         self.summary.setText("<br>".join(lines))
+
+    def server_url(self, rec: JobRecord) -> str | None:
+        """A running serve job's URL, once its engine answered."""
+        urls = [e.get("path") for e in self.service.store.events(rec.id)
+                if e.get("type") == "artifact" and e.get("kind") == "server"]
+        return str(urls[-1]) if urls else None
 
     def _tail_log(self) -> None:
         rec = self.selected()
@@ -255,6 +285,28 @@ class JobsPanel(Panel):
         """Open the Targets panel on the selected quantize job's output."""
         rec = self.selected()
         return bool(rec and rec.out and self.context.open_panel("targets", model=rec.out))
+
+    def serve_selected(self) -> str | None:
+        """Serve the selected export with its engine: the smoke test, then serving until Stop."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from services.jobs.spec import JobSpec
+        from services.serving.launch import ServeError, plan_serve
+
+        rec = self.selected()
+        if rec is None or not rec.out:
+            return None
+        try:
+            plan = plan_serve(rec.out)
+        except ServeError as exc:
+            QMessageBox.warning(self, translate("Jobs", "Cannot serve this export"), str(exc))
+            return None
+        spec = JobSpec(kind="serve", model=rec.out, params={
+            "engine": plan.engine, "smoke": True, "keep_running": True, "parallel": 4, "max_tokens": 64})
+        self.service.submit(spec)
+        self.refresh()
+        self.select(spec.id)
+        return spec.id
 
     def show_comparison(self) -> ComparisonWindow | None:
         rec = self.selected()

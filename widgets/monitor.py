@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QTabWidget, QWidget
 
 from app.context import AppContext
 from services.memory.planner import GIB
+from services.serving.kvwatch import KvWatcher
 from widgets.charts import TimeSeriesChart
 from widgets.i18n import translate
 from widgets.memory_planner import MemoryPlanner
@@ -38,6 +39,16 @@ class MonitorPanel(Panel):
         grid.addWidget(self.gpu_util, 1, 1)
         grid.addWidget(self.host_mem, 2, 0)
         grid.addWidget(self.host_cpu, 2, 1)
+        self.kv = TimeSeriesChart(translate("Monitor", "Server KV cache in use"), translate("Monitor", "tokens"))
+        self.kv_note = QLabel()
+        self.kv_note.setWordWrap(True)
+        grid.addWidget(self.kv, 3, 0, 1, 2)
+        grid.addWidget(self.kv_note, 4, 0, 1, 2)
+        self.kv.setVisible(False)
+        self.kv_note.setVisible(False)
+        self.kv_watch = KvWatcher()
+        self.servers: dict[str, tuple[str, float | None]] = {}  # url -> (job id, the planned pool in tokens)
+        self._ticks = 0
         self.tabs.addTab(live, translate("Monitor", "Live"))
 
         gpus = [(g.name, g.memory_total) for g in sampler.gpu.devices()] if sampler.gpu.available else []
@@ -69,6 +80,10 @@ class MonitorPanel(Panel):
         self.gpu_mem.setVisible(not reason)
         self.gpu_util.setVisible(not reason)
         now = time.monotonic()
+        if self._ticks % 4 == 0:
+            self.refresh_servers()
+        self._ticks += 1
+        self.draw_kv(now)
         for name in s.names():
             times, values = s.series(name).snapshot()
             if name.endswith(".mem_used") and name.startswith("gpu"):
@@ -86,6 +101,46 @@ class MonitorPanel(Panel):
             elif name == "host.cpu":
                 self.host_cpu.set_series(translate("Monitor", "CPU"), times, values, now)
 
+    def find_servers(self) -> dict[str, tuple[str, float | None]]:
+        """Running serve jobs whose engine answers: their URL, job id and the pool their export planned."""
+        store = self.context.jobs().store
+        found: dict[str, tuple[str, float | None]] = {}
+        for r in store.list(50):
+            if r.kind != "serve" or r.status != "running":
+                continue
+            url, pool = None, None
+            for e in store.events(r.id):
+                if e.get("type") == "artifact" and e.get("kind") == "server":
+                    url = str(e.get("path"))
+                elif e.get("type") == "metric" and e.get("name") == "kv_pool_tokens":
+                    pool = float(e.get("value") or 0) or None
+            if url:
+                found[url] = (r.id, pool)
+        return found
+
+    def refresh_servers(self) -> None:
+        self.servers = self.find_servers()
+        self.kv_watch.watch(list(self.servers))
+
+    def draw_kv(self, now: float) -> None:
+        self.kv.setVisible(bool(self.servers))
+        self.kv_note.setVisible(bool(self.servers))
+        notes = []
+        for url, (job_id, pool) in self.servers.items():
+            times, values = self.kv_watch.series(url)
+            self.kv.set_series(job_id, times, values, now)
+            latest = self.kv_watch.latest(url)
+            self.kv.set_reference(translate("Monitor", "engine pool"), latest.capacity_tokens if latest else None)
+            self.kv.set_reference(translate("Monitor", "planned pool"), pool, colour="#059669")
+            if latest is None:
+                notes.append(translate("Monitor", "%1: the engine reports no KV-cache metrics").replace("%1", url))
+            elif latest.usage is not None:
+                notes.append(translate("Monitor", "%1: %2 of the KV cache in use").replace("%1", url)
+                             .replace("%2", f"{latest.usage:.0%}"))
+        for gone in [n for n in self.kv.curves if n not in {j for j, _ in self.servers.values()}]:
+            self.kv.removeItem(self.kv.curves.pop(gone))
+        self.kv_note.setText("\n".join(notes))
+
     def _plan_changed(self, plan) -> None:
         """Draw the planned weights and weights + KV budget on the live GPU memory chart."""
         self.gpu_mem.set_reference(translate("Monitor", "planned weights"), plan.weight_bytes_per_gpu if plan else None)
@@ -95,3 +150,4 @@ class MonitorPanel(Panel):
 
     def shutdown(self) -> None:
         self.timer.stop()
+        self.kv_watch.close()

@@ -125,6 +125,8 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         summary["ready_s"] = round(wait_ready(engine, events, float(params.get("ready_timeout")
                                                                      or READY_TIMEOUT_S[plan.engine])), 2)
         events.metric("ready_s", summary["ready_s"])
+        if plan.pool_tokens:
+            events.metric("kv_pool_tokens", plan.pool_tokens)  # what the export was sized for (the Monitor's line)
         events.artifact(plan.url, "server")
         events.log(f"{title} is ready at {plan.url} after {summary['ready_s']} s")
         name = client.model_name(plan.url) or plan.name
