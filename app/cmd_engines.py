@@ -43,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"removed": str(folder)}) if args.json else f"removed {folder}")
         return 0
     s = state(args.name)
-    if s.status == "unsupported":
-        raise UsageError(s.message)
     if s.installed and not args.reinstall:
         raise UsageError(f"{s.engine.title} is already installed ({s.message}): use --reinstall to replace it")
     print(f"installing {s.engine.title} into {s.folder} (about {s.engine.minutes} min on 2 cores)", file=sys.stderr)

@@ -80,7 +80,7 @@ def venv_script(venv: Path, script: str, windows: bool | None = None) -> Path:
 @dataclass
 class EngineState:
     engine: Engine
-    status: str  # "installed", "missing", "incomplete", "broken", "unsupported"
+    status: str  # "installed", "missing", "incomplete", "broken"
     folder: Path
     version: str | None = None
     message: str = ""
@@ -97,24 +97,27 @@ class EngineState:
                 "minutes": self.engine.minutes, "summary": self.engine.summary}
 
 
-def unsupported_reason(engine: Engine, platform: str | None = None) -> str | None:
-    """Why `engine` cannot be installed natively on this system (None: it can)."""
-    platform = platform or sys.platform
-    if engine.windows == "wsl" and platform == "win32":
-        return (f"{engine.title} has no Windows build: it runs inside WSL (wsl --install, then install it there "
-                f"with: pip install {' '.join(engine.packages)}); QuantDesk starts it through wsl.exe")
-    return None
+WSL_HOME = "~/.quantdesk/engines"  # where a WSL-only engine lives inside WSL
+
+
+def wsl_only(engine: Engine, platform: str | None = None) -> bool:
+    return engine.windows == "wsl" and (platform or sys.platform) == "win32"
+
+
+def wsl_script(engine: Engine, name: str) -> str:
+    return f"{WSL_HOME}/{engine.name}/bin/{name}"
 
 
 def state(name: str, root: Path | None = None, platform: str | None = None) -> EngineState:
     """Where `name` stands on this machine (reads files only: no process is started)."""
     engine = get_engine(name)
     folder = engine.folder(root)
-    if why := unsupported_reason(engine, platform):
-        return EngineState(engine, "unsupported", folder, message=why)
+    wsl = wsl_only(engine, platform)
     record_path = folder / RECORD
     if not folder.exists():
-        return EngineState(engine, "missing", folder, message=f"not installed: quantdesk engines install {name} "
+        how = (f"{engine.title} has no Windows build: QuantDesk installs and runs it inside WSL (needs WSL: "
+               "wsl --install); " if wsl else "")
+        return EngineState(engine, "missing", folder, message=f"{how}not installed: quantdesk engines install {name} "
                            f"(about {engine.minutes} min)")
     if not record_path.is_file():
         return EngineState(engine, "incomplete", folder, message="an install was interrupted: install it again")
@@ -124,11 +127,12 @@ def state(name: str, root: Path | None = None, platform: str | None = None) -> E
             raise ValueError("not an object")
     except (OSError, ValueError) as exc:
         return EngineState(engine, "broken", folder, message=f"{RECORD} is unreadable ({exc}): install it again")
-    if not Path(record.get("python") or engine.python(root)).exists():
+    if not record.get("wsl") and not Path(record.get("python") or engine.python(root)).exists():
         return EngineState(engine, "broken", folder, record=record,
                            message="its Python is missing (the folder was moved or half deleted): install it again")
+    where = f"WSL ({WSL_HOME}/{name})" if record.get("wsl") else str(folder)
     return EngineState(engine, "installed", folder, record.get("version"), record=record,
-                       message=f"{engine.title} {record.get('version')} in {folder}")
+                       message=f"{engine.title} {record.get('version')} in {where}")
 
 
 def states(root: Path | None = None) -> list[EngineState]:

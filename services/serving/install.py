@@ -15,7 +15,7 @@ from services.jobs.events import Emitter, Eta, JobFailure
 from services.jobs.outputs import PARTIAL_MARKER
 from services.jobs.spec import JobSpec
 from services.runtime import process
-from services.serving.engines import RECORD, Engine, engines_root, get_engine, is_ours, unsupported_reason
+from services.serving.engines import RECORD, WSL_HOME, Engine, engines_root, get_engine, is_ours, wsl_only, wsl_script
 
 NINJA = re.compile(r"^\s*\[(\d+)/(\d+)\]")
 HINTS = (
@@ -34,6 +34,16 @@ HINTS = (
 def hint_for(lines) -> str:
     text = "\n".join(lines)
     return next((h for pattern, h in HINTS if pattern.search(text)), "")
+
+
+def wsl_install_argv(engine: Engine) -> list[str]:
+    """The command that installs a WSL-only engine inside WSL (its own venv under WSL_HOME)."""
+    import shlex
+
+    home = f"{WSL_HOME}/{engine.name}"
+    script = (f"python3 -m venv {home} && {home}/bin/python -m pip install --progress-bar off "
+              + " ".join(shlex.quote(p) for p in engine.packages))
+    return ["wsl.exe", "-e", "bash", "-lc", script]
 
 
 def base_python() -> str:
@@ -56,12 +66,13 @@ def remove(name: str, root: Path | None = None) -> Path:
     return folder
 
 
-def _pip(python: Path, engine: Engine, events: Emitter, tail: deque) -> None:
+def _pip(python: Path | None, engine: Engine, events: Emitter, tail: deque) -> None:
     env = dict(os.environ)
     env.update(engine.build_env)
     env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    argv = [str(python), "-m", "pip", "install", "-v", "--progress-bar", "off", *engine.packages]
+    argv = (wsl_install_argv(engine) if python is None
+            else [str(python), "-m", "pip", "install", "-v", "--progress-bar", "off", *engine.packages])
     events.log("pip install " + " ".join(engine.packages)
                + "".join(f"\n  {k}={v}" for k, v in engine.build_env.items()))
     eta: Eta | None = None
@@ -88,9 +99,10 @@ def _pip(python: Path, engine: Engine, events: Emitter, tail: deque) -> None:
                          hint=hint_for(tail) or "the job log has pip's output")
 
 
-def _version(python: Path, engine: Engine) -> str:
+def _version(python: Path | None, engine: Engine) -> str:
     code = f"import {engine.module} as m; print(getattr(m, '__version__', '?'))"
-    r = process.run([str(python), "-c", code], timeout=300)
+    argv = ["wsl.exe", "-e", wsl_script(engine, "python"), "-c", code] if python is None else [str(python), "-c", code]
+    r = process.run(argv, timeout=300)
     if r.returncode != 0:
         lines = (r.stderr or r.stdout).strip().splitlines()
         raise JobFailure(f"{engine.title} was installed but does not import: {' / '.join(lines[-2:])}",
@@ -100,8 +112,10 @@ def _version(python: Path, engine: Engine) -> str:
 
 def run(spec: JobSpec, events: Emitter) -> dict:
     engine = get_engine(str(spec.params.get("engine")))
-    if why := unsupported_reason(engine):
-        raise JobFailure(why, bad_input=True)
+    wsl = wsl_only(engine)
+    if wsl and not shutil.which("wsl.exe"):
+        raise JobFailure(f"{engine.title} has no Windows build and WSL is not installed",
+                         hint="install WSL (wsl --install, then restart), then install the engine again", bad_input=True)
     root = Path(spec.params["root"]) if spec.params.get("root") else engines_root()
     folder = engine.folder(root)
     started = time.monotonic()
@@ -115,19 +129,23 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         shutil.rmtree(folder)
     tail: deque[str] = deque(maxlen=60)
     try:
-        events.stage("venv", f"creating the {engine.title} environment in {folder}")
+        events.stage("venv", f"creating the {engine.title} environment in "
+                     + (f"WSL ({WSL_HOME}/{engine.name})" if wsl else str(folder)))
         folder.mkdir(parents=True)
         (folder / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
-        r = process.run([base_python(), "-m", "venv", str(folder)], timeout=600)
-        if r.returncode != 0:
-            raise JobFailure(f"could not create a virtual environment: {r.stderr.strip()[-300:]}",
-                             hint="on Debian/Ubuntu install python3-venv")
-        python = engine.python(root)
+        python: Path | None = None
+        if not wsl:  # inside WSL the install command makes the venv
+            r = process.run([base_python(), "-m", "venv", str(folder)], timeout=600)
+            if r.returncode != 0:
+                raise JobFailure(f"could not create a virtual environment: {r.stderr.strip()[-300:]}",
+                                 hint="on Debian/Ubuntu install python3-venv")
+            python = engine.python(root)
         events.stage("install", f"installing {', '.join(engine.packages)} (about {engine.minutes} min on 2 cores)")
         _pip(python, engine, events, tail)
         events.stage("check", f"importing {engine.module}")
         version = _version(python, engine)
-        record = {"tool": "quantdesk", "name": engine.name, "version": version, "python": str(python),
+        record = {"tool": "quantdesk", "name": engine.name, "version": version,
+                  "python": str(python) if python else None, "wsl": wsl,
                   "packages": list(engine.packages), "build_env": engine.build_env,
                   "installed": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": round(time.monotonic() - started, 1)}
         (folder / RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.serving.engines import ENGINES, EngineState, get_engine, state, venv_script
+from services.serving.engines import ENGINES, EngineState, get_engine, state, venv_script, wsl_script
 from services.targets import scripts
 
 HOST = "127.0.0.1"
@@ -111,8 +111,8 @@ def _source_of(record: dict | None, model: Path) -> Path | None:
     return None
 
 
-def _installed(name: str, root: Path | None) -> EngineState:
-    s = state(name, root)
+def _installed(name: str, root: Path | None, platform: str | None = None) -> EngineState:
+    s = state(name, root, platform)
     if not s.installed:
         raise ServeError(f"{s.engine.title} is not ready: {s.message}")
     return s
@@ -210,15 +210,15 @@ def _plan_gpu(name: str, model: Path, record: dict | None, port: int, context: i
         raise ServeError("; ".join(c.errors))
     argv = list(c.info["argv"] if name == "vllm" else c.info["serve"])
     engine = ENGINES[name]
-    s = _installed(name, root) if not (windows and engine.windows == "wsl") else None
-    wsl = windows and engine.windows == "wsl"
+    s = _installed(name, root, "win32" if windows else "linux")
+    wsl = bool(s.record.get("wsl"))
     served = scripts.wsl_path(str(folder)) if wsl else str(folder)
     argv = [served if a == scripts.MODEL else a for a in argv]
     argv += ["--host", HOST] if name == "vllm" else ["--server-name", HOST]
-    if wsl:
-        argv = ["wsl.exe", "-e", f"~/.quantdesk/engines/{name}/bin/{engine.script}", *argv[1:]]
+    assert engine.script
+    if wsl:  # WSL forwards its localhost ports to Windows
+        argv = ["wsl.exe", "-e", wsl_script(engine, engine.script), *argv[1:]]
     else:
-        assert s is not None and engine.script
         argv[0] = str(venv_script(s.folder, engine.script, windows))
     ctx = c.params.get("context")
     pool = (c.params.get("max_seqs") or 1) * ctx if ctx else None

@@ -67,11 +67,19 @@ def test_engine_states(engine_root):
     assert engines.state("vllm").status == "broken"
 
 
-def test_vllm_on_windows_says_wsl():
+def test_vllm_on_windows_is_installed_and_run_inside_wsl(engine_root):
     s = engines.state("vllm", platform="win32")
-    assert s.status == "unsupported" and "WSL" in s.message and "pip install vllm==" in s.message
-    assert engines.state("lmdeploy", platform="win32").status != "unsupported"
+    assert s.status == "missing" and "inside WSL" in s.message and "wsl --install" in s.message
+    assert "WSL" not in engines.state("lmdeploy", platform="win32").message
+    argv = install.wsl_install_argv(engines.ENGINES["vllm"])
+    assert argv[:4] == ["wsl.exe", "-e", "bash", "-lc"]
+    assert argv[4] == ("python3 -m venv ~/.quantdesk/engines/vllm && ~/.quantdesk/engines/vllm/bin/python -m pip "
+                       "install --progress-bar off vllm==0.33.0")
     assert str(engines.venv_python(Path("C:/e"), windows=True)).endswith("python.exe")
+    (engine_root / "vllm").mkdir()
+    (engine_root / "vllm" / engines.RECORD).write_text(json.dumps({"version": "0.33.0", "wsl": True, "python": None}))
+    s = engines.state("vllm", platform="win32")
+    assert s.installed and "WSL (~/.quantdesk/engines/vllm)" in s.message
 
 
 def test_remove_only_what_we_made(engine_root):
@@ -192,6 +200,8 @@ def test_vllm_on_windows_runs_through_wsl(engine_root, tiny_llama, monkeypatch):
     import services.serving.launch as launch
 
     monkeypatch.setattr(launch.scripts, "wsl_path", lambda p: "/mnt/c/m")
+    (engine_root / "vllm").mkdir()
+    (engine_root / "vllm" / engines.RECORD).write_text(json.dumps({"version": "0.33.0", "wsl": True, "python": None}))
     plan = plan_serve(tiny_llama, "vllm", detect=lambda: None, windows=True)
     assert plan.argv[:3] == ["wsl.exe", "-e", "~/.quantdesk/engines/vllm/bin/vllm"] and "/mnt/c/m" in plan.argv
 
