@@ -63,7 +63,7 @@ class TimeSeriesChart(pg.PlotWidget):
             curve = self.curves[name] = self.plot([], [], name=name, pen=pg.mkPen(colour, width=2))
         curve.setData([t - now for t in times], [v / self.unit_scale for v in values])
 
-    def set_reference(self, name: str, value: float | None, colour: str = "#6b7280") -> None:
+    def set_reference(self, name: str, value: float | None, colour: str = "#6b7280", label_at: float = 0.05) -> None:
         """A dashed horizontal line at `value` (unscaled); None removes it."""
         line = self.refs.get(name)
         if value is None:
@@ -74,7 +74,7 @@ class TimeSeriesChart(pg.PlotWidget):
         if line is None:
             line = self.refs[name] = pg.InfiniteLine(
                 angle=0, pen=pg.mkPen(colour, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-                label=name, labelOpts={"position": 0.05, "color": colour, "anchors": [(0, 1), (0, 1)]})
+                label=name, labelOpts={"position": label_at, "color": colour, "anchors": [(0, 1), (0, 1)]})
             self.addItem(line)
         line.setValue(value / self.unit_scale)
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidgetItem,
     QVBoxLayout,
@@ -105,7 +106,12 @@ class JobsPanel(Panel):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.addWidget(self.summary)
+        scroll = QScrollArea()  # a serve report with its answers is long: the job list keeps its room
+        scroll.setWidget(self.summary)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMaximumHeight(220)
+        box.addWidget(scroll, 1)
         self.chat = ChatBox()
         self.chat.setVisible(False)
         box.addWidget(self.chat, 1)

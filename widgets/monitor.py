@@ -131,7 +131,7 @@ class MonitorPanel(Panel):
             self.kv.set_series(job_id, times, values, now)
             latest = self.kv_watch.latest(url)
             self.kv.set_reference(translate("Monitor", "engine pool"), latest.capacity_tokens if latest else None)
-            self.kv.set_reference(translate("Monitor", "planned pool"), pool, colour="#059669")
+            self.kv.set_reference(translate("Monitor", "planned pool"), pool, colour="#059669", label_at=0.5)
             if latest is None:
                 notes.append(translate("Monitor", "%1: the engine reports no KV-cache metrics").replace("%1", url))
             elif latest.usage is not None:

@@ -18,6 +18,28 @@ def verdict_text(level: str) -> str:
             "fail": translate("Serve", "fail")}.get(level, level)
 
 
+def verdict_line(s: dict) -> str:
+    """The smoke test's verdict in the user's language (from its key; the English text if the key is unknown)."""
+    texts = {
+        "no_answers": translate("Serve", "no answers"),
+        "all_empty": translate("Serve", "every answer is empty: the model or its chat template is broken"),
+        "parallel_failed": translate("Serve", "%1 of %2 parallel requests failed"),
+        "no_reference": translate("Serve", "answers received, but no source model to compare with: read them"),
+        "agree": translate("Serve", "answers agree with the source's greedy answers (%3 of tokens)"),
+        "agree_some": translate("Serve", "answers agree with the source on %3 of tokens: read them before shipping"),
+        "agree_little": translate("Serve", "answers agree with the source on only %3 of tokens: do not ship this "
+                                           "model"),
+    }
+    key, args = s.get("verdict_key"), s.get("verdict_args") or {}
+    if key not in texts:
+        return str(s.get("verdict_text", ""))
+    text = (texts[key].replace("%1", str(args.get("n", ""))).replace("%2", str(args.get("of", "")))
+            .replace("%3", str(args.get("pct", ""))))
+    if args.get("empty") and key != "all_empty":
+        text += translate("Serve", " (%1 empty answers)").replace("%1", str(args["empty"]))
+    return text
+
+
 def report_html(result: dict) -> str:
     """The serve job's outcome: readiness, speed, concurrency, agreement and the answers."""
     lines = [translate("Serve", "%1 served %2 at %3; ready after %4 s")
@@ -28,7 +50,7 @@ def report_html(result: dict) -> str:
         return "<br>".join(lines)
     colour = VERDICT_COLOURS.get(s.get("verdict"), "#374151")
     lines.append(f'<b style="color:{colour}">{html.escape(verdict_text(s.get("verdict", "")))}</b>: '
-                 f'{html.escape(s.get("verdict_text", ""))}')
+                 f'{html.escape(verdict_line(s))}')
     lines.append(translate("Serve", "median time to first token %1 s · median %2 tokens/s")
                  .replace("%1", str(s.get("ttft_s_median"))).replace("%2", str(s.get("tokens_per_s_median"))))
     c = s.get("concurrency") or {}
@@ -39,8 +61,8 @@ def report_html(result: dict) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(a['prompt'][:36])}</td><td>{html.escape(a['text'].strip()[:70])}</td>"
         f"<td align=right>{_percent(a['agreement'])}</td></tr>" for a in s.get("answers", []))
-    head = (f"<tr><th align=left>{translate('Serve', 'Prompt')}</th><th align=left>{translate('Serve', 'Answer')}"
-            f"</th><th>{translate('Serve', 'Agreement')}</th></tr>")
+    prompt, answer, agree = translate("Serve", "Prompt"), translate("Serve", "Answer"), translate("Serve", "Agreement")
+    head = f"<tr><th align=left>{prompt}</th><th align=left>{answer}</th><th>{agree}</th></tr>"
     return "<br>".join(lines) + f"<table cellspacing=4>{head}{rows}</table>"
 
 

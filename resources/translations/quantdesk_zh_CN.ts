@@ -750,12 +750,24 @@
         <translation>此任务属于一次方法比较</translation>
     </message>
     <message>
+        <source>Serve and test</source>
+        <translation>部署并测试</translation>
+    </message>
+    <message>
+        <source>Start the real engine on this export, ask it the test prompts, compare with the source, and keep it running for your questions</source>
+        <translation>用真实引擎加载此导出，提问测试提示词，与源模型对比，并保持运行以便您继续提问</translation>
+    </message>
+    <message>
         <source>The selected job&apos;s log appears here, live.</source>
         <translation>所选任务的日志会实时显示在这里。</translation>
     </message>
     <message>
         <source>%1 (newer version)</source>
         <translation>%1（较新版本）</translation>
+    </message>
+    <message>
+        <source>Stop server</source>
+        <translation>停止服务</translation>
     </message>
     <message>
         <source>No jobs yet. Start one from the Quantize panel.</source>
@@ -776,6 +788,10 @@
     <message>
         <source>not checked</source>
         <translation>未检查</translation>
+    </message>
+    <message>
+        <source>Cannot serve this export</source>
+        <translation>无法部署此导出</translation>
     </message>
 </context>
 <context>
@@ -998,6 +1014,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>主机 CPU</translation>
     </message>
     <message>
+        <source>Server KV cache in use</source>
+        <translation>服务的 KV 缓存占用</translation>
+    </message>
+    <message>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -1024,6 +1044,22 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>CPU</source>
         <translation>CPU</translation>
+    </message>
+    <message>
+        <source>engine pool</source>
+        <translation>引擎缓存池</translation>
+    </message>
+    <message>
+        <source>planned pool</source>
+        <translation>规划的缓存池</translation>
+    </message>
+    <message>
+        <source>%1: the engine reports no KV-cache metrics</source>
+        <translation>%1：该引擎未报告 KV 缓存指标</translation>
+    </message>
+    <message>
+        <source>%1: %2 of the KV cache in use</source>
+        <translation>%1：KV 缓存已用 %2</translation>
     </message>
     <message>
         <source>planned weights</source>
@@ -1391,10 +1427,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>请选择留出文本。</translation>
     </message>
     <message>
-        <source>Group size %1 does not divide the layers: pick 64 or 32.</source>
-        <translation>分组大小 %1 不能整除各层：请选择 64 或 32。</translation>
-    </message>
-    <message>
         <source>Job %1 queued.</source>
         <translation>任务 %1 已排队。</translation>
     </message>
@@ -1409,6 +1441,109 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Unquantized perplexity %1; everything at W%2 g%3: %4; keeping %5 in fp16: %6.</source>
         <translation>未量化困惑度 %1；全部 W%2 g%3：%4；保留 %5 为 fp16：%6。</translation>
+    </message>
+</context>
+<context>
+    <name>Serve</name>
+    <message>
+        <source>pass</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <source>check the answers</source>
+        <translation>请检查回答</translation>
+    </message>
+    <message>
+        <source>fail</source>
+        <translation>未通过</translation>
+    </message>
+    <message>
+        <source>no answers</source>
+        <translation>没有回答</translation>
+    </message>
+    <message>
+        <source>every answer is empty: the model or its chat template is broken</source>
+        <translation>所有回答都为空：模型或其对话模板有问题</translation>
+    </message>
+    <message>
+        <source>%1 of %2 parallel requests failed</source>
+        <translation>%2 个并发请求中有 %1 个失败</translation>
+    </message>
+    <message>
+        <source>answers received, but no source model to compare with: read them</source>
+        <translation>已收到回答，但没有可对比的源模型：请阅读回答</translation>
+    </message>
+    <message>
+        <source>answers agree with the source&apos;s greedy answers (%3 of tokens)</source>
+        <translation>回答与源模型的贪心解码回答一致（%3 的 token）</translation>
+    </message>
+    <message>
+        <source>answers agree with the source on %3 of tokens: read them before shipping</source>
+        <translation>回答与源模型仅 %3 的 token 一致：发布前请阅读回答</translation>
+    </message>
+    <message>
+        <source>answers agree with the source on only %3 of tokens: do not ship this model</source>
+        <translation>回答与源模型只有 %3 的 token 一致：请勿发布此模型</translation>
+    </message>
+    <message>
+        <source> (%1 empty answers)</source>
+        <translation>（%1 个空回答）</translation>
+    </message>
+    <message>
+        <source>%1 served %2 at %3; ready after %4 s</source>
+        <translation>%1 在 %3 部署了 %2；%4 秒后就绪</translation>
+    </message>
+    <message>
+        <source>median time to first token %1 s · median %2 tokens/s</source>
+        <translation>首 token 延迟中位数 %1 秒 · 速度中位数 %2 token/秒</translation>
+    </message>
+    <message>
+        <source>%1 requests at once: %2 tokens/s, latency p50 %3 s, p95 %4 s</source>
+        <translation>%1 个并发请求：%2 token/秒，延迟 p50 %3 秒，p95 %4 秒</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>回答</translation>
+    </message>
+    <message>
+        <source>Agreement</source>
+        <translation>一致率</translation>
+    </message>
+    <message>
+        <source>Ask the served model a question below.</source>
+        <translation>在下方向已部署的模型提问。</translation>
+    </message>
+    <message>
+        <source>Your question</source>
+        <translation>您的问题</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Serving at %1 (OpenAI API)</source>
+        <translation>服务地址 %1（OpenAI API）</translation>
+    </message>
+    <message>
+        <source>(%1 tokens, first after %2 s, %3 tokens/s)
+</source>
+        <translation>（%1 个 token，首 token 用时 %2 秒，%3 token/秒）
+</translation>
+    </message>
+    <message>
+        <source>The server did not answer: %1
+</source>
+        <translation>服务未响应：%1
+</translation>
     </message>
 </context>
 <context>

@@ -76,26 +76,44 @@ def compare(texts: list[str], reference: list[str] | None, tokenize: Callable[[s
     return out
 
 
-def verdict(report: dict, t: SmokeThresholds = SmokeThresholds()) -> tuple[str, str]:
-    """(level, text): "pass", "warn" or "fail"."""
+# The verdict's texts by key (the workbench translates the key; {n}, {of}, {pct} are filled in).
+VERDICTS = {
+    "no_answers": "no answers",
+    "all_empty": "every answer is empty: the model or its chat template is broken",
+    "parallel_failed": "{n} of {of} parallel requests failed",
+    "no_reference": "answers received, but no source model to compare with: read them",
+    "agree": "answers agree with the source's greedy answers ({pct} of tokens)",
+    "agree_some": "answers agree with the source on {pct} of tokens: read them before shipping",
+    "agree_little": "answers agree with the source on only {pct} of tokens: do not ship this model",
+}
+
+
+def verdict(report: dict, t: SmokeThresholds = SmokeThresholds()) -> tuple[str, str, dict]:
+    """(level, key, args): level is "pass", "warn" or "fail"; VERDICTS[key] with args is the text."""
     answers = report.get("answers") or []
     if not answers:
-        return "fail", "no answers"
+        return "fail", "no_answers", {}
     empty = sum(1 for a in answers if not a["text"].strip())
+    args: dict = {"empty": empty}
     if empty == len(answers):
-        return "fail", "every answer is empty: the model or its chat template is broken"
+        return "fail", "all_empty", args
     conc = report.get("concurrency") or {}
     if conc and conc.get("completed", 0) < conc.get("parallel", 0):
-        return "fail", f"{conc['parallel'] - conc['completed']} of {conc['parallel']} parallel requests failed"
+        return "fail", "parallel_failed", {**args, "n": conc["parallel"] - conc["completed"], "of": conc["parallel"]}
     mean = report.get("agreement_mean")
-    note = f" ({empty} empty answers)" if empty else ""
     if mean is None:
-        return "warn", "answers received, but no source model to compare with: read them" + note
+        return "warn", "no_reference", args
+    args["pct"] = f"{mean:.0%}"
     if mean >= t.agree_ok and not empty:
-        return "pass", f"answers agree with the source's greedy answers ({mean:.0%} of tokens)"
+        return "pass", "agree", args
     if mean >= t.agree_warn:
-        return "warn", f"answers agree with the source on {mean:.0%} of tokens: read them before shipping" + note
-    return "fail", f"answers agree with the source on only {mean:.0%} of tokens: do not ship this model" + note
+        return "warn", "agree_some", args
+    return "fail", "agree_little", args
+
+
+def verdict_text(key: str, args: dict) -> str:
+    text = VERDICTS[key].format(**{k: args.get(k, "") for k in ("n", "of", "pct")})
+    return text + (f" ({args['empty']} empty answers)" if args.get("empty") and key not in ("all_empty",) else "")
 
 
 def summarize(prompts: list[str], replies: list[ChatReply], reference: list[str] | None,
@@ -112,5 +130,6 @@ def summarize(prompts: list[str], replies: list[ChatReply], reference: list[str]
               "ttft_s_median": _r(statistics.median(ttfts)) if ttfts else None,
               "tokens_per_s_median": _r(statistics.median(tps), 2) if tps else None,
               "concurrency": conc}
-    report["verdict"], report["verdict_text"] = verdict(report)
+    report["verdict"], report["verdict_key"], report["verdict_args"] = verdict(report)
+    report["verdict_text"] = verdict_text(report["verdict_key"], report["verdict_args"])
     return report
