@@ -86,7 +86,8 @@ def print_report(r: dict) -> None:
     if not s:
         return
     for a in s["answers"]:
-        agree = "" if a["agreement"] is None else f"  agreement {a['agreement']:.0%}"
+        agree = "" if a["similarity"] is None else (f"  similarity {a['similarity']:.0%}, same token at "
+                                                     f"{a['agreement']:.0%} of positions")
         print(f"\n> {a['prompt']}\n{a['text'].strip()}\n  ({a['tokens']} tokens, first after {a['ttft_s']} s, "
               f"{a['tokens_per_s']} tok/s{agree})")
     c = s.get("concurrency") or {}

@@ -25,10 +25,9 @@ def verdict_line(s: dict) -> str:
         "all_empty": translate("Serve", "every answer is empty: the model or its chat template is broken"),
         "parallel_failed": translate("Serve", "%1 of %2 parallel requests failed"),
         "no_reference": translate("Serve", "answers received, but no source model to compare with: read them"),
-        "agree": translate("Serve", "answers agree with the source's greedy answers (%3 of tokens)"),
-        "agree_some": translate("Serve", "answers agree with the source on %3 of tokens: read them before shipping"),
-        "agree_little": translate("Serve", "answers agree with the source on only %3 of tokens: do not ship this "
-                                           "model"),
+        "agree": translate("Serve", "answers are close to the source's greedy answers (%3 similar)"),
+        "agree_some": translate("Serve", "answers are only %3 similar to the source's: read them before shipping"),
+        "agree_little": translate("Serve", "answers are only %3 similar to the source's: do not ship this model"),
     }
     key, args = s.get("verdict_key"), s.get("verdict_args") or {}
     if key not in texts:
@@ -60,8 +59,8 @@ def report_html(result: dict) -> str:
                      .replace("%3", str(c.get("latency_p50_s"))).replace("%4", str(c.get("latency_p95_s"))))
     rows = "".join(
         f"<tr><td>{html.escape(a['prompt'][:36])}</td><td>{html.escape(a['text'].strip()[:70])}</td>"
-        f"<td align=right>{_percent(a['agreement'])}</td></tr>" for a in s.get("answers", []))
-    prompt, answer, agree = translate("Serve", "Prompt"), translate("Serve", "Answer"), translate("Serve", "Agreement")
+        f"<td align=right>{_percent(a.get('similarity'))}</td></tr>" for a in s.get("answers", []))
+    prompt, answer, agree = translate("Serve", "Prompt"), translate("Serve", "Answer"), translate("Serve", "Similarity")
     head = f"<tr><th align=left>{prompt}</th><th align=left>{answer}</th><th>{agree}</th></tr>"
     return "<br>".join(lines) + f"<table cellspacing=4>{head}{rows}</table>"
 

@@ -1474,16 +1474,20 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>已收到回答，但没有可对比的源模型：请阅读回答</translation>
     </message>
     <message>
-        <source>answers agree with the source&apos;s greedy answers (%3 of tokens)</source>
-        <translation>回答与源模型的贪心解码回答一致（%3 的 token）</translation>
+        <source>answers are close to the source&apos;s greedy answers (%3 similar)</source>
+        <translation>回答与源模型的贪心解码回答接近（相似度 %3）</translation>
     </message>
     <message>
-        <source>answers agree with the source on %3 of tokens: read them before shipping</source>
-        <translation>回答与源模型仅 %3 的 token 一致：发布前请阅读回答</translation>
+        <source>answers are only %3 similar to the source&apos;s: read them before shipping</source>
+        <translation>回答与源模型的相似度只有 %3：发布前请阅读回答</translation>
     </message>
     <message>
-        <source>answers agree with the source on only %3 of tokens: do not ship this model</source>
-        <translation>回答与源模型只有 %3 的 token 一致：请勿发布此模型</translation>
+        <source>answers are only %3 similar to the source&apos;s: do not ship this model</source>
+        <translation>回答与源模型的相似度只有 %3：请勿发布此模型</translation>
+    </message>
+    <message>
+        <source>Similarity</source>
+        <translation>相似度</translation>
     </message>
     <message>
         <source> (%1 empty answers)</source>
@@ -1508,10 +1512,6 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Answer</source>
         <translation>回答</translation>
-    </message>
-    <message>
-        <source>Agreement</source>
-        <translation>一致率</translation>
     </message>
     <message>
         <source>Ask the served model a question below.</source>

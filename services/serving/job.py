@@ -166,7 +166,7 @@ def _smoke(plan: ServePlan, name: str, prompts: list[str], reference, tokenize, 
         conc = concurrency(plan.url, name, prompts, parallel, max_tokens, client.GREEDY.get(plan.engine))
     report = summarize(prompts, replies, reference, tokenize, conc)
     report["compared"] = compared
-    for key in ("agreement_mean", "ttft_s_median", "tokens_per_s_median"):
+    for key in ("similarity_mean", "agreement_mean", "ttft_s_median", "tokens_per_s_median"):
         if report.get(key) is not None:
             events.metric(key, report[key])
     events.log(f"verdict: {report['verdict']}: {report['verdict_text']}",

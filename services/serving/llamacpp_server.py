@@ -85,7 +85,9 @@ def main(argv: list[str]) -> int:
     model = ModelSettings(model=args.model, model_alias=args.alias or os.path.basename(args.model),
                           n_ctx=args.n_ctx, n_threads=args.threads or max(1, (os.cpu_count() or 2) // 2),
                           verbose=True)
-    app = create_app(server_settings=ServerSettings(host=args.host, port=args.port), model_settings=[model])
+    # requests queue for the one model; by default a new one would cut off the one streaming
+    server = ServerSettings(host=args.host, port=args.port, interrupt_requests=False)
+    app = create_app(server_settings=server, model_settings=[model])
     app.add_api_route("/metrics", lambda: PlainTextResponse(metrics_text()), methods=["GET"])
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -1,6 +1,11 @@
 """The smoke test against a running server: the built-in English and Chinese prompts at temperature 0
-(streamed: time to first token, tokens/s), agreement with the source model's greedy answers, N
-parallel requests (throughput, p50/p95 latency) and a verdict with thresholds."""
+(streamed: time to first token, tokens/s), how close the answers are to the source model's greedy
+answers, N parallel requests (throughput, p50/p95 latency) and a verdict with thresholds.
+
+Closeness is the token-sequence similarity (difflib's ratio: 2 x matching tokens / both lengths): a
+greedy answer that drifts by one token early keeps the tokens it still shares, where the position-by-
+position agreement (also reported, with the first differing token) counts the whole rest as wrong.
+On a small model even a Q8_0 file with 1.003x the source's perplexity drifts in most 64-token answers."""
 from __future__ import annotations
 
 import statistics
@@ -8,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from services.evaluate.answers import agreement
 from services.serving.client import ChatReply, ServerError, chat
@@ -15,8 +21,8 @@ from services.serving.client import ChatReply, ServerError, chat
 
 @dataclass(frozen=True)
 class SmokeThresholds:
-    agree_ok: float = 0.8  # mean token agreement with the source at or above this: pass
-    agree_warn: float = 0.5  # at or above this: warn (read the answers); below: fail
+    agree_ok: float = 0.6  # mean similarity to the source's answers at or above this: pass
+    agree_warn: float = 0.3  # at or above this: warn (read the answers); below: fail
 
 
 def _messages(prompt: str) -> list[dict]:
@@ -40,9 +46,14 @@ def concurrency(url: str, model: str, prompts: list[str], parallel: int, max_tok
 
     def one(i: int) -> None:
         try:
-            results[i] = chat(url, model, _messages(prompts[i % len(prompts)]), max_tokens, extra=extra)
+            reply = chat(url, model, _messages(prompts[i % len(prompts)]), max_tokens, extra=extra)
         except ServerError as exc:
             errors.append(str(exc))
+            return
+        if reply.tokens == 0 or reply.finish_reason is None:  # cut off by the server (another request)
+            errors.append(f"request {i + 1} ended after {reply.tokens} tokens without a finish reason")
+        else:
+            results[i] = reply
 
     started = time.monotonic()
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(parallel)]
@@ -64,15 +75,19 @@ def _r(x: float | None, n: int = 3) -> float | None:
 
 
 def compare(texts: list[str], reference: list[str] | None, tokenize: Callable[[str], list[int]] | None) -> list[dict]:
-    """Per prompt: token agreement with the reference answer and the first differing token."""
+    """Per prompt: similarity to the reference answer, position-by-position agreement, the first differing token."""
+    import difflib
+
     out: list[dict] = []
+    split = tokenize or (lambda s: [hash(w) for w in s.split()])
     for i, text in enumerate(texts):
         if reference is None or i >= len(reference):
-            out.append({"agreement": None, "first_divergence": None})
+            out.append({"similarity": None, "agreement": None, "first_divergence": None})
             continue
-        split = tokenize or (lambda s: [hash(w) for w in s.split()])
-        a = agreement(split(reference[i]), split(text))
-        out.append({"agreement": round(a.rate, 4), "first_divergence": a.first_divergence})
+        ref, got = split(reference[i]), split(text)
+        a = agreement(ref, got)
+        sim = difflib.SequenceMatcher(a=ref, b=got, autojunk=False).ratio() if ref or got else 1.0
+        out.append({"similarity": round(sim, 4), "agreement": round(a.rate, 4), "first_divergence": a.first_divergence})
     return out
 
 
@@ -82,9 +97,9 @@ VERDICTS = {
     "all_empty": "every answer is empty: the model or its chat template is broken",
     "parallel_failed": "{n} of {of} parallel requests failed",
     "no_reference": "answers received, but no source model to compare with: read them",
-    "agree": "answers agree with the source's greedy answers ({pct} of tokens)",
-    "agree_some": "answers agree with the source on {pct} of tokens: read them before shipping",
-    "agree_little": "answers agree with the source on only {pct} of tokens: do not ship this model",
+    "agree": "answers are close to the source's greedy answers ({pct} similar)",
+    "agree_some": "answers are only {pct} similar to the source's: read them before shipping",
+    "agree_little": "answers are only {pct} similar to the source's: do not ship this model",
 }
 
 
@@ -100,7 +115,7 @@ def verdict(report: dict, t: SmokeThresholds = SmokeThresholds()) -> tuple[str, 
     conc = report.get("concurrency") or {}
     if conc and conc.get("completed", 0) < conc.get("parallel", 0):
         return "fail", "parallel_failed", {**args, "n": conc["parallel"] - conc["completed"], "of": conc["parallel"]}
-    mean = report.get("agreement_mean")
+    mean = report.get("similarity_mean")
     if mean is None:
         return "warn", "no_reference", args
     args["pct"] = f"{mean:.0%}"
@@ -123,9 +138,11 @@ def summarize(prompts: list[str], replies: list[ChatReply], reference: list[str]
                 "ttft_s": _r(r.ttft_s), "tokens": r.tokens, "tokens_per_s": _r(r.tokens_per_s, 2),
                 "finish_reason": r.finish_reason, **agree[i]} for i, (p, r) in enumerate(zip(prompts, replies, strict=True))]
     rates = [a["agreement"] for a in answers if a["agreement"] is not None]
+    sims = [a["similarity"] for a in answers if a["similarity"] is not None]
     ttfts = [r.ttft_s for r in replies if r.ttft_s is not None]
     tps = [r.tokens_per_s for r in replies if r.tokens_per_s is not None]
-    report = {"answers": answers, "prompts": len(prompts),
+    report: dict[str, Any] = {"answers": answers, "prompts": len(prompts),
+              "similarity_mean": round(statistics.fmean(sims), 4) if sims else None,
               "agreement_mean": round(statistics.fmean(rates), 4) if rates else None,
               "ttft_s_median": _r(statistics.median(ttfts)) if ttfts else None,
               "tokens_per_s_median": _r(statistics.median(tps), 2) if tps else None,

@@ -144,7 +144,7 @@ def test_queued_jobs_can_be_deleted_and_unknown_kinds_are_listed(qtbot, service,
     running = service.submit(JobSpec(kind="selftest", model="-", params={"steps": 200, "step_s": 0.05}))
     queued = service.submit(JobSpec(kind="selftest", model="-", params={"steps": 1}))
     service.store._exec("INSERT INTO jobs (id, kind, model, spec, status, created) VALUES (?,?,?,?,?,?)",
-                        ("future", "serve", "/m", '{"kind": "serve", "model": "/m", "id": "future"}', "succeeded", 0))
+                        ("future", "distill", "/m", '{"kind": "distill", "model": "/m", "id": "future"}', "succeeded", 0))
     p = JobsPanel(make_context(jobs=service))
     qtbot.addWidget(p)
     p.select(queued.id)

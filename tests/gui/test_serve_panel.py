@@ -55,7 +55,7 @@ def test_serve_and_test_then_chat_then_stop(qtbot, service, make_context, tiny_l
     panel.refresh()
     panel.select(job)
     qtbot.waitUntil(lambda: "served" in panel.summary.text(), timeout=5000)
-    assert not panel.chat.isVisible() and "Agreement" in panel.summary.text()
+    assert not panel.chat.isVisible() and "Similarity" in panel.summary.text()
     assert engine_pids(root) == []
 
 
@@ -74,6 +74,6 @@ def live_monitor(qtbot, make_context, service):
 def test_report_html_escapes_answers():
     r = {"engine": "llamacpp", "model": "/m", "url": "http://127.0.0.1:1", "ready_s": 1.0,
          "smoke": {"verdict": "fail", "verdict_text": "bad <b>", "ttft_s_median": 0.1, "tokens_per_s_median": 9,
-                   "concurrency": None, "answers": [{"prompt": "<p>", "text": "<script>", "agreement": 0.5}]}}
+                   "concurrency": None, "answers": [{"prompt": "<p>", "text": "<script>", "similarity": 0.5}]}}
     text = report_html(r)
     assert "&lt;script&gt;" in text and "50%" in text and "bad &lt;b&gt;" in text

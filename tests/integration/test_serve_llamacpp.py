@@ -35,13 +35,13 @@ def cli(home, engines, *args, timeout=900):
                                                 "QUANTDESK_ENGINES": str(engines)})
 
 
-def servers() -> list[int]:
+def servers(folder) -> list[int]:
+    """llama.cpp servers on a model under `folder` (other tests and users run theirs meanwhile)."""
     return [p.pid for p in psutil.process_iter(["cmdline"])
-            if "services.serving.llamacpp_server" in " ".join(p.info["cmdline"] or [])]
+            if "services.serving.llamacpp_server" in (cmd := " ".join(p.info["cmdline"] or [])) and str(folder) in cmd]
 
 
 def test_gguf_export_served_by_llama_cpp(llamacpp_engines, structured_llama, quantdesk_home, tmp_path):
-    before = set(servers())
     results = {}
     for gguf_type in ("f16", "q8_0"):
         out = tmp_path / f"导出 {gguf_type}"
@@ -56,7 +56,9 @@ def test_gguf_export_served_by_llama_cpp(llamacpp_engines, structured_llama, qua
         smoke = summary["smoke"]
         assert summary["engine"] == "llamacpp" and smoke["prompts"] == 10
         assert smoke["compared"] == f"compared with {structured_llama}"
-        assert smoke["concurrency"]["completed"] == 3 and smoke["tokens_per_s_median"] > 0
+        conc = smoke["concurrency"]
+        assert conc["completed"] == 3 and conc["errors"] == [] and conc["tokens"] > 0, conc
+        assert smoke["tokens_per_s_median"] > 0
         gguf = next(out.glob("*.gguf"))
         direct = subprocess.run([str(ENGINES["llamacpp"].python(llamacpp_engines)), "-c", DIRECT, str(gguf),
                                  str(summary["plan"]["context"]), "24", json.dumps(load_prompts())],
@@ -65,9 +67,9 @@ def test_gguf_export_served_by_llama_cpp(llamacpp_engines, structured_llama, qua
         assert direct.returncode == 0, direct.stderr[-2000:]
         assert [a["text"] for a in smoke["answers"]] == json.loads(direct.stdout.splitlines()[-1])
     assert results["f16"]["smoke"]["verdict"] == "pass", results["f16"]["smoke"]["verdict_text"]
-    assert results["f16"]["smoke"]["agreement_mean"] >= 0.8
-    assert results["q8_0"]["smoke"]["agreement_mean"] >= 0.6
-    assert set(servers()) == before
+    assert results["f16"]["smoke"]["similarity_mean"] >= 0.8
+    assert results["q8_0"]["smoke"]["similarity_mean"] >= 0.5
+    assert servers(tmp_path) == []
 
 
 def test_keep_running_serves_until_ctrl_c(llamacpp_engines, structured_llama, quantdesk_home, tmp_path):
@@ -107,7 +109,7 @@ def test_keep_running_serves_until_ctrl_c(llamacpp_engines, structured_llama, qu
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err[-2000:]
-    assert "served" in err and servers() == []
+    assert "served" in err and servers(tmp_path) == []
 
 
 def test_k_quants_through_the_engine(llamacpp_engines, structured_llama, quantdesk_home, tmp_path):

@@ -137,7 +137,11 @@ def test_report_and_verdict():
     rep = smoke.summarize(["p1", "p2"], r, ["a b c d", "x z"], None, None)
     assert rep["answers"][0]["agreement"] == 1.0 and rep["answers"][1]["agreement"] == 0.5
     assert rep["answers"][1]["first_divergence"] == 1 and rep["agreement_mean"] == 0.75
-    assert rep["answers"][0]["tokens_per_s"] == 3.0 and rep["verdict"] == "warn"
+    assert rep["answers"][0]["tokens_per_s"] == 3.0 and rep["verdict"] == "pass" and rep["similarity_mean"] == 0.75
+    drift = smoke.compare(["b c d e f"], ["a b c d e f"], None)[0]  # one token early, then the same
+    assert drift["agreement"] == 0.0 and drift["first_divergence"] == 0 and drift["similarity"] > 0.9
+    warn = smoke.summarize(["p"], [client.ChatReply("a b x y", 0.1, 0.2, 4)], ["a b c d"], None, None)
+    assert warn["verdict"] == "warn" and warn["verdict_key"] == "agree_some" and warn["verdict_args"]["pct"] == "50%"
     assert smoke.summarize(["p"], [client.ChatReply("a", 0.1, 0.2, 1)], ["a"], None, None)["verdict"] == "pass"
     assert smoke.summarize(["p"], [client.ChatReply("q", 0.1, 0.2, 1)], ["a"], None, None)["verdict"] == "fail"
     no_ref = smoke.summarize(["p"], [client.ChatReply("q", 0.1, 0.2, 1)], None, None, None)
