@@ -305,10 +305,33 @@ class JobsPanel(Panel):
         try:
             plan = plan_serve(rec.out)
         except ServeError as exc:
+            if exc.missing_engine:
+                return self.offer_engine_install(exc.missing_engine, str(exc))
             QMessageBox.warning(self, translate("Jobs", "Cannot serve this export"), str(exc))
             return None
         spec = JobSpec(kind="serve", model=rec.out, params={
             "engine": plan.engine, "smoke": True, "keep_running": True, "parallel": 4, "max_tokens": 64})
+        self.service.submit(spec)
+        self.refresh()
+        self.select(spec.id)
+        return spec.id
+
+    def offer_engine_install(self, engine: str, reason: str) -> str | None:
+        """Ask to install the missing engine; the install runs as a job (progress and Cancel here)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from services.jobs.spec import JobSpec
+        from services.serving.engines import get_engine
+
+        e = get_engine(engine)
+        answer = QMessageBox.question(
+            self, translate("Jobs", "Install %1?").replace("%1", e.title),
+            reason + "\n\n" + translate("Jobs", "Install %1 now? It takes about %2 minutes and runs as a job; "
+                                                "press Serve and test again when it has finished.")
+            .replace("%1", e.title).replace("%2", str(e.minutes)))
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        spec = JobSpec(kind="engine", model="-", params={"engine": engine})
         self.service.submit(spec)
         self.refresh()
         self.select(spec.id)

@@ -793,6 +793,14 @@
         <source>Cannot serve this export</source>
         <translation>无法部署此导出</translation>
     </message>
+    <message>
+        <source>Install %1?</source>
+        <translation>安装 %1？</translation>
+    </message>
+    <message>
+        <source>Install %1 now? It takes about %2 minutes and runs as a job; press Serve and test again when it has finished.</source>
+        <translation>现在安装 %1 吗？大约需要 %2 分钟，以任务方式运行；完成后请再次点击“部署并测试”。</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>

@@ -22,7 +22,12 @@ LAUNCHER = "services.serving.llamacpp_server"
 
 
 class ServeError(ValueError):
-    """The input cannot be served as asked; the message says what to change."""
+    """The input cannot be served as asked; the message says what to change. `missing_engine`: the
+    engine it needs that is not installed (the workbench offers to install it)."""
+
+    def __init__(self, message: str, missing_engine: str | None = None):
+        super().__init__(message)
+        self.missing_engine = missing_engine
 
 
 @dataclass
@@ -114,7 +119,7 @@ def _source_of(record: dict | None, model: Path) -> Path | None:
 def _installed(name: str, root: Path | None, platform: str | None = None) -> EngineState:
     s = state(name, root, platform)
     if not s.installed:
-        raise ServeError(f"{s.engine.title} is not ready: {s.message}")
+        raise ServeError(f"{s.engine.title} is not ready: {s.message}", missing_engine=name)
     return s
 
 

@@ -77,3 +77,27 @@ def test_report_html_escapes_answers():
                    "concurrency": None, "answers": [{"prompt": "<p>", "text": "<script>", "similarity": 0.5}]}}
     text = report_html(r)
     assert "&lt;script&gt;" in text and "50%" in text and "bad &lt;b&gt;" in text
+
+
+def test_serve_offers_to_install_a_missing_engine(qtbot, service, make_context, tiny_llama, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    root = tmp_path / "engines"
+    root.mkdir()
+    monkeypatch.setenv(engines.ENGINES_ENV, str(root))
+    fake_engine(root)
+    panel = JobsPanel(make_context(jobs=service))
+    qtbot.addWidget(panel)
+    export = service.submit(JobSpec(kind="export", model=str(tiny_llama), out=str(tmp_path / "lmd"),
+                                    params={"target": "lmdeploy", "gpu_mem": 24.0}))
+    qtbot.waitUntil(lambda: service.store.get(export.id).status == "succeeded", timeout=60000)
+    panel.refresh()
+    panel.select(export.id)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    assert panel.serve_selected() is None and "LMDeploy is not ready" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    submitted = []
+    monkeypatch.setattr(service, "submit", submitted.append)  # no real install (it would fetch LMDeploy)
+    panel.serve_selected()
+    assert [(s.kind, s.params) for s in submitted] == [("engine", {"engine": "lmdeploy"})]
