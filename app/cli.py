@@ -120,12 +120,22 @@ def run_module(argv: list[str]) -> int:
     return 0
 
 
+def _absolute_env() -> None:
+    """Folder variables made absolute here: job runners start in another working directory."""
+    import os
+
+    for name in ("QUANTDESK_HOME", "QUANTDESK_ENGINES"):
+        if os.environ.get(name):
+            os.environ[name] = absolute(os.environ[name])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from services.runtime.runtime import RUN_MODULE_FLAG
 
     if argv and argv[0] == RUN_MODULE_FLAG:
         return run_module(argv[1:])
+    _absolute_env()
     command = argv[0] if argv and argv[0] in COMMANDS else (None if argv else "gui")
     args = build_parser(only=command).parse_args(argv or ["gui"])
     from services.jobs.store import StoreError

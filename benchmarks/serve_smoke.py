@@ -99,7 +99,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/serve_smoke.json"))
     args = ap.parse_args()
 
-    from services.serving.engines import ENGINES
+    from services.serving.engines import state
     from tests.tinymodels import build_structured_model, build_tokenizer, stdlib_docstrings
 
     engines = Path(os.environ["QUANTDESK_ENGINES"]) if os.environ.get("QUANTDESK_ENGINES") else None
@@ -121,7 +121,7 @@ def main() -> int:
     ids = AutoTokenizer.from_pretrained(str(model)).encode(text, add_special_tokens=False)[:args.tokens]
     (work / "ids.json").write_text(json.dumps(ids))
     src_ppl = source_ppl(model, ids, args.ctx)
-    python = str(ENGINES["llamacpp"].python(engines))
+    python = str(state("llamacpp", engines).python)
 
     rows = []
     for kind in args.types.split(","):

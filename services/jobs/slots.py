@@ -30,6 +30,16 @@ class NoSlot:
         pass
 
 
+def try_lock(path: Path) -> Slot | None:
+    """An exclusive lock on `path` for as long as this process holds it (None: another one does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")
+    if _try_lock(handle):
+        return Slot(path, handle)
+    handle.close()
+    return None
+
+
 class SlotPool:
     def __init__(self, folder: Path, size: int = 1):
         self.folder, self.size = folder, max(1, int(size))

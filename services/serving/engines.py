@@ -1,8 +1,10 @@
 """The serving engines QuantDesk manages, each in its own virtual environment (they pin torch
 versions the job runner cannot share), and where and whether each one is installed.
 
-An engine folder holds a venv and, once the install finished and was checked, `engine.json`.
-A folder with the partial marker and no record is an interrupted install: `install` replaces it.
+An engine folder holds one venv per install (`env-<time>`, built in place: venvs cannot move) and
+`engine.json`, written last, naming the one in use. A reinstall builds a new venv beside the old
+one and switches the record only when the new one imports; an env folder with the partial marker
+is an interrupted install, removed by the next one.
 """
 from __future__ import annotations
 
@@ -40,8 +42,6 @@ class Engine:
     def folder(self, root: Path | None = None) -> Path:
         return (root or engines_root()) / self.name
 
-    def python(self, root: Path | None = None) -> Path:
-        return venv_python(self.folder(root))
 
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (
@@ -64,7 +64,7 @@ def get_engine(name: str) -> Engine:
 
 def engines_root() -> Path:
     env = os.environ.get(ENGINES_ENV)
-    return Path(env) if env else user_dirs().data / "engines"
+    return Path(env).absolute() if env else user_dirs().data / "engines"
 
 
 def venv_python(venv: Path, windows: bool | None = None) -> Path:
@@ -80,7 +80,7 @@ def venv_script(venv: Path, script: str, windows: bool | None = None) -> Path:
 @dataclass
 class EngineState:
     engine: Engine
-    status: str  # "installed", "missing", "incomplete", "broken"
+    status: str  # "installed", "missing", "incomplete", "broken", "foreign"
     folder: Path
     version: str | None = None
     message: str = ""
@@ -89,6 +89,16 @@ class EngineState:
     @property
     def installed(self) -> bool:
         return self.status == "installed"
+
+    @property
+    def python(self) -> Path:
+        """The installed engine's interpreter (only when installed outside WSL)."""
+        return Path(self.record["python"])
+
+    @property
+    def env(self) -> Path:
+        """The venv in use (older installs: the engine folder itself)."""
+        return Path(self.record.get("env") or self.folder)
 
     def to_dict(self) -> dict:
         return {"name": self.engine.name, "title": self.engine.title, "status": self.status,
@@ -114,24 +124,33 @@ def state(name: str, root: Path | None = None, platform: str | None = None) -> E
     folder = engine.folder(root)
     wsl = wsl_only(engine, platform)
     record_path = folder / RECORD
-    if not folder.exists():
+    if not folder.is_dir():
         how = (f"{engine.title} has no Windows build: QuantDesk installs and runs it inside WSL (needs WSL: "
                "wsl --install); " if wsl else "")
+        if folder.exists():
+            return EngineState(engine, "foreign", folder, message=f"{folder} is a file: move it away")
         return EngineState(engine, "missing", folder, message=f"{how}not installed: quantdesk engines install {name} "
                            f"(about {engine.minutes} min)")
     if not record_path.is_file():
-        return EngineState(engine, "incomplete", folder, message="an install was interrupted: install it again")
+        if not is_ours(folder):
+            return EngineState(engine, "foreign", folder, message=f"{folder} was not made by QuantDesk: move it away, "
+                               f"or set {ENGINES_ENV} to another folder")
+        return EngineState(engine, "incomplete", folder, message=f"an install was interrupted: quantdesk engines "
+                           f"install {name}")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         if not isinstance(record, dict):
             raise ValueError("not an object")
     except (OSError, ValueError) as exc:
-        return EngineState(engine, "broken", folder, message=f"{RECORD} is unreadable ({exc}): install it again")
-    if not record.get("wsl") and not Path(record.get("python") or engine.python(root)).exists():
+        return EngineState(engine, "broken", folder, message=f"{RECORD} is unreadable ({exc}): quantdesk engines "
+                           f"install {name} --reinstall")
+    python = record.get("python")
+    if not record.get("wsl") and not (isinstance(python, str) and python and Path(python).is_file()):
         return EngineState(engine, "broken", folder, record=record,
-                           message="its Python is missing (the folder was moved or half deleted): install it again")
+                           message=f"its Python is missing (the folder was moved or half deleted): quantdesk "
+                                   f"engines install {name} --reinstall")
     where = f"WSL ({WSL_HOME}/{name})" if record.get("wsl") else str(folder)
-    return EngineState(engine, "installed", folder, record.get("version"), record=record,
+    return EngineState(engine, "installed", folder, str(record.get("version") or "?"), record=record,
                        message=f"{engine.title} {record.get('version')} in {where}")
 
 
@@ -141,4 +160,5 @@ def states(root: Path | None = None) -> list[EngineState]:
 
 def is_ours(folder: Path) -> bool:
     """An engine folder QuantDesk made (finished or interrupted), safe to remove."""
-    return (folder / RECORD).is_file() or (folder / PARTIAL_MARKER).is_file()
+    return (folder / RECORD).is_file() or (folder / PARTIAL_MARKER).is_file() or any(
+        (env / PARTIAL_MARKER).is_file() for env in folder.glob("env-*"))

@@ -15,7 +15,18 @@ from services.jobs.events import Emitter, Eta, JobFailure
 from services.jobs.outputs import PARTIAL_MARKER
 from services.jobs.spec import JobSpec
 from services.runtime import process
-from services.serving.engines import RECORD, WSL_HOME, Engine, engines_root, get_engine, is_ours, wsl_only, wsl_script
+from services.serving.engines import (
+    RECORD,
+    WSL_HOME,
+    Engine,
+    EngineState,
+    engines_root,
+    get_engine,
+    is_ours,
+    venv_python,
+    wsl_only,
+    wsl_script,
+)
 
 NINJA = re.compile(r"^\s*\[(\d+)/(\d+)\]")
 HINTS = (
@@ -54,15 +65,51 @@ def base_python() -> str:
     return sys.executable
 
 
+def lock(engine: Engine, root: Path):
+    """The engine's install lock (None: an install or removal runs in another process)."""
+    from services.jobs.slots import try_lock
+
+    return try_lock(root / f".{engine.name}.lock")
+
+
+def users(state: EngineState) -> list[int]:
+    """Processes running on the engine's Python (a server, a K-quant job): removing it would break them."""
+    import psutil
+
+    env = str(state.env)
+    pids = []
+    for p in psutil.process_iter(["exe", "cmdline"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+            if (p.info["exe"] or "").startswith(env) or cmd.startswith(env):
+                pids.append(p.pid)
+        except (psutil.Error, TypeError):
+            continue
+    return pids
+
+
 def remove(name: str, root: Path | None = None) -> Path:
-    """Delete an engine's folder (only one QuantDesk made); returns it."""
+    """Delete an engine's folder (only one QuantDesk made, and not while it installs or runs); returns it."""
+    from services.serving.engines import state
+
     engine = get_engine(name)
+    root = root or engines_root()
     folder = engine.folder(root)
     if not folder.exists():
         raise FileNotFoundError(f"{engine.title} is not installed ({folder} does not exist)")
     if not is_ours(folder):
         raise PermissionError(f"{folder} was not made by QuantDesk (no {RECORD}): remove it by hand if you mean to")
-    shutil.rmtree(folder)
+    held = lock(engine, root)
+    if held is None:
+        raise PermissionError(f"{engine.title} is being installed: cancel that job first")
+    try:
+        s = state(name, root)
+        if s.status in ("installed", "broken") and (pids := users(s)):
+            raise PermissionError(f"{engine.title} is in use (process {', '.join(map(str, pids[:3]))}): stop its "
+                                  "server or job first")
+        shutil.rmtree(folder)
+    finally:
+        held.release()
     return folder
 
 
@@ -117,42 +164,72 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         raise JobFailure(f"{engine.title} has no Windows build and WSL is not installed",
                          hint="install WSL (wsl --install, then restart), then install the engine again", bad_input=True)
     root = Path(spec.params["root"]) if spec.params.get("root") else engines_root()
+    if root.exists() and not root.is_dir():
+        raise JobFailure(f"{root} is a file, not a folder", hint="set QUANTDESK_ENGINES to a folder", bad_input=True)
     folder = engine.folder(root)
+    held = lock(engine, root)
+    if held is None:
+        raise JobFailure(f"another install of {engine.title} is running", hint="wait for it, or cancel it",
+                         bad_input=True)
+    try:
+        return _install(engine, root, folder, wsl, bool(spec.params.get("reinstall")), events)
+    finally:
+        held.release()
+
+
+def _install(engine: Engine, root: Path, folder: Path, wsl: bool, reinstall: bool, events: Emitter) -> dict:
     started = time.monotonic()
     if folder.exists():
-        if not is_ours(folder):
+        if not folder.is_dir() or not is_ours(folder):
             raise JobFailure(f"{folder} exists and was not made by QuantDesk", hint="move it away, or set "
                              "QUANTDESK_ENGINES to another folder", bad_input=True)
-        if (folder / RECORD).is_file() and not spec.params.get("reinstall"):
+        if (folder / RECORD).is_file() and not reinstall:
             raise JobFailure(f"{engine.title} is already installed in {folder}",
-                             hint="remove it first (quantdesk engines remove NAME) or use --reinstall", bad_input=True)
-        shutil.rmtree(folder)
+                             hint=f"remove it first (quantdesk engines remove {engine.name}) or use --reinstall",
+                             bad_input=True)
+        for old in folder.glob("env-*"):  # interrupted installs
+            if (old / PARTIAL_MARKER).is_file():
+                shutil.rmtree(old, ignore_errors=True)
+        if not (folder / RECORD).is_file():  # an interrupted install of the older one-venv layout
+            shutil.rmtree(folder, ignore_errors=True)
+    env = folder / time.strftime("env-%Y%m%d-%H%M%S")
     tail: deque[str] = deque(maxlen=60)
     try:
         events.stage("venv", f"creating the {engine.title} environment in "
-                     + (f"WSL ({WSL_HOME}/{engine.name})" if wsl else str(folder)))
-        folder.mkdir(parents=True)
-        (folder / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
+                     + (f"WSL ({WSL_HOME}/{engine.name})" if wsl else str(env)))
+        env.mkdir(parents=True)
+        (env / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
         python: Path | None = None
         if not wsl:  # inside WSL the install command makes the venv
-            r = process.run([base_python(), "-m", "venv", str(folder)], timeout=600)
+            r = process.run([base_python(), "-m", "venv", str(env)], timeout=600)
             if r.returncode != 0:
                 raise JobFailure(f"could not create a virtual environment: {r.stderr.strip()[-300:]}",
                                  hint="on Debian/Ubuntu install python3-venv")
-            python = engine.python(root)
+            python = venv_python(env)
         events.stage("install", f"installing {', '.join(engine.packages)} (about {engine.minutes} min on 2 cores)")
         _pip(python, engine, events, tail)
         events.stage("check", f"importing {engine.module}")
         version = _version(python, engine)
+        events.check()
         record = {"tool": "quantdesk", "name": engine.name, "version": version,
-                  "python": str(python) if python else None, "wsl": wsl,
+                  "python": str(python) if python else None, "env": str(env), "wsl": wsl,
                   "packages": list(engine.packages), "build_env": engine.build_env,
                   "installed": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": round(time.monotonic() - started, 1)}
-        (folder / RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
-        (folder / PARTIAL_MARKER).unlink(missing_ok=True)
+        tmp = folder / (RECORD + ".new")
+        tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+        (env / PARTIAL_MARKER).unlink(missing_ok=True)
+        os.replace(tmp, folder / RECORD)  # the switch: from here on the new venv is the engine
     except BaseException:
-        if folder.exists() and not (folder / RECORD).is_file():
+        shutil.rmtree(env, ignore_errors=True)
+        if not (folder / RECORD).is_file():
             shutil.rmtree(folder, ignore_errors=True)
         raise
+    for old in folder.glob("env-*"):
+        if old != env:
+            shutil.rmtree(old, ignore_errors=True)  # a server may still run on it: what is open stays readable
+    for legacy in ("bin", "lib", "lib64", "include", "Scripts", "Lib", "pyvenv.cfg"):
+        if (folder / legacy).exists() and legacy != env.name:
+            shutil.rmtree(folder / legacy, ignore_errors=True) if (folder / legacy).is_dir() else \
+                (folder / legacy).unlink(missing_ok=True)
     events.artifact(str(folder), "engine")
     return {"engine": engine.name, "version": version, "folder": str(folder), "duration_s": record["duration_s"]}

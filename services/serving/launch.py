@@ -187,9 +187,8 @@ def plan_serve(model: str | Path, engine: str = "auto", port: int | None = None,
             raise ServeError(f"--context {context} exceeds the model's limit of {limit} tokens: lower it")
         ctx = context or (min(4096, limit) if limit else 4096)
         s = _installed(name, root)
-        argv = [str(ENGINES[name].python(root)), "-m", LAUNCHER, "--model", str(gguf), "--host", HOST,
+        argv = [str(s.python), "-m", LAUNCHER, "--model", str(gguf), "--host", HOST,
                 "--port", str(port), "--n-ctx", str(ctx), "--alias", gguf.stem, "--extra-bufts", extra_bufts]
-        del s
         return ServePlan(name, gguf, gguf.stem, argv, port, ctx, _source_of(record, gguf.parent), record, ctx,
                          [f"llama.cpp with a {ctx}-token context"])
     return _plan_gpu(name, model, record, port, context, root, detect, windows)
@@ -224,7 +223,7 @@ def _plan_gpu(name: str, model: Path, record: dict | None, port: int, context: i
     if wsl:  # WSL forwards its localhost ports to Windows
         argv = ["wsl.exe", "-e", wsl_script(engine, engine.script), *argv[1:]]
     else:
-        argv[0] = str(venv_script(s.folder, engine.script, windows))
+        argv[0] = str(venv_script(s.env, engine.script, windows))
     ctx = c.params.get("context")
     pool = (c.params.get("max_seqs") or 1) * ctx if ctx else None
     return ServePlan(name, folder, str(c.params.get("served_name") or folder.name), argv, port, ctx,

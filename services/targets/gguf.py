@@ -36,11 +36,12 @@ def llama_quantize(params: dict) -> list[str] | None:
     tool = params.get("llama_quantize") or shutil.which("llama-quantize")
     if tool:
         return [tool]
-    from services.serving.engines import ENGINES, state
+    from services.serving.engines import state
 
-    if state("llamacpp").installed:
+    engine = state("llamacpp")
+    if engine.installed:
         script = Path(__file__).resolve().parents[1] / "serving" / "llamacpp_quantize.py"
-        return [str(ENGINES["llamacpp"].python()), str(script)]
+        return [str(engine.python), str(script)]
     return None
 
 

@@ -402,10 +402,10 @@ def test_llama_cpp_reads_what_we_write(llamacpp_engines, structured_llama, tiny_
     from tokenizers import Tokenizer
     from transformers import AutoModelForCausalLM
 
-    from services.serving.engines import ENGINES
+    from services.serving.engines import state
     from tests.conftest import ROOT
 
-    python = str(ENGINES["llamacpp"].python(llamacpp_engines))
+    python = str(state("llamacpp", llamacpp_engines).python)
     text = held_out_file.read_text(encoding="utf-8")[:20000]
     (tmp_path / "text.txt").write_text(text, encoding="utf-8")
     ctx = 128

@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from services.evaluate.answers import load_prompts
-from services.serving.engines import ENGINES
+from services.serving.engines import state
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -60,7 +60,7 @@ def test_gguf_export_served_by_llama_cpp(llamacpp_engines, structured_llama, qua
         assert conc["completed"] == 3 and conc["errors"] == [] and conc["tokens"] > 0, conc
         assert smoke["tokens_per_s_median"] > 0
         gguf = next(out.glob("*.gguf"))
-        direct = subprocess.run([str(ENGINES["llamacpp"].python(llamacpp_engines)), "-c", DIRECT, str(gguf),
+        direct = subprocess.run([str(state("llamacpp", llamacpp_engines).python), "-c", DIRECT, str(gguf),
                                  str(summary["plan"]["context"]), "24", json.dumps(load_prompts())],
                                 cwd=ROOT, capture_output=True, text=True, timeout=600,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})

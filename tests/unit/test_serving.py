@@ -11,7 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from services.jobs.events import Emitter
+from services.jobs.events import Emitter, JobFailure
+from services.jobs.spec import JobSpec
 from services.serving import client, engines, install, metrics, smoke
 from services.serving.hints import hints_for
 from services.serving.launch import ServeError, plan_serve
@@ -349,3 +350,55 @@ def test_a_server_does_not_hold_the_only_job_slot(engine_root, tiny_llama):
     wait_stage(m, server.id, "serving")
     m.cancel(server.id)
     assert m.wait(server.id, 30).status == "succeeded"
+
+
+def test_a_failed_reinstall_keeps_the_engine_and_installs_do_not_overlap(engine_root, monkeypatch):
+    """The install's pip step is replaced here (no package index in tests); the venvs and records are real."""
+    em, _ = events()
+    engine = engines.ENGINES["lmdeploy"]
+    monkeypatch.setattr(install, "_version", lambda python, e: "0.18.0")
+    monkeypatch.setattr(install, "_pip", lambda python, e, ev, tail: None)
+    first = install._install(engine, engine_root, engine_root / "lmdeploy", False, False, em)
+    s = engines.state("lmdeploy")
+    assert s.installed and s.env.name.startswith("env-") and s.python.is_file() and first["version"] == "0.18.0"
+
+    def broken_pip(python, e, ev, tail):
+        raise JobFailure("pip could not install LMDeploy (exit status 1)")
+
+    monkeypatch.setattr(install, "_pip", broken_pip)
+    time.sleep(1.1)  # a new env-<time> name
+    with pytest.raises(JobFailure):
+        install._install(engine, engine_root, engine_root / "lmdeploy", False, True, em)
+    after = engines.state("lmdeploy")
+    assert after.installed and after.env == s.env and [p.name for p in (engine_root / "lmdeploy").glob("env-*")] \
+        == [s.env.name]
+    held = install.lock(engine, engine_root)
+    try:
+        with pytest.raises(JobFailure, match="another install of LMDeploy is running"):
+            install.run(JobSpec(kind="engine", model="-", params={"engine": "lmdeploy", "reinstall": True}), em)
+        with pytest.raises(PermissionError, match="being installed"):
+            install.remove("lmdeploy")
+    finally:
+        held.release()
+    user = subprocess.Popen([str(after.python), "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.3)
+        with pytest.raises(PermissionError, match="in use"):
+            install.remove("lmdeploy")
+    finally:
+        user.kill()
+        user.wait()
+    install.remove("lmdeploy")
+    assert not (engine_root / "lmdeploy").exists()
+
+
+def test_foreign_and_odd_engine_folders(engine_root):
+    (engine_root / "vllm").mkdir()
+    (engine_root / "vllm" / "mine.txt").write_text("x")
+    s = engines.state("vllm")
+    assert s.status == "foreign" and "not made by QuantDesk" in s.message
+    fake_engine(engine_root, "lmdeploy")
+    (engine_root / "lmdeploy" / engines.RECORD).write_text(json.dumps({"python": 5}))
+    assert engines.state("lmdeploy").status == "broken"
+    (engine_root / "llamacpp").write_text("a file")
+    assert engines.state("llamacpp").status == "foreign"
