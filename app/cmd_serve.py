@@ -21,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--context", type=int, default=None, help="context to serve (default 4096, or the model's limit)")
     p.add_argument("--smoke", action=argparse.BooleanOptionalAction, default=None,
-                   help="ask the built-in prompts and report (default: on, unless --keep-running)")
+                   help="ask the built-in prompts and report (default: on, unless --keep-running); --no-smoke just "
+                        "serves, until Ctrl-C")
     p.add_argument("--parallel", type=int, default=4, help="requests at once in the concurrency check (1: none)")
     p.add_argument("--max-tokens", type=int, default=64, help="answer length in the smoke test")
     p.add_argument("--prompts", default=None, help="prompt file (.txt, .json, .jsonl) instead of the built-in set")
@@ -59,6 +60,18 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--ready-timeout {args.ready_timeout}: give 1 to 7200 seconds")
 
 
+def reference_folder_problem(folder: Path) -> str | None:
+    """What makes `folder` unusable as the reference model, read from its files (no torch)."""
+    from services.modelfiles import check_weights
+
+    if not (folder / "config.json").is_file():
+        return "not a model folder (no config.json): give the Hugging Face folder the export was made from"
+    if not any((folder / n).is_file() for n in ("tokenizer.json", "tokenizer.model", "tokenizer_config.json")):
+        return "it has no tokenizer files (tokenizer.json or tokenizer.model)"
+    errors, _, _ = check_weights(folder)
+    return "; ".join(errors) or None
+
+
 def params_from(args: argparse.Namespace) -> dict:
     smoke = args.smoke if args.smoke is not None else not args.keep_running
     ref: str | bool | None = {"auto": None, "none": False}.get(args.reference, args.reference)
@@ -66,6 +79,8 @@ def params_from(args: argparse.Namespace) -> dict:
         ref = absolute(ref)
         if not Path(ref).is_dir():
             raise UsageError(f"--reference {args.reference}: not a folder (give auto, none or a model folder)")
+        if problem := reference_folder_problem(Path(ref)):
+            raise UsageError(f"--reference {args.reference}: {problem}")
     prompts = absolute(args.prompts) if args.prompts else None
     if prompts:
         from services.evaluate.answers import load_prompts

@@ -34,18 +34,21 @@ def load_prompts(path: str | Path | None = None) -> list[str]:
     elif path.suffix == ".jsonl":
         prompts = [_prompt(json.loads(line)) for line in text.splitlines() if line.strip()]
     else:
-        prompts = [_prompt(p) for p in json.loads(text)]
+        items = json.loads(text)
+        if not isinstance(items, list):
+            raise ValueError(f"{path.name} must hold a JSON list of prompts (strings or {{\"prompt\": \"...\"}}), "
+                             f"not a {type(items).__name__}")
+        prompts = [_prompt(p) for p in items]
     if not prompts:
         raise ValueError(f"{path.name} holds no prompts")
     return prompts
 
 
 def _prompt(item) -> str:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict) and "prompt" in item:
-        return str(item["prompt"])
-    raise ValueError('each prompt must be a string or {"prompt": "..."}')
+    text = item.get("prompt") if isinstance(item, dict) else item
+    if isinstance(text, str) and text.strip():
+        return text
+    raise ValueError(f'each prompt must be a non-empty string or {{"prompt": "..."}}, not {json.dumps(item)[:60]}')
 
 
 def encode_prompt(tokenizer, prompt: str) -> list[int]:
@@ -57,8 +60,9 @@ def encode_prompt(tokenizer, prompt: str) -> list[int]:
     return tokenizer(prompt)["input_ids"]
 
 
-def generate(model, tokenizer, prompt_ids: list[int], kv: str, max_new_tokens: int, device: str = "cpu") -> list[int]:
-    """Greedy continuation of `prompt_ids` with the KV cache stored under `kv`."""
+def generate(model, tokenizer, prompt_ids: list[int], kv: str, max_new_tokens: int, device: str = "cpu",
+             stop=None) -> list[int]:
+    """Greedy continuation of `prompt_ids` with the KV cache stored under `kv`; `stop()` True ends it early."""
     import torch
 
     from services.evaluate.kvquant import quantized_cache
@@ -67,6 +71,14 @@ def generate(model, tokenizer, prompt_ids: list[int], kv: str, max_new_tokens: i
     kwargs = {}
     if kv != "fp16":
         kwargs["past_key_values"] = quantized_cache(kv, model.config)
+    if stop is not None:
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        class Asked(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kw):
+                return torch.full((input_ids.shape[0],), bool(stop()), dtype=torch.bool, device=input_ids.device)
+
+        kwargs["stopping_criteria"] = StoppingCriteriaList([Asked()])
     with torch.no_grad():
         out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=False,
                              use_cache=True, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **kwargs)

@@ -59,8 +59,9 @@ def model_name(base: str, timeout: float = 5.0) -> str | None:
 
 def chat(base: str, model: str, messages: list[dict], max_tokens: int = 64, temperature: float = 0.0,
          timeout: float = 300.0, on_text: Callable[[str], None] | None = None, seed: int | None = 0,
-         extra: dict | None = None) -> ChatReply:
-    """One streamed chat completion; `on_text` gets each piece as it arrives; `extra`: engine-specific fields."""
+         extra: dict | None = None, check: Callable[[], None] | None = None) -> ChatReply:
+    """One streamed chat completion; `on_text` gets each piece as it arrives; `extra`: engine-specific fields;
+    `check` runs at every chunk (it may raise to stop). A stream that ends without a finish reason raises."""
     body = {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
             "stream": True, "stream_options": {"include_usage": True}, **(extra or {})}
     if seed is not None:
@@ -70,15 +71,18 @@ def chat(base: str, model: str, messages: list[dict], max_tokens: int = 64, temp
     started = time.monotonic()
     first: float | None = None
     parts: list[str] = []
-    chunks, usage, finish = 0, None, None
+    chunks, usage, finish, done = 0, None, None, False
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             for raw in r:
+                if check:
+                    check()
                 line = raw.decode("utf-8", errors="replace").strip()
                 if not line.startswith("data:"):
                     continue
                 payload = line[5:].strip()
                 if payload == "[DONE]":
+                    done = True
                     break
                 try:
                     data = json.loads(payload)
@@ -100,4 +104,6 @@ def chat(base: str, model: str, messages: list[dict], max_tokens: int = 64, temp
         raise ServerError(f"the server answered {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise ServerError(f"the server did not answer: {exc}") from None
+    if not done and finish is None:
+        raise ServerError(f"the answer stopped after {chunks} pieces without an end (the engine failed mid-answer)")
     return ChatReply("".join(parts), first, time.monotonic() - started, int(usage) if usage else chunks, finish)

@@ -19,9 +19,11 @@ HINTS: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p, re.I), h) for p
     (r"failed to load model|error loading model|unknown model architecture|invalid magic",
      "the engine could not read the model: export it again, or check that this engine supports the architecture"),
     (r"ModuleNotFoundError|ImportError|undefined symbol",
-     "the engine's environment is broken: quantdesk engines install NAME --reinstall"),
+     "the engine's environment is broken: reinstall it (quantdesk engines install ENGINE --reinstall)"),
     (r"Segmentation fault|SIGSEGV|exit status -11|exit status 139",
      "the engine crashed while loading: with llama.cpp on a CPU with AMX, serve with --extra-bufts off"),
+    (r"could not broadcast input array|exceed(s|ed)? (the )?context window|Requested tokens .* exceed",
+     "the prompt and its answer do not fit the context: serve with a larger --context or ask for fewer --max-tokens"),
     (r"trust_remote_code",
      "the model needs its own code: this engine must be started with --trust-remote-code"),
 ))

@@ -51,7 +51,7 @@ class Engine:
     def failure(self, what: str) -> JobFailure:
         self._reader.join(2)
         last = [line for line in self.tail if line.strip()][-8:]
-        hints = hints_for(self.tail)
+        hints = [h.replace("ENGINE", self.plan.engine) for h in hints_for(self.tail)]
         return JobFailure(what + (":\n  " + "\n  ".join(last) if last else ""),
                           hint="; ".join(hints) or "the job log has the engine's whole output")
 
@@ -78,7 +78,12 @@ def wait_ready(engine: Engine, events: Emitter, timeout_s: float, poll_s: float 
                                  "was ready")
         status, _ = client.get(url, timeout=2)
         if status == 200:
-            return clock() - started
+            served = client.model_name(engine.plan.url)
+            if engine.exited() is None and served in (engine.plan.name, None):
+                return clock() - started
+            if engine.exited() is None or served != engine.plan.name:
+                raise engine.failure(f"another server answers on port {engine.plan.port} (it serves {served!r}, "
+                                     f"not {engine.plan.name!r}): leave --port out for a free one")
         if clock() - started > timeout_s:
             raise engine.failure(f"{get_engine(engine.plan.engine).title} was not ready after {timeout_s:.0f} s "
                                  f"({url} answered {status or 'nothing'})")
@@ -93,12 +98,27 @@ def _reference(plan: ServePlan, params: dict, prompts: list[str], max_tokens: in
         return None, None, "no comparison (--reference none)"
     folder = Path(asked) if isinstance(asked, str) else plan.source
     if folder is None:
+        gone = ((plan.export or {}).get("input") or {}).get("model") if isinstance(plan.export, dict) else None
+        if isinstance(gone, str) and gone and not Path(gone).exists():
+            return None, None, f"the export's source {gone} no longer exists: answers not compared"
         return None, None, "no source model is known for this input: give --reference DIR to compare answers"
+    if problem := reference_problem(folder, plan):
+        raise JobFailure(problem, hint="give the model this export was made from (--reference DIR), or --reference "
+                         "none", bad_input=True)
     if asked is None and not fits_in_ram(folder):
         return None, None, f"the source {folder.name} does not fit in half the free memory: answers not compared"
     events.stage("reference", f"greedy answers of the source {folder.name} through transformers")
     texts, tokenize = reference_answers(folder, prompts, max_tokens, events.check)
     return texts, tokenize, f"compared with {folder}"
+
+
+def reference_problem(folder: Path, plan: ServePlan) -> str | None:
+    """Why `folder` cannot be the reference for `plan`'s model: unreadable, or another vocabulary."""
+    from services.serving.reference import vocabulary_problem
+
+    if not (folder / "config.json").is_file():
+        return f"--reference {folder} is not a model folder (no config.json)"
+    return vocabulary_problem(folder, plan.model)
 
 
 def run(spec: JobSpec, events: Emitter) -> dict:
@@ -132,7 +152,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         name = client.model_name(plan.url) or plan.name
         summary["served_name"] = name
         if smoke:
-            summary["smoke"] = _smoke(plan, name, prompts, reference, tokenize, compared, params, max_tokens, events)
+            summary["smoke"] = _smoke(engine, plan, name, prompts, reference, tokenize, compared, params, max_tokens, events)
         if keep or not smoke:
             summary["stopped"] = _serve(engine, events)
         else:
@@ -143,7 +163,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     return summary
 
 
-def _smoke(plan: ServePlan, name: str, prompts: list[str], reference, tokenize, compared: str, params: dict,
+def _smoke(engine: Engine, plan: ServePlan, name: str, prompts: list[str], reference, tokenize, compared: str, params: dict,
            max_tokens: int, events: Emitter) -> dict:
     events.stage("smoke", f"{len(prompts)} prompts at temperature 0")
     replies = []
@@ -151,10 +171,9 @@ def _smoke(plan: ServePlan, name: str, prompts: list[str], reference, tokenize, 
         events.progress(i, len(prompts), "prompts", f"asking: {prompt[:40]}")
         try:
             reply = client.chat(plan.url, name, [{"role": "user", "content": prompt}], max_tokens,
-                                extra=client.GREEDY.get(plan.engine))
+                                extra=client.GREEDY.get(plan.engine), check=events.check)
         except client.ServerError as exc:
-            raise JobFailure(f"the server failed on a prompt: {exc}", hint="the job log has the engine's output") \
-                from None
+            raise engine.failure(f"the server failed on the prompt {prompt[:40]!r}: {exc}") from None
         replies.append(reply)
         events.log(f"{prompt[:50]!r} -> {reply.text[:80]!r} ({reply.tokens} tokens, "
                    f"first after {reply.ttft_s or 0:.2f} s)")
@@ -163,7 +182,10 @@ def _smoke(plan: ServePlan, name: str, prompts: list[str], reference, tokenize, 
     conc = None
     if parallel > 1:
         events.stage("parallel", f"{parallel} requests at once")
-        conc = concurrency(plan.url, name, prompts, parallel, max_tokens, client.GREEDY.get(plan.engine))
+        conc = concurrency(plan.url, name, prompts, parallel, max_tokens, client.GREEDY.get(plan.engine),
+                           check=events.check)
+        if (code := engine.exited()) is not None:
+            raise engine.failure(f"the engine stopped during the parallel requests (exit status {code})")
     report = summarize(prompts, replies, reference, tokenize, conc)
     report["compared"] = compared
     for key in ("similarity_mean", "agreement_mean", "ttft_s_median", "tokens_per_s_median"):

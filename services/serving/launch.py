@@ -83,7 +83,36 @@ def read_export(folder: Path) -> dict | None:
         raise ServeError(f"{path} is unreadable ({exc}): export again") from None
     if not isinstance(record, dict) or record.get("tool") != "quantdesk":
         raise ServeError(f"{path} is not a QuantDesk export record: export again")
+    kinds = {"target": str, "input": dict, "files": list, "params": dict}
+    wrong = [k for k, t in kinds.items() if k in record and record[k] is not None and not isinstance(record[k], t)]
+    if wrong or not all(isinstance(f, str) for f in record.get("files") or []):
+        raise ServeError(f"{path} is damaged ({', '.join(wrong) or 'files'} has the wrong type): export again")
     return record
+
+
+def gguf_problem(path: Path) -> str | None:
+    """Why `path` is not a readable GGUF file (its magic and header), or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError as exc:
+        return f"{path} cannot be read: {exc}"
+    if len(head) < 24 or head[:4] != b"GGUF":
+        return f"{path} is not a GGUF file (it does not start with GGUF): export it again with --target gguf"
+    try:
+        from gguf import GGUFReader
+    except ImportError:
+        return None
+    try:
+        GGUFReader(str(path))
+    except Exception as exc:  # a truncated or damaged file: the reader's message says where
+        return f"{path} is damaged or cut short ({str(exc)[:160]}): export it again"
+    return None
+
+
+def _is_gguf_folder(folder: Path, record: dict | None) -> bool:
+    return folder.is_dir() and (record or {}).get("target") in (None, "gguf") and not (folder / "config.json").exists() \
+        and any(folder.glob("*.gguf"))
 
 
 def _gguf_in(folder: Path, record: dict | None) -> Path:
@@ -124,7 +153,8 @@ def _installed(name: str, root: Path | None, platform: str | None = None) -> Eng
 
 
 def _pick_engine(asked: str, model: Path, record: dict | None, root: Path | None) -> str:
-    gguf = model.suffix.lower() == ".gguf" or (record or {}).get("target") == "gguf"
+    gguf = (model.suffix.lower() == ".gguf" and model.is_file()) or (record or {}).get("target") == "gguf" \
+        or _is_gguf_folder(model, record)
     if asked != "auto":
         get_engine(asked)
         if gguf and asked != "llamacpp":
@@ -182,11 +212,13 @@ def plan_serve(model: str | Path, engine: str = "auto", port: int | None = None,
         gguf = model if model.is_file() else _gguf_in(model, record)
         if gguf.suffix.lower() != ".gguf":
             raise ServeError(f"{gguf.name} is not a .gguf file: llama.cpp serves GGUF files")
+        s = _installed(name, root)
+        if problem := gguf_problem(gguf):
+            raise ServeError(problem)
         limit = _gguf_context(gguf)
         if context and limit and context > limit:
             raise ServeError(f"--context {context} exceeds the model's limit of {limit} tokens: lower it")
         ctx = context or (min(4096, limit) if limit else 4096)
-        s = _installed(name, root)
         argv = [str(s.python), "-m", LAUNCHER, "--model", str(gguf), "--host", HOST,
                 "--port", str(port), "--n-ctx", str(ctx), "--alias", gguf.stem, "--extra-bufts", extra_bufts]
         return ServePlan(name, gguf, gguf.stem, argv, port, ctx, _source_of(record, gguf.parent), record, ctx,

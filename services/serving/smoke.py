@@ -39,7 +39,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def concurrency(url: str, model: str, prompts: list[str], parallel: int, max_tokens: int,
-                extra: dict | None = None) -> dict:
+                extra: dict | None = None, check: Callable[[], None] = lambda: None) -> dict:
     """`parallel` requests at once (prompts in turn): throughput over the wall time and latency percentiles."""
     results: list[ChatReply | None] = [None] * parallel
     errors: list[str] = []
@@ -59,8 +59,10 @@ def concurrency(url: str, model: str, prompts: list[str], parallel: int, max_tok
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(parallel)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    while any(t.is_alive() for t in threads):
+        check()  # a stop leaves the requests to die with the engine
+        for t in threads:
+            t.join(0.1)
     wall = time.monotonic() - started
     done = [r for r in results if r is not None]
     latency = [r.total_s for r in done]

@@ -122,6 +122,11 @@ class GgufTarget(Target):
                                          quantize_bin=llama_quantize(b.params))
         except ValueError as exc:
             raise JobFailure(str(exc), bad_input=True) from exc
+        except RuntimeError as exc:  # llama-quantize or the engine failed: its last lines are in the message
+            engine = len(llama_quantize(b.params) or []) > 1
+            raise JobFailure(str(exc), hint="reinstall the llama.cpp engine: quantdesk engines install llamacpp "
+                             "--reinstall" if engine else "check --llama-quantize (a llama.cpp build of the same "
+                             "era as the gguf package)") from exc
         stop = _stop_tokens(b.source.model)
         _convert().write_modelfile(target, b.partial, stop)
         final = b.out / target.name

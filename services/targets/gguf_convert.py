@@ -449,7 +449,8 @@ def _llama_quantize(quantize_bin: list[str], src: Path, dst: Path, gguf_type: st
                 time.sleep(0.1)
         if code != 0:
             tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-20:])
-            raise RuntimeError(f"llama-quantize failed (exit {code}):\n{tail}")
+            tool = "llama-quantize" if len(quantize_bin) == 1 else "the llama.cpp engine's llama_model_quantize"
+            raise RuntimeError(f"{tool} failed (exit {code}):\n{tail}")
     finally:
         log.unlink(missing_ok=True)
 

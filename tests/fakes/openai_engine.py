@@ -4,7 +4,7 @@ OpenAI API QuantDesk uses (/health, /v1/models, streamed /v1/chat/completions, /
 Started as `python openai_engine.py ARGS...` in place of vLLM or LMDeploy; it takes the port from
 --port or --server-port and the name from --served-model-name or --model-name. FAKE_ENGINE_MODE:
 ok (default), oom (prints a CUDA out-of-memory error and exits), hang (never ready), die (exits 1 s
-after it is ready). FAKE_READY_S delays readiness; FAKE_ANSWER=garbled answers differently.
+after it is ready), cut (every answer stops after two pieces, without an end). FAKE_READY_S delays readiness; FAKE_ANSWER=garbled answers differently.
 """
 from __future__ import annotations
 
@@ -73,11 +73,14 @@ def main(argv: list[str]) -> int:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            for w in words:
+            for w in words[:2] if mode == "cut" else words:
                 chunk = {"choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]}
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()
                 time.sleep(0.002)
+            if mode == "cut":
+                print("ValueError: could not broadcast input array from shape (16,) into shape (0,)", flush=True)
+                return
             end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
                    "usage": {"completion_tokens": len(words)}}
             self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())

@@ -402,3 +402,84 @@ def test_foreign_and_odd_engine_folders(engine_root):
     assert engines.state("lmdeploy").status == "broken"
     (engine_root / "llamacpp").write_text("a file")
     assert engines.state("llamacpp").status == "foreign"
+
+
+def test_another_server_on_our_port_is_not_taken_for_ours(engine_root, tiny_llama, monkeypatch):
+    from services.serving import job
+
+    fake_engine(engine_root)
+    plan = plan_serve(tiny_llama, "vllm", detect=lambda: None)
+    other = subprocess.Popen([sys.executable, str(FAKE), "--port", str(plan.port), "--served-model-name", "other"])
+    try:
+        deadline = time.monotonic() + 10
+        while client.get(plan.url + "/health")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        e = job.Engine(plan)
+        try:
+            with pytest.raises(JobFailure, match="another server answers on port .* serves 'other'"):
+                job.wait_ready(e, events()[0], 20, poll_s=0.1)
+        finally:
+            e.stop()
+    finally:
+        other.kill()
+        other.wait()
+
+
+@pytest.mark.slow
+def test_an_answer_cut_short_fails_with_the_engine_hint(engine_root, tiny_llama):
+    fake_engine(engine_root)
+    r = serve_cli("--model", str(tiny_llama), "--engine", "vllm", "--reference", "none",
+                  env={"FAKE_ENGINE_MODE": "cut"})
+    assert r.returncode == 1 and "stopped after 2 pieces without an end" in r.stderr
+    assert "do not fit the context" in r.stderr and engine_pids(engine_root) == []
+
+
+def test_prompt_files_must_hold_prompts(tmp_path):
+    from services.evaluate.answers import load_prompts
+
+    for body in ("5", "null", '"hello"', '{"a": 1}', '[{"prompt": null}]', '[{"prompt": 5}]', '["", "  "]'):
+        (tmp_path / "p.json").write_text(body)
+        with pytest.raises(ValueError, match="prompt"):
+            load_prompts(tmp_path / "p.json")
+    (tmp_path / "p.json").write_text('["a", {"prompt": "b"}]')
+    assert load_prompts(tmp_path / "p.json") == ["a", "b"]
+
+
+def test_damaged_inputs_are_refused_before_the_engine(engine_root, tiny_llama, tmp_path):
+    from services.serving.launch import gguf_problem
+
+    for name, body in (("empty.gguf", b""), ("text.gguf", b"hello world, not a model at all"),
+                       ("cut.gguf", b"GGUF\x03\x00\x00\x00" + b"\x05" * 20)):
+        (tmp_path / name).write_bytes(body)
+        assert gguf_problem(tmp_path / name), name
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    (ex / "m.gguf").write_bytes(b"GGUF")
+    for record in ({"tool": "quantdesk", "target": "gguf", "input": "x"}, {"tool": "quantdesk", "files": "m.gguf"},
+                   {"tool": "quantdesk", "target": ["gguf"]}):
+        (ex / "target.json").write_text(json.dumps(record))
+        with pytest.raises(ServeError, match="damaged"):
+            plan_serve(ex)
+    plain = tmp_path / "plain ggufs"
+    plain.mkdir()
+    (plain / "a.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ServeError, match="llama.cpp is not ready"):  # picked llama.cpp, not vLLM
+        plan_serve(plain)
+    (plain / "b.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ServeError, match="2 .gguf files"):
+        plan_serve(plain)
+
+
+@pytest.mark.slow
+def test_a_reference_with_another_vocabulary_is_refused(engine_root, tiny_llama, tmp_path):
+    from tests.tinymodels import build_model, build_tokenizer
+
+    other = build_model(tmp_path / "other", build_tokenizer(tmp_path / "tok", vocab_size=300), "llama",
+                        hidden=32, intermediate=64, heads=2, kv_heads=1, layers=1)
+    fake_engine(engine_root)
+    r = serve_cli("--model", str(tiny_llama), "--engine", "vllm", "--reference", str(other))
+    assert r.returncode == 2 and "another vocabulary" in r.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = serve_cli("--model", str(tiny_llama), "--engine", "vllm", "--reference", str(empty))
+    assert r.returncode == 2 and "no config.json" in r.stderr
