@@ -86,6 +86,8 @@ COMMANDS = {
     "targets": ("the export targets and what this machine has for them", _module("cmd_targets")),
     "engines": ("serving engines (llama.cpp, vLLM, LMDeploy), each in its own environment", _module("cmd_engines")),
     "serve": ("serve a model with a real engine, chat with it and measure it", _module("cmd_serve")),
+    "runtime": ("the managed ML runtime (torch and the quantization stack) of an installed QuantDesk",
+                _module("cmd_runtime")),
     "jobs": ("job queue and history", _module("cmd_jobs")),
     "logs": ("support bundle: logs, jobs and environment, redacted", _module("cmd_logs")),
 }

@@ -1,4 +1,4 @@
-"""Serving engines: which of llama.cpp, vLLM and LMDeploy are installed in their own environments."""
+"""The environments QuantDesk manages: the ML runtime jobs run on, and the serving engines."""
 from __future__ import annotations
 
 from services.envcheck.context import CheckContext
@@ -19,3 +19,19 @@ def check_engines(probe: Probe, ctx: CheckContext) -> CheckResult:
                        + "llama.cpp is not installed: nothing can serve a GGUF export here", details,
                        Fix("command", f"install llama.cpp (about {(llama or {}).get('minutes', 5)} min)",
                            command="quantdesk engines install llamacpp"))
+
+
+def check_runtime(probe: Probe, ctx: CheckContext) -> CheckResult:
+    from services.runtime import managed
+
+    title = "ML runtime"
+    s = managed.state()
+    if s.status == "dev":
+        return CheckResult("runtime", title, "ok", "development install: jobs run on this Python", s.message)
+    if s.status == "installed":
+        return CheckResult("runtime", title, "ok", s.message)
+    return CheckResult("runtime", title, "fail" if s.status == "broken" else "warn", s.message,
+                       "Jobs that quantize, evaluate or export need torch, which the installed app keeps in its own "
+                       "runtime (several GB with CUDA).",
+                       Fix("command", "install the ML runtime" if s.status != "broken" else "repair the ML runtime",
+                           command="quantdesk runtime " + ("repair" if s.status == "broken" else "install")))

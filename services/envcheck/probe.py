@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.runtime import process
-from services.runtime.runtime import current_runtime
+from services.runtime.runtime import job_runtime
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Probe:
     """The real machine. Subclass or fake it in tests (tests/fakes/probe.py)."""
 
     def __init__(self, python: str | None = None, env: dict | None = None):
-        self.python = python or current_runtime().python  # the interpreter jobs run on
+        self.python = python or job_runtime().python  # the interpreter jobs run on
         self._env = dict(os.environ if env is None else env)
         self._packages: dict | None = None
         self._nvidia: NvidiaInfo | None = None

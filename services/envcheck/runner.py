@@ -32,6 +32,7 @@ CHECKS: list[tuple[str, str, Check]] = [
     ("autoawq", "AutoAWQ", checks_stack.check_autoawq),
     ("transformers", "transformers", checks_stack.check_transformers),
     ("triton", "triton", checks_stack.check_triton),
+    ("runtime", "ML runtime", checks_engines.check_runtime),
     ("engines", "Serving engines", checks_engines.check_engines),
     ("disk", "Disk space for outputs", checks_storage.check_disk),
     ("hub", "Model and dataset hubs", checks_storage.check_hub),

@@ -32,6 +32,8 @@ KINDS: dict[str, JobKind] = {k.name: k for k in (
     # a server stops its engine and reports on Stop: it gets time to do so
     JobKind("serve", "services.serving.job:run", path_params=("prompts", "reference"), out_kind="none",
             stop_grace_s=20.0, uses_slot=False),
+    JobKind("runtime", "services.runtime.runtime_job:run", path_params=("root", "wheels"), out_kind="none",
+            stop_grace_s=10.0, uses_slot=False),
     JobKind("engine", "services.serving.install:run", path_params=("root",), out_kind="none", stop_grace_s=10.0,
             uses_slot=False),
     JobKind("selftest", "services.jobs.selftest:run"),

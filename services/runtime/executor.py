@@ -14,7 +14,7 @@ from typing import Protocol
 
 from services.jobs import protocol as p
 from services.runtime import process
-from services.runtime.runtime import Runtime, current_runtime
+from services.runtime.runtime import Runtime, job_runtime
 
 RUNNER = "services.jobs.runner"
 
@@ -44,7 +44,7 @@ class LocalExecutor:
 
     def __init__(self, runtime: Runtime | None = None, env: Callable[[], dict[str, str]] | None = None,
                  cwd: Path | None = None, request_grace_s: float = 0.5):
-        self.runtime = runtime or current_runtime()
+        self.runtime = runtime or job_runtime()
         self._env = env
         self._cwd = cwd
         self._grace = request_grace_s

@@ -47,6 +47,20 @@ def current_runtime() -> Runtime:
     return Runtime("current", sys.executable, pythonpath=(str(SOURCE_ROOT),))
 
 
+def job_runtime() -> Runtime:
+    """Where jobs run: a dev install's own Python; in an installed (frozen) QuantDesk the managed ML runtime
+    with the bundled sources on its path, or, before it is installed, the app's runner mode (no torch)."""
+    if not getattr(sys, "frozen", False):
+        return current_runtime()
+    from services.runtime import managed
+
+    s = managed.state(frozen=True)
+    if s.status != "installed":
+        return current_runtime()
+    src = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "src"
+    return Runtime("ml", str(managed.venv_python(s.folder / "venv")), pythonpath=(str(src),))
+
+
 def venv_runtime(name: str, venv: Path) -> Runtime:
     """A virtual environment with QuantDesk's source on its path (managed runtimes, engines)."""
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")

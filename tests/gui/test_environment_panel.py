@@ -34,7 +34,7 @@ def test_runs_the_checks_and_selects_the_worst(qtbot):
         return p
 
     panel = make_panel(qtbot, factory)
-    assert panel.table.rowCount() == len(panel.report.checks) == 18
+    assert panel.table.rowCount() == len(panel.report.checks) == 19
     assert panel.selected().id == "ninja"  # the first failure is shown
     assert "Ninja is required" in panel.details.toPlainText()
     assert panel.fix_button.isEnabled() and panel.copy_command.isEnabled()

@@ -1,0 +1,136 @@
+"""The managed ML runtime of an installed QuantDesk: a venv in the user data folder with torch and the
+`ml` extra's pins, where jobs run (the frozen app has no torch). A dev install's Python is the runtime
+as it is.
+
+torch comes from PyTorch's own wheel index (the registry's Windows torch is CPU-only), the build
+matched to the NVIDIA driver: CUDA 13.0 wheels need driver >= 580, 12.8 >= 570, 12.6 >= 525; RTX 50
+(sm_120) needs 12.8 or newer; no NVIDIA GPU: the CPU wheel. A local wheel folder installs offline.
+An interrupted install resumes (pip skips what is in place); repair reinstalls over a broken one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from services.paths import user_dirs
+
+TORCH = "torch==2.13.0"
+# The ml extra of pyproject.toml without torch (tests/unit/test_runtime.py keeps the two equal).
+ML_PINS = ("transformers==5.17.0", "accelerate", "datasets", "autoawq==0.2.9", "llmcompressor==0.14.0.1",
+           "gguf==0.19.0", "sentencepiece", "zstandard")
+RUNNER_PINS = ("psutil>=5.9", "platformdirs>=4")  # what the job runner itself imports
+CHECK_MODULES = ("torch", "transformers", "awq", "gguf", "psutil")
+RECORD = "runtime.json"
+INDEX = "https://download.pytorch.org/whl/"
+BUILDS = ("cpu", "cu126", "cu128", "cu130")
+MIN_DRIVER = {"cu130": 580, "cu128": 570, "cu126": 525}
+
+
+@dataclass(frozen=True)
+class TorchBuild:
+    tag: str  # cpu, cu126, cu128, cu130
+    reason: str
+    error: str | None = None
+
+    @property
+    def index_url(self) -> str:
+        return INDEX + self.tag
+
+
+def _major(driver: str | None) -> int | None:
+    try:
+        return int(str(driver).split(".")[0])
+    except (TypeError, ValueError):
+        return None
+
+
+def choose_torch(driver: str | None, sms: list[int], asked: str = "auto") -> TorchBuild:
+    """The torch build for a driver version ("560.94") and the GPUs' compute capabilities (86, 120)."""
+    major = _major(driver)
+    if asked not in ("auto", *BUILDS):
+        return TorchBuild(asked, "", f"unknown build {asked!r}: choose auto, {', '.join(BUILDS)}")
+    needs_128 = any(sm >= 120 for sm in sms)
+    if asked == "cpu":
+        return TorchBuild("cpu", "asked for the CPU build")
+    if asked != "auto":
+        if major is None:
+            return TorchBuild(asked, f"asked for {asked}", f"{asked} needs an NVIDIA driver, and none was found")
+        if major < MIN_DRIVER[asked]:
+            return TorchBuild(asked, f"asked for {asked}", f"{asked} needs driver {MIN_DRIVER[asked]} or newer; this "
+                              f"one is {driver}: update the driver or pick an older build")
+        if needs_128 and asked == "cu126":
+            return TorchBuild(asked, "asked for cu126", "RTX 50 GPUs (sm_120) need cu128 or newer")
+        return TorchBuild(asked, f"asked for {asked} (driver {driver})")
+    if major is None or not sms:
+        return TorchBuild("cpu", "no NVIDIA GPU: the CPU build")
+    for tag in ("cu130", "cu128", "cu126"):
+        if major >= MIN_DRIVER[tag] and not (needs_128 and tag == "cu126"):
+            return TorchBuild(tag, f"driver {driver} takes {tag}" + (" (sm_120 needs cu128+)" if needs_128 else ""))
+    if needs_128:
+        return TorchBuild("cu128", "", f"RTX 50 GPUs need driver 570 or newer for CUDA 12.8; this one is {driver}: "
+                                       "update the driver")
+    return TorchBuild("cpu", f"driver {driver} is older than 525 (CUDA 12.6): the CPU build; update the driver "
+                             "to use the GPU")
+
+
+def runtime_root() -> Path:
+    return user_dirs().data / "runtime"
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+@dataclass
+class RuntimeState:
+    status: str  # "dev" (this Python is the runtime), "installed", "missing", "incomplete", "broken"
+    folder: Path
+    message: str
+    record: dict
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "folder": str(self.folder)}
+
+
+def state(root: Path | None = None, frozen: bool | None = None) -> RuntimeState:
+    import sys
+
+    root = root or runtime_root()
+    frozen = getattr(sys, "frozen", False) if frozen is None else frozen
+    if not frozen:
+        return RuntimeState("dev", Path(sys.prefix), f"this Python is the runtime ({sys.prefix})", {})
+    path = root / RECORD
+    if not root.exists():
+        return RuntimeState("missing", root, "not installed: quantdesk runtime install (several GB with a CUDA "
+                                             "build)", {})
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        assert isinstance(record, dict)
+    except (OSError, ValueError, AssertionError):
+        return RuntimeState("incomplete", root, "an install did not finish: quantdesk runtime install resumes it", {})
+    if not venv_python(root / "venv").is_file():
+        return RuntimeState("broken", root, "its Python is missing: quantdesk runtime repair", record)
+    return RuntimeState("installed", root, f"torch {record.get('torch')} ({record.get('build')}) in {root}", record)
+
+
+def pip_commands(python: Path, build: TorchBuild, wheels: Path | None, repair: bool,
+                 torch: str = TORCH, pins: tuple[str, ...] = ML_PINS + RUNNER_PINS) -> list[list[str]]:
+    """The pip runs that install (or repair) the runtime: torch from its index (or the wheel folder), then the rest."""
+    base = [str(python), "-m", "pip", "install", "--progress-bar", "off", "--disable-pip-version-check"]
+    base += ["--force-reinstall"] if repair else []
+    source = ["--no-index", "--find-links", str(wheels)] if wheels else []
+    first = [*base, *(source or ["--index-url", build.index_url, "--extra-index-url", "https://pypi.org/simple"]),
+             torch]
+    return [first, [*base, *source, torch, *pins]]  # torch again: pip keeps it, the pins resolve against it
+
+
+def write_record(root: Path, build: TorchBuild, torch_version: str, started: float) -> dict:
+    record = {"tool": "quantdesk", "build": build.tag, "torch": torch_version, "reason": build.reason,
+              "installed": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": round(time.monotonic() - started, 1)}
+    tmp = root / (RECORD + ".new")
+    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    os.replace(tmp, root / RECORD)
+    return record

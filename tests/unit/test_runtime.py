@@ -1,0 +1,103 @@
+"""The managed ML runtime: the driver -> torch build table (fake NVML readings), an offline install from a
+local wheel folder with progress, resume and repair. The wheels here are tiny ones the test writes."""
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from services.jobs.events import Emitter, JobFailure
+from services.runtime import managed, runtime_job
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("driver, sms, asked, tag, error", [
+    (None, [], "auto", "cpu", None),
+    ("560.94", [89], "auto", "cu126", None),
+    ("572.16", [86], "auto", "cu128", None),
+    ("581.08", [86, 120], "auto", "cu130", None),
+    ("572.16", [120], "auto", "cu128", None),
+    ("560.94", [120], "auto", "cu128", "driver 570 or newer"),
+    ("470.82", [75], "auto", "cpu", None),
+    ("560.94", [89], "cu130", "cu130", "needs driver 580"),
+    ("581.08", [120], "cu126", "cu126", "sm_120"),
+    (None, [], "cu128", "cu128", "needs an NVIDIA driver"),
+    ("581.08", [89], "cpu", "cpu", None),
+    ("581.08", [89], "rocm", "rocm", "unknown build"),
+])
+def test_torch_build_from_the_driver(driver, sms, asked, tag, error):
+    b = managed.choose_torch(driver, sms, asked)
+    assert b.tag == tag and (error in (b.error or "") if error else b.error is None), b
+    if tag != "rocm":
+        assert b.index_url == f"https://download.pytorch.org/whl/{tag}"
+
+
+def test_pins_are_the_ml_extra():
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["ml"]
+    assert [managed.TORCH, *managed.ML_PINS] == extra
+    cmds = managed.pip_commands(Path("/r/bin/python"), managed.choose_torch("581.08", [89]), None, False)
+    assert cmds[0][-5:] == ["--index-url", "https://download.pytorch.org/whl/cu130", "--extra-index-url",
+                            "https://pypi.org/simple", "torch==2.13.0"]
+    offline = managed.pip_commands(Path("/r/bin/python"), managed.choose_torch(None, []), Path("/w"), True)
+    assert "--no-index" in offline[1] and "--force-reinstall" in offline[1] and "psutil>=5.9" in offline[1]
+
+
+def wheel(folder: Path, name: str, version: str) -> None:
+    """A minimal pure-Python wheel: `import name` works and says its version."""
+    dist = f"{name}-{version}.dist-info"
+    files = {f"{name}/__init__.py": f"__version__ = {version!r}\n",
+             f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files[f"{dist}/RECORD"] = "".join(f"{n},,\n" for n in [*files, f"{dist}/RECORD"])
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as z:
+        for n, body in files.items():
+            z.writestr(n, body)
+
+
+@pytest.mark.slow
+def test_offline_install_resume_and_repair(tmp_path):
+    wheels = tmp_path / "wheels 轮子"
+    wheels.mkdir()
+    wheel(wheels, "qdfake_torch", "2.13.0")
+    wheel(wheels, "qdfake_ml", "1.0")
+    root = tmp_path / "runtime"
+    buf = io.StringIO()
+    kw = dict(torch="qdfake_torch==2.13.0", pins=("qdfake_ml",), check_modules=("qdfake_torch", "qdfake_ml"),
+              base_python=sys.executable)
+    build = managed.choose_torch(None, [])
+    r = runtime_job.install(root, build, wheels, False, Emitter(buf), **kw)
+    assert r["torch"] == "2.13.0" and r["build"] == "cpu"
+    events = [json.loads(line) for line in buf.getvalue().splitlines()]
+    assert any(e["type"] == "progress" and e["unit"] == "packages" for e in events)
+    assert managed.state(root, frozen=True).status == "installed"
+    python = managed.venv_python(root / "venv")
+    site = Path(subprocess.run([str(python), "-c", "import qdfake_ml, os; print(os.path.dirname(qdfake_ml.__file__))"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    shutil.rmtree(site)  # a broken runtime: a package's files are gone, its metadata says installed
+    with pytest.raises(JobFailure, match="does not import"):
+        runtime_job.install(root, build, wheels, False, Emitter(io.StringIO()), **kw)  # a rerun keeps what is there
+    assert managed.state(root, frozen=True).status == "incomplete"
+    buf = io.StringIO()
+    runtime_job.install(root, build, wheels, True, Emitter(buf), **kw)
+    assert managed.state(root, frozen=True).status == "installed" and (site / "__init__.py").is_file()
+    python.unlink()
+    assert managed.state(root, frozen=True).status == "broken"
+    runtime_job.install(root, build, wheels, True, Emitter(io.StringIO()), **kw)
+    assert managed.state(root, frozen=True).status == "installed"
+    with pytest.raises(JobFailure, match="not a folder"):
+        runtime_job.install(root, build, tmp_path / "missing", False, Emitter(io.StringIO()), **kw)
+    with pytest.raises(JobFailure, match="needs driver"):
+        runtime_job.install(root, managed.choose_torch("560.1", [89], "cu130"), wheels, False, Emitter(io.StringIO()),
+                            **kw)
+
+
+def test_jobs_run_on_this_python_in_a_dev_install():
+    from services.runtime.runtime import current_runtime, job_runtime
+
+    assert job_runtime() == current_runtime()
+    assert managed.state().status == "dev"
