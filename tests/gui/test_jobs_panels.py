@@ -154,7 +154,7 @@ def test_queued_jobs_can_be_deleted_and_unknown_kinds_are_listed(qtbot, service,
     p.select("future")
     assert not p.rerun_button.isEnabled()
     kinds = [p.table.item(row, 1).text() for row in range(p.table.rowCount())]
-    assert "serve (newer version)" in kinds
+    assert "distill (newer version)" in kinds
     service.cancel(running.id)
 
 
