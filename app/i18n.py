@@ -35,11 +35,12 @@ def _lrelease() -> str | None:
 def compiled_qm(language: str, out_dir: Path | None = None) -> Path | None:
     """Return the .qm for `language`, compiling its .ts when the .qm is missing or older."""
     ts = resources.TRANSLATIONS / f"quantdesk_{language}.ts"
+    shipped = ts.with_suffix(".qm")  # a build (the installer) ships it precompiled, without lrelease
+    if shipped.exists() and (getattr(sys, "frozen", False) or not ts.exists()
+                             or shipped.stat().st_mtime >= ts.stat().st_mtime):
+        return shipped
     if not ts.exists():
         return None
-    shipped = ts.with_suffix(".qm")  # a build (installer) may ship it precompiled
-    if shipped.exists() and shipped.stat().st_mtime >= ts.stat().st_mtime:
-        return shipped
     out_dir = out_dir or user_dirs().cache / "translations"
     out_dir.mkdir(parents=True, exist_ok=True)
     qm = out_dir / ts.with_suffix(".qm").name
