@@ -37,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
         if check.status in ("ok", "skip") or not check.fix:
             print(f"{check.id}: nothing to fix ({check.summary})")
             return 0
+        if check.fix.kind == "job":  # a long install: run as a job, followed here
+            from app.jobcli import follow_job, report_job
+            from services.envcheck.actions import job_for_fix
+
+            return report_job(follow_job(job_for_fix(check.fix)), False)
         if check.fix.kind not in ("action", "env"):
             raise UsageError(f"{check.id}: this fix is done by hand: {check.fix.label}"
                              + (f"\n  {check.fix.command}" if check.fix.command else ""))
@@ -58,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"           {c.fix.command}")
             for k, v in c.fix.env.items():
                 print(f"           set {k}={v}")
-            if c.fix.kind in ("action", "env"):
+            if c.fix.kind in ("action", "env", "job"):
                 print(f"           or run: quantdesk doctor --fix {c.id}")
     counts = report.counts()
     print(f"\n{counts['ok']} ok, {counts['warn']} warnings, {counts['fail']} failed, {counts['skip']} skipped "

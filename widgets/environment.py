@@ -170,7 +170,7 @@ class EnvironmentPanel(Panel):
     def _show_selected(self) -> None:
         c = self.selected()
         fix = c.fix if c and c.status in ("warn", "fail") else None
-        self.fix_button.setEnabled(bool(fix and fix.kind in ("action", "env")))
+        self.fix_button.setEnabled(bool(fix and fix.kind in ("action", "env", "job")))
         self.copy_command.setEnabled(bool(fix and fix.command))
         if c is None:
             self.details.setHtml("")
@@ -190,6 +190,9 @@ class EnvironmentPanel(Panel):
         c = self.selected()
         if not c or not c.fix:
             return
+        if c.fix.kind == "job":
+            self.start_fix_job(c.fix)
+            return
         self.fix_button.setEnabled(False)
         self.status.setText(translate("Environment", "Fixing: %1").replace("%1", c.fix.label))
         fix, config, factory = c.fix, user_dirs().config, self.probe_factory
@@ -203,6 +206,17 @@ class EnvironmentPanel(Panel):
                           on_error=lambda msg, tb: self.status.setText(
                               translate("Environment", "The fix failed: %1").replace("%1", msg)),
                           name="environment-fix")
+
+    def start_fix_job(self, fix) -> str:
+        """A long fix (the ML runtime, an engine) runs as a job: its progress and Cancel are in the Jobs panel."""
+        from services.envcheck.actions import job_for_fix
+
+        spec = job_for_fix(fix, self.probe_factory())
+        self.context.jobs().submit(spec)
+        self.status.setText(translate("Environment", "Started as job %1: follow it in the Jobs panel").replace(
+            "%1", spec.id))
+        self.context.open_panel("jobs")
+        return spec.id
 
     def _fixed(self, outcome: str) -> None:
         self.status.setText(outcome)

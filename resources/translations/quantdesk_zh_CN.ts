@@ -413,6 +413,10 @@
         <translation>修复失败：%1</translation>
     </message>
     <message>
+        <source>Started as job %1: follow it in the Jobs panel</source>
+        <translation>已作为任务 %1 启动：请在“任务”面板查看进度</translation>
+    </message>
+    <message>
         <source>Report copied as Markdown.</source>
         <translation>报告已复制为 Markdown。</translation>
     </message>

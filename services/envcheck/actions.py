@@ -33,3 +33,19 @@ def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str 
             raise RuntimeError("pip install failed: " + " / ".join(tail))
         return f"installed {' '.join(fix.args)}"
     raise RuntimeError(f"this fix is done by hand: {fix.label}")
+
+
+def job_for_fix(fix: Fix, probe: Probe | None = None):
+    """The job a "job" fix starts: the ML runtime's install or repair, or an engine's install."""
+    from services.jobs.spec import JobSpec
+
+    if fix.action == "runtime":
+        from services.runtime.managed import choose_torch
+
+        info = (probe or Probe()).nvidia()
+        build = choose_torch(info.driver, [g.sm for g in info.gpus if g.sm])
+        return JobSpec(kind="runtime", model="-", params={"build": build.tag, "reason": build.reason,
+                                                          "error": build.error, "repair": "repair" in fix.args})
+    if fix.action == "engine":
+        return JobSpec(kind="engine", model="-", params={"engine": fix.args[0]})
+    raise ValueError(f"no job for the fix {fix.label!r}")

@@ -17,8 +17,8 @@ def check_engines(probe: Probe, ctx: CheckContext) -> CheckResult:
     return CheckResult("engines", title, "warn",
                        ("installed: " + ", ".join(have) + "; " if have else "")
                        + "llama.cpp is not installed: nothing can serve a GGUF export here", details,
-                       Fix("command", f"install llama.cpp (about {(llama or {}).get('minutes', 5)} min)",
-                           command="quantdesk engines install llamacpp"))
+                       Fix("job", f"install llama.cpp (about {(llama or {}).get('minutes', 5)} min)",
+                           command="quantdesk engines install llamacpp", action="engine", args=["llamacpp"]))
 
 
 def check_runtime(probe: Probe, ctx: CheckContext) -> CheckResult:
@@ -33,5 +33,6 @@ def check_runtime(probe: Probe, ctx: CheckContext) -> CheckResult:
     return CheckResult("runtime", title, "fail" if s.status == "broken" else "warn", s.message,
                        "Jobs that quantize, evaluate or export need torch, which the installed app keeps in its own "
                        "runtime (several GB with CUDA).",
-                       Fix("command", "install the ML runtime" if s.status != "broken" else "repair the ML runtime",
-                           command="quantdesk runtime " + ("repair" if s.status == "broken" else "install")))
+                       Fix("job", "install the ML runtime" if s.status != "broken" else "repair the ML runtime",
+                           command="quantdesk runtime " + ("repair" if s.status == "broken" else "install"),
+                           action="runtime", args=["repair"] if s.status == "broken" else []))

@@ -11,7 +11,8 @@ class Fix:
     """How to fix a failing check.
 
     kind: "command" (a copyable command line), "env" (variables to set), "action" (something
-    QuantDesk does: see services/envcheck/actions.py) or "info" (advice only).
+    QuantDesk does: see services/envcheck/actions.py), "job" (a long install the workbench starts as a
+    job: `action` is its kind, see job_for_fix) or "info" (advice only).
     """
 
     kind: str

@@ -101,3 +101,19 @@ def test_serve_offers_to_install_a_missing_engine(qtbot, service, make_context, 
     monkeypatch.setattr(service, "submit", submitted.append)  # no real install (it would fetch LMDeploy)
     panel.serve_selected()
     assert [(s.kind, s.params) for s in submitted] == [("engine", {"engine": "lmdeploy"})]
+
+
+def test_environment_fix_starts_the_install_as_a_job(qtbot, service, make_context, monkeypatch):
+    from services.envcheck.model import Fix
+    from widgets.environment import EnvironmentPanel
+
+    panel = EnvironmentPanel(make_context(jobs=service))
+    qtbot.addWidget(panel)
+    submitted = []
+    monkeypatch.setattr(service, "submit", submitted.append)  # no real install in a test
+    panel.start_fix_job(Fix("job", "install llama.cpp", action="engine", args=["llamacpp"]))
+    panel.start_fix_job(Fix("job", "repair the ML runtime", action="runtime", args=["repair"]))
+    assert [(s.kind, s.params.get("engine"), s.params.get("repair")) for s in submitted] == [
+        ("engine", "llamacpp", None), ("runtime", None, True)]
+    assert submitted[1].params["build"] in ("cpu", "cu126", "cu128", "cu130")
+    assert "Jobs panel" in panel.status.text()
