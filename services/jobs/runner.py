@@ -75,6 +75,12 @@ def run(spec_path: Path, emitter: Emitter) -> int:
     except JobFailure as exc:
         emitter.error(str(exc), hint=exc.hint, bad_input=exc.bad_input)
         code = p.EXIT_BAD_INPUT if exc.bad_input else p.EXIT_FAILED
+    except ModuleNotFoundError as exc:
+        frozen = getattr(sys, "frozen", False)
+        emitter.error(f"this job needs {exc.name}, which is not installed where jobs run",
+                      hint="install the ML runtime: quantdesk runtime install (or the Environment panel's fix)" if frozen
+                      else "install the ml extra: pip install -e '.[ml]'", traceback=traceback.format_exc())
+        code = p.EXIT_FAILED
     except MemoryError:
         emitter.error("out of memory", hint="use fewer calibration samples or a shorter sequence length, "
                                             "or close other programs", traceback=traceback.format_exc())
