@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     build = detected_build(args.cuda)
     if build.error:
         raise UsageError(build.error)
-    wheels = absolute(args.wheels) if args.wheels else None
-    if wheels and not Path(wheels).is_dir():
+    wheels = absolute(args.wheels) if args.wheels is not None else None
+    if args.wheels is not None and (not args.wheels.strip() or not Path(str(wheels)).is_dir()):
         raise UsageError(f"--wheels {args.wheels}: not a folder")
     if managed.state().status == "dev":
         print("note: this is a development install: jobs run on this Python; the managed runtime is for the "

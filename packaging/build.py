@@ -66,16 +66,20 @@ def main() -> int:
     ap.add_argument("--dist", type=Path, default=ROOT / "dist")
     ap.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller")
     ap.add_argument("--no-installer", action="store_true")
+    ap.add_argument("--require-installer", action="store_true", help="fail when makensis is missing (CI)")
     ap.add_argument("--fast", action="store_true", help="zlib instead of solid LZMA (a larger installer, minutes "
                                                         "sooner: to check the script)")
     args = ap.parse_args()
     started = time.monotonic()
     folder = build(args.dist.resolve(), args.work.resolve())
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
     print(f"onedir: {folder} ({size / 1e6:.0f} MB) in {time.monotonic() - started:.0f} s")
-    if not args.no_installer and (setup := installer(folder, args.dist.resolve(),
-                                                     "zlib" if args.fast else "/SOLID lzma")):
-        print(f"installer: {setup} ({setup.stat().st_size / 1e6:.0f} MB)")
+    if not args.no_installer:
+        setup = installer(folder, args.dist.resolve(), "zlib" if args.fast else "/SOLID lzma")
+        if setup:
+            print(f"installer: {setup} ({setup.stat().st_size / 1e6:.0f} MB)")
+        elif args.require_installer:
+            return 1
     return 0
 
 

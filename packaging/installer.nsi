@@ -39,6 +39,8 @@ SetCompressor ${COMPRESSOR}
 Section "${APP}" SecApp
   SectionIn RO
   SetOutPath "$INSTDIR"
+  IfFileExists "$INSTDIR\QuantDesk.exe" 0 +2
+    RMDir /r "$INSTDIR\_internal"  ; an upgrade: files of the older version must not linger
   File /r "${PAYLOAD}\*"
   WriteUninstaller "$INSTDIR\Uninstall.exe"
   CreateDirectory "$SMPROGRAMS\${APP}"
@@ -52,6 +54,9 @@ Section "${APP}" SecApp
   WriteRegStr HKCU "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\QuantDesk.exe"
   WriteRegStr HKCU "${UNINST_KEY}" "UninstallString" '"$INSTDIR\Uninstall.exe"'
   WriteRegStr HKCU "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\Uninstall.exe" /S'
+  WriteRegStr HKCU "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
+  ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
+  WriteRegDWORD HKCU "${UNINST_KEY}" "EstimatedSize" $0
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
 SectionEnd

@@ -117,6 +117,11 @@ def _read_parquet(path: Path, info: ReadInfo, field: str | None) -> Iterator[str
     try:
         import pyarrow.parquet as pq
     except ImportError as exc:
+        import sys
+
+        if getattr(sys, "frozen", False):
+            raise DatasetError(f"the installed app does not read .parquet: convert {path.name} to .jsonl or .txt "
+                               "(one sample a line)") from exc
         raise DatasetError("reading .parquet needs pyarrow: pip install pyarrow") from exc
     try:
         pf = pq.ParquetFile(path)

@@ -55,6 +55,8 @@ def _arch_support(arch_list: list[str], sm: int) -> str:
 def check_torch(probe: Probe, ctx: CheckContext) -> CheckResult:
     pk = probe.packages()
     title = "PyTorch"
+    if pk.get("no_runtime"):
+        return CheckResult("torch", title, "skip", pk["probe_error"])
     if "probe_error" in pk:
         return CheckResult("torch", title, "warn", "could not probe the Python environment", pk["probe_error"])
     nv = probe.nvidia()

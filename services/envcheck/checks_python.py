@@ -21,6 +21,10 @@ def check_python(probe: Probe, ctx: CheckContext) -> CheckResult:
 
 
 def check_venv(probe: Probe, ctx: CheckContext) -> CheckResult:
+    import sys
+
+    if getattr(sys, "frozen", False):
+        return CheckResult("venv", "Virtual environment", "skip", "the installed app: jobs run in its ML runtime")
     info = probe.python_info()
     if info["conda_prefix"]:
         return CheckResult("venv", "Virtual environment", "ok", f"conda environment {info['conda_prefix']}")

@@ -8,6 +8,8 @@ from services.envcheck.probe import Probe
 
 def _probe_failed(probe: Probe, check_id: str, title: str) -> CheckResult | None:
     pk = probe.packages()
+    if pk.get("no_runtime"):
+        return CheckResult(check_id, title, "skip", pk["probe_error"])
     if "probe_error" in pk:
         return CheckResult(check_id, title, "warn", "could not probe the Python environment", pk["probe_error"])
     return None

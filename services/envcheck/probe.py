@@ -158,6 +158,9 @@ class Probe:
 
     def packages(self, timeout: float = 60.0) -> dict:
         """Versions of the ML stack in the job environment (probed once, in a child process)."""
+        if self._packages is None and getattr(sys, "frozen", False) and self.python == sys.executable:
+            self._packages = {"probe_error": "checked in the ML runtime, which is not installed yet: quantdesk "
+                                             "runtime install", "no_runtime": True}
         if self._packages is None:
             r = self.run([self.python, "-c", PACKAGES_SCRIPT], timeout=timeout)
             if r.timed_out:

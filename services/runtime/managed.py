@@ -116,15 +116,23 @@ def state(root: Path | None = None, frozen: bool | None = None) -> RuntimeState:
     return RuntimeState("installed", root, f"torch {record.get('torch')} ({record.get('build')}) in {root}", record)
 
 
+def torch_spec(build: TorchBuild) -> str:
+    """torch pinned with its build's local version (2.13.0+cu130): pip takes 2.13.0+cpu for a bare 2.13.0."""
+    return f"{TORCH}+{build.tag}"
+
+
 def pip_commands(python: Path, build: TorchBuild, wheels: Path | None, repair: bool,
-                 torch: str = TORCH, pins: tuple[str, ...] = ML_PINS + RUNNER_PINS) -> list[list[str]]:
-    """The pip runs that install (or repair) the runtime: torch from its index (or the wheel folder), then the rest."""
+                 torch: str = TORCH, pins: tuple[str, ...] = ML_PINS + RUNNER_PINS,
+                 first: str | None = None) -> list[list[str]]:
+    """The pip runs that install (or repair) the runtime: torch of the build from its index (or the wheel
+    folder), then the rest. Offline, pip's own configuration is left out (--isolated): only the folder counts."""
     base = [str(python), "-m", "pip", "install", "--progress-bar", "off", "--disable-pip-version-check"]
+    base += ["--isolated"] if wheels else []
     base += ["--force-reinstall"] if repair else []
     source = ["--no-index", "--find-links", str(wheels)] if wheels else []
-    first = [*base, *(source or ["--index-url", build.index_url, "--extra-index-url", "https://pypi.org/simple"]),
-             torch]
-    return [first, [*base, *source, torch, *pins]]  # torch again: pip keeps it, the pins resolve against it
+    step1 = [*base, *(source or ["--index-url", build.index_url, "--extra-index-url", "https://pypi.org/simple"]),
+             first or torch]
+    return [step1, [*base, *source, torch, *pins]]  # torch again: pip keeps it, the pins resolve against it
 
 
 def write_record(root: Path, build: TorchBuild, torch_version: str, started: float) -> dict:

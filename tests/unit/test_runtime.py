@@ -101,3 +101,23 @@ def test_jobs_run_on_this_python_in_a_dev_install():
 
     assert job_runtime() == current_runtime()
     assert managed.state().status == "dev"
+
+
+def test_the_build_is_pinned_offline_is_isolated_and_installs_do_not_overlap(tmp_path):
+    from services.jobs.slots import try_lock
+    from services.jobs.spec import JobSpec
+
+    cu130 = managed.choose_torch("581.08", [89])
+    assert managed.torch_spec(cu130) == "torch==2.13.0+cu130"
+    cmds = managed.pip_commands(Path("/r/bin/python"), cu130, None, False, first=managed.torch_spec(cu130))
+    assert cmds[0][-1] == "torch==2.13.0+cu130" and "--isolated" not in cmds[0]
+    assert "--isolated" in managed.pip_commands(Path("/p"), cu130, Path("/w"), False)[1]
+    held = try_lock(tmp_path / ".install.lock")
+    try:
+        with pytest.raises(JobFailure, match="another install"):
+            runtime_job.install(tmp_path, cu130, None, False, Emitter(io.StringIO()))
+    finally:
+        held.release()
+    with pytest.raises(JobFailure, match="--wheels is empty"):
+        runtime_job.run(JobSpec(kind="runtime", model="-", params={"build": "cpu", "wheels": "", "root": str(tmp_path)}),
+                        Emitter(io.StringIO()))
