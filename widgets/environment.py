@@ -143,9 +143,9 @@ class EnvironmentPanel(Panel):
         self._finished()
         self.report = report
         counts = report.counts()
-        self.status.setText(translate("Environment", "%1 ok, %2 warnings, %3 failed")
+        self.status.setText(translate("Environment", "ok %1 · warning %2 · failed %3 · skipped %4")
                             .replace("%1", str(counts["ok"])).replace("%2", str(counts["warn"]))
-                            .replace("%3", str(counts["fail"])))
+                            .replace("%3", str(counts["fail"])).replace("%4", str(counts["skip"])))
         self.table.setRowCount(len(report.checks))
         for row, c in enumerate(report.checks):
             mark, colour = STATUS_STYLE[c.status]

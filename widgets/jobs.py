@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -26,7 +27,7 @@ from services.jobs.store import JobRecord
 from widgets.compare import ComparisonWindow
 from widgets.forms import readonly_table
 from widgets.i18n import translate
-from widgets.jobtext import STATUS_COLOURS, eta_text, status_text
+from widgets.jobtext import STATUS_COLOURS, duration_text, eta_text, filtered, status_text
 from widgets.panel import Panel
 from widgets.serve import ChatBox, report_html
 
@@ -57,7 +58,8 @@ class JobsPanel(Panel):
 
         self.table = readonly_table([
             translate("Jobs", "Job"), translate("Jobs", "Kind"), translate("Jobs", "Model"), translate("Jobs", "Status"),
-            translate("Jobs", "Progress"), translate("Jobs", "ETA"), translate("Jobs", "Created")], stretch=2)
+            translate("Jobs", "Progress"), translate("Jobs", "ETA"), translate("Jobs", "Duration"),
+            translate("Jobs", "Created")], stretch=2)
         self.table.itemSelectionChanged.connect(self._selected_changed)
         self.notice = QLabel()
         self.notice.setWordWrap(True)
@@ -101,8 +103,14 @@ class JobsPanel(Panel):
                   self.delete_button, self.compare_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
+        self.raw_log = QCheckBox(translate("Jobs", "Raw log"))
+        self.raw_log.setToolTip(translate("Jobs", "Show the log as written, with progress bars and library warnings"))
+        self.raw_log.toggled.connect(self._reload_log)
         box.addLayout(buttons)
-        box.addWidget(self.progress)
+        progress_row = QHBoxLayout()  # the button row is already the panel's widest
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.raw_log)
+        box.addLayout(progress_row)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -143,8 +151,10 @@ class JobsPanel(Panel):
         for row, r in enumerate(self.records):
             progress = f"{r.done}/{r.total} {r.unit}".strip() if r.total else ""
             kind = r.kind if r.known_kind else translate("Jobs", "%1 (newer version)").replace("%1", r.kind)
+            end = r.finished if r.finished else (time.time() if r.status == "running" else None)
             values = (r.id, kind, Path(r.model).name if r.model != "-" else "-", status_text(r.status), progress,
                       eta_text(r.eta_s) if r.status == "running" else "",
+                      duration_text(end - r.started) if r.started and end else "",
                       time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
@@ -252,10 +262,17 @@ class JobsPanel(Panel):
                 self._log_pos = f.tell()
         except OSError:
             return
+        if chunk and not self.raw_log.isChecked():
+            chunk = filtered(chunk)
         if chunk:
             self.log_tail.moveCursor(self.log_tail.textCursor().MoveOperation.End)
             self.log_tail.insertPlainText(chunk)
             self.log_tail.ensureCursorVisible()
+
+    def _reload_log(self) -> None:
+        self._log_pos = 0
+        self.log_tail.clear()
+        self._tail_log()
 
     # -- actions
     def cancel_selected(self) -> None:

@@ -401,8 +401,8 @@
         <translation>检查失败：%1</translation>
     </message>
     <message>
-        <source>%1 ok, %2 warnings, %3 failed</source>
-        <translation>%1 项正常，%2 项警告，%3 项失败</translation>
+        <source>ok %1 · warning %2 · failed %3 · skipped %4</source>
+        <translation>正常 %1 · 警告 %2 · 失败 %3 · 跳过 %4</translation>
     </message>
     <message>
         <source>Fixing: %1</source>
@@ -710,6 +710,10 @@
         <translation>剩余时间</translation>
     </message>
     <message>
+        <source>Duration</source>
+        <translation>用时</translation>
+    </message>
+    <message>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
@@ -760,6 +764,14 @@
     <message>
         <source>Start the real engine on this export, ask it the test prompts, compare with the source, and keep it running for your questions</source>
         <translation>用真实引擎加载此导出，提问测试提示词，与源模型对比，并保持运行以便您继续提问</translation>
+    </message>
+    <message>
+        <source>Raw log</source>
+        <translation>原始日志</translation>
+    </message>
+    <message>
+        <source>Show the log as written, with progress bars and library warnings</source>
+        <translation>按原样显示日志，包括进度条和库的警告</translation>
     </message>
     <message>
         <source>The selected job&apos;s log appears here, live.</source>

@@ -38,7 +38,7 @@ def test_runs_the_checks_and_selects_the_worst(qtbot):
     assert panel.selected().id == "ninja"  # the first failure is shown
     assert "Ninja is required" in panel.details.toPlainText()
     assert panel.fix_button.isEnabled() and panel.copy_command.isEnabled()
-    assert "1 failed" in panel.status.text()
+    assert "failed 1 · skipped 1" in panel.status.text()
 
 
 def test_capture_msvc_fix_from_the_panel(qtbot):

@@ -304,3 +304,21 @@ def test_export_from_the_jobs_panel_opens_the_targets_panel(qtbot, jobs_panel, s
     jobs_panel.select(spec.id)
     assert jobs_panel.export_button.isEnabled()
     assert jobs_panel.export_selected() and opened == [("targets", {"model": str(out)})]
+
+
+def test_log_view_hides_library_noise_and_jobs_show_their_duration(qtbot, jobs_panel, service):
+    rec = service.submit(selftest(steps=2, step_s=0.05))
+    qtbot.waitUntil(lambda: status(service, rec.id) == "succeeded", timeout=30000)
+    with open(service.store.get(rec.id).log_path, "a", encoding="utf-8") as f:
+        f.write("AWQ:  50%|█████     | 1/2 [00:01<00:01,  1.00it/s]\r"
+                "/x/autoawq.py:12: DeprecationWarning: AutoAWQ is officially deprecated\n  warnings.warn(\n"
+                "layer 2 of 2 quantized\n")
+    jobs_panel.refresh()
+    jobs_panel.select(rec.id)
+    jobs_panel._reload_log()
+    text = jobs_panel.log_tail.toPlainText()
+    assert "layer 2 of 2 quantized" in text and "it/s]" not in text and "DeprecationWarning" not in text
+    jobs_panel.raw_log.setChecked(True)
+    assert "DeprecationWarning" in jobs_panel.log_tail.toPlainText()
+    row = next(r for r in range(jobs_panel.table.rowCount()) if jobs_panel.table.item(r, 0).text() == rec.id)
+    assert jobs_panel.table.item(row, 6).text().endswith(" s")
