@@ -7,7 +7,7 @@ For each type, one model is exported with `quantdesk export --target gguf` and s
 median time to first token, median tokens/s, parallel throughput, the answers' mean similarity to (and
 position-by-position agreement with) the source's greedy answers and the verdict ("par tokens": the tokens the parallel requests got in all,
 of at most parallel x max-tokens). Then the file's perplexity through llama.cpp itself
-(llama_cpp.Llama, llama-perplexity's scoring: the second half of each --ctx window) on --tokens
+(services/serving/llamacpp_score.py: llama-perplexity's scoring, the second half of each --ctx window) on --tokens
 held-out tokens, against the source's perplexity in transformers (float32) on the same token ids.
 Default model: the structured tiny Llama of the test suite (held-out text: the last 20% of the
 docstrings it was not trained on); --model takes a Llama/Qwen2 HF folder (held-out text: the same
@@ -31,25 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SCORE = r"""
-import json, math, sys
-import numpy as np
-from llama_cpp import Llama
-path, ids_file, ctx = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ids = json.load(open(ids_file))
-llm = Llama(model_path=path, n_ctx=ctx, n_batch=ctx, logits_all=True, verbose=False)
-nll, n = 0.0, 0
-for c in range(len(ids) // ctx):  # llama-perplexity's scoring: the second half of each chunk
-    chunk = ids[c * ctx:(c + 1) * ctx]
-    llm.reset()
-    llm.eval(chunk)
-    logits = np.asarray(llm.scores[:ctx], dtype=np.float64)
-    for i in range(ctx // 2, ctx - 1):
-        row = logits[i]
-        nll -= row[chunk[i + 1]] - row.max() - math.log(np.exp(row - row.max()).sum())
-        n += 1
-print(json.dumps({"ppl": math.exp(nll / n)}))
-"""
+SCORE = ROOT / "services" / "serving" / "llamacpp_score.py"
 
 
 def cli(env: dict, *args: str, ok=(0,)) -> subprocess.CompletedProcess:
@@ -132,7 +114,7 @@ def main() -> int:
         served = cli(env, "serve", "--model", str(out), "--smoke", "--json", "--max-tokens", str(args.max_tokens),
                      "--parallel", str(args.parallel), ok=(0, 1))  # 1: a "fail" verdict, the report still printed
         smoke = json.loads(served.stdout)["summary"]["smoke"]
-        score = subprocess.run([python, "-c", SCORE, str(gguf_file), str(work / "ids.json"), str(args.ctx)],
+        score = subprocess.run([python, str(SCORE), str(gguf_file), "--ids", str(work / "ids.json"), "--ctx", str(args.ctx)],
                                capture_output=True, text=True, cwd=ROOT)
         if score.returncode != 0:
             raise RuntimeError(f"llama.cpp perplexity of {kind} failed:\n{score.stderr[-2000:]}")

@@ -367,26 +367,7 @@ def test_k_types_go_through_llama_quantize(tiny_llama, tmp_path, monkeypatch):
     assert sorted(p.name for p in out.parent.iterdir()) == ["m.gguf"]
 
 
-LLAMA_SCORE = r"""
-import json, math, sys
-import numpy as np
-from llama_cpp import Llama
-path, text_file, ctx, vocab_only = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
-text = open(text_file, encoding="utf-8").read()
-llm = Llama(model_path=path, n_ctx=ctx, n_batch=ctx, logits_all=True, vocab_only=vocab_only, verbose=False)
-ids = llm.tokenize(text.encode(), add_bos=False, special=False)
-nll, n = 0.0, 0
-for c in range(0 if vocab_only else len(ids) // ctx):  # llama-perplexity's scoring: the second half of each chunk
-    chunk = ids[c * ctx:(c + 1) * ctx]
-    llm.reset()
-    llm.eval(chunk)
-    logits = np.asarray(llm.scores[:ctx], dtype=np.float64)
-    for i in range(ctx // 2, ctx - 1):
-        row = logits[i]
-        nll -= row[chunk[i + 1]] - row.max() - math.log(np.exp(row - row.max()).sum())
-        n += 1
-print(json.dumps({"ids": ids, "ppl": math.exp(nll / n) if n else None}))
-"""
+SCORE = Path(__file__).resolve().parents[2] / "services" / "serving" / "llamacpp_score.py"
 
 
 @pytest.mark.slow
@@ -411,8 +392,9 @@ def test_llama_cpp_reads_what_we_write(llamacpp_engines, structured_llama, tiny_
     ctx = 128
 
     def llama(out: Path, vocab_only: bool) -> dict:
-        r = subprocess.run([python, "-c", LLAMA_SCORE, str(out), str(tmp_path / "text.txt"), str(ctx),
-                            "1" if vocab_only else "0"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        r = subprocess.run([python, str(SCORE), str(out), "--text", str(tmp_path / "text.txt"), "--ctx", str(ctx),
+                            *(["--tokens-only"] if vocab_only else [])], capture_output=True, text=True, timeout=600,
+                           cwd=ROOT)
         assert r.returncode == 0, r.stderr[-2000:]
         return json.loads(r.stdout.strip().splitlines()[-1])
 
