@@ -164,6 +164,9 @@ class EvaluatePanel(Panel):
         self.export_md.clicked.connect(lambda: self._export("md"))
         self.export_csv = QPushButton(translate("Evaluate", "Export CSV…"))
         self.export_csv.clicked.connect(lambda: self._export("csv"))
+        for button in (self.export_md, self.export_csv):
+            button.setEnabled(False)
+            button.setToolTip(translate("Evaluate", "Run an evaluation first"))
         export.addWidget(self.export_md)
         export.addWidget(self.export_csv)
         export.addStretch(1)
@@ -277,6 +280,9 @@ class EvaluatePanel(Panel):
 
     def _render(self) -> None:
         s = self.summary
+        for button in (self.export_md, self.export_csv):  # nothing to export before a result
+            button.setEnabled(bool(s))
+            button.setToolTip("" if s else translate("Evaluate", "Run an evaluation first"))
         if not s:
             self.verdicts.setText(translate("Evaluate", "Results appear here after an evaluation."))
             return

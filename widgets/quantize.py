@@ -220,14 +220,34 @@ class QuantizePanel(Panel):
         self.model_dir.setText(folder)
         self._model_changed()
 
+    def suggest_out(self) -> None:
+        """Name the output after the model and settings while the name is ours (empty or the last suggestion);
+        a folder without config.json gets none (a mistyped path)."""
+        folder = self.model_dir.text().strip()
+        current = self.out_dir.text().strip()
+        if current and current != getattr(self, "_suggested", None):
+            return  # the user's own name
+        if not folder or not (Path(folder) / "config.json").is_file():
+            if current:
+                self.out_dir.clear()
+            self._suggested = None
+            return
+        v = self.backend_form.values()
+        name = f"{Path(folder).name}-{self.method.currentText()}-w{v.get('bits', 4)}-g{v.get('group_size', 128)}"
+        self._suggested = str(default_output_dir(self.context.settings.current) / name)
+        self.out_dir.setText(self._suggested)
+
     def _model_changed(self) -> None:
         folder = self.model_dir.text().strip()
         if not folder:
             return
-        if not self.out_dir.text().strip():
-            v = self.backend_form.values()
-            name = f"{Path(folder).name}-{self.method.currentText()}-w{v.get('bits', 4)}-g{v.get('group_size', 128)}"
-            self.out_dir.setText(str(default_output_dir(self.context.settings.current) / name))
+        self.suggest_out()
+        if not (Path(folder) / "config.json").is_file():  # a mistyped path: said here, not as an error in the log
+            self.model_info.setText('<span style="color:#c62828">' + html.escape(
+                translate("Quantize", "%1 holds no config.json: pick a Hugging Face model folder").replace(
+                    "%1", folder)) + "</span>")
+            self.schedule_check()
+            return
         self.model_info.setText(translate("Quantize", "Reading config.json…"))
         run_in_background(read_model_shape, Path(folder), on_result=self._show_shape,
                           on_error=lambda msg, tb: self.model_info.setText(
@@ -251,6 +271,7 @@ class QuantizePanel(Panel):
             "force": self.overwrite.isChecked() and self.force.isChecked(), **self.backend_form.values()})
 
     def schedule_check(self, *_) -> None:
+        self.suggest_out()
         self.start_button.setEnabled(False)
         self._live.schedule()
 

@@ -620,6 +620,10 @@
         <translation>导出 CSV…</translation>
     </message>
     <message>
+        <source>Run an evaluation first</source>
+        <translation>请先运行评估</translation>
+    </message>
+    <message>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
@@ -1294,6 +1298,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Calibration file</source>
         <translation>校准文件</translation>
+    </message>
+    <message>
+        <source>%1 holds no config.json: pick a Hugging Face model folder</source>
+        <translation>%1 中没有 config.json：请选择 Hugging Face 模型文件夹</translation>
     </message>
     <message>
         <source>Reading config.json…</source>

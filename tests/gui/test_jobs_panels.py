@@ -322,3 +322,29 @@ def test_log_view_hides_library_noise_and_jobs_show_their_duration(qtbot, jobs_p
     assert "DeprecationWarning" in jobs_panel.log_tail.toPlainText()
     row = next(r for r in range(jobs_panel.table.rowCount()) if jobs_panel.table.item(r, 0).text() == rec.id)
     assert jobs_panel.table.item(row, 6).text().endswith(" s")
+
+
+def test_quantize_output_name_follows_the_settings_until_the_user_names_it(qtbot, service, make_context, tiny_llama,
+                                                                            tmp_path):
+    panel = QuantizePanel(make_context(jobs=service))
+    qtbot.addWidget(panel)
+    panel.set_model(str(tiny_llama))
+    assert panel.out_dir.text().endswith("-g128")
+    panel.backend_form.set_value("group_size", 64)
+    panel.schedule_check()
+    assert panel.out_dir.text().endswith("-g64")
+    panel.out_dir.setText(str(tmp_path / "mine"))
+    panel.backend_form.set_value("group_size", 32)
+    panel.schedule_check()
+    assert panel.out_dir.text() == str(tmp_path / "mine")
+    panel.out_dir.clear()
+    panel.set_model(str(tmp_path / "typo"))  # no suggestion, no ERROR in the log (logfail would fail the test)
+    assert panel.out_dir.text() == "" and "no config.json" in panel.model_info.text()
+
+
+def test_evaluate_export_waits_for_results(qtbot, make_context):
+    from widgets.evaluate import EvaluatePanel
+
+    panel = EvaluatePanel(make_context())
+    qtbot.addWidget(panel)
+    assert not panel.export_md.isEnabled() and not panel.export_csv.isEnabled()
