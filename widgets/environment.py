@@ -170,8 +170,15 @@ class EnvironmentPanel(Panel):
     def _show_selected(self) -> None:
         c = self.selected()
         fix = c.fix if c and c.status in ("warn", "fail") else None
-        self.fix_button.setEnabled(bool(fix and fix.kind in ("action", "env", "job")))
+        runnable = bool(fix and fix.kind in ("action", "env", "job"))
+        self.fix_button.setEnabled(runnable)
         self.copy_command.setEnabled(bool(fix and fix.command))
+        # a greyed-out button says why
+        self.fix_button.setToolTip(
+            "" if runnable else translate("Environment", "Nothing to fix here") if not fix
+            else translate("Environment", "QuantDesk cannot do this fix itself: follow the steps below")
+            + (translate("Environment", " (Copy command copies the command)") if fix.command else ""))
+        self.copy_command.setToolTip("" if fix and fix.command else translate("Environment", "This fix has no command"))
         if c is None:
             self.details.setHtml("")
             return

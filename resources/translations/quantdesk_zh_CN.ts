@@ -405,6 +405,22 @@
         <translation>正常 %1 · 警告 %2 · 失败 %3 · 跳过 %4</translation>
     </message>
     <message>
+        <source>Nothing to fix here</source>
+        <translation>这里没有需要修复的</translation>
+    </message>
+    <message>
+        <source>QuantDesk cannot do this fix itself: follow the steps below</source>
+        <translation>QuantDesk 无法自动完成此修复：请按下方步骤操作</translation>
+    </message>
+    <message>
+        <source> (Copy command copies the command)</source>
+        <translation>（“复制命令”可复制该命令）</translation>
+    </message>
+    <message>
+        <source>This fix has no command</source>
+        <translation>此修复没有可复制的命令</translation>
+    </message>
+    <message>
         <source>Fixing: %1</source>
         <translation>正在修复：%1</translation>
     </message>

@@ -94,3 +94,18 @@ def test_write_launcher(qtbot, tmp_path):
     cmd, ps1 = panel.write_launcher(tmp_path / "启动", "quantdesk gui")
     assert cmd.exists() and ps1.exists()
     assert "quantdesk gui %*" in cmd.read_text(encoding="utf-8")
+
+
+def test_greyed_out_fix_buttons_say_why(qtbot, make_context):
+    from services.envcheck.model import CheckResult, Fix, Report
+
+    panel = EnvironmentPanel(make_context(), probe_factory=lambda: None)
+    qtbot.addWidget(panel)
+    report = Report([CheckResult("a", "A", "ok", "fine"),
+                     CheckResult("b", "B", "warn", "by hand", fix=Fix("info", "install the driver"))], {})
+    panel._done(report)
+    panel.table.selectRow(0)
+    assert not panel.fix_button.isEnabled() and panel.fix_button.toolTip() == "Nothing to fix here"
+    panel.table.selectRow(1)
+    assert not panel.fix_button.isEnabled() and "cannot do this fix itself" in panel.fix_button.toolTip()
+    assert panel.copy_command.toolTip() == "This fix has no command"
