@@ -198,8 +198,10 @@ class MemoryPlanner(QWidget):
         self.planChanged.emit(self.plan)
 
     def _show(self, p: Plan) -> None:
-        verdict = (translate("Monitor", "Fits") if p.fits else translate("Monitor", "Does not fit"))
-        colour = "#059669" if p.fits else "#c62828"
+        # the headline agrees with the warnings below it
+        verdict = (translate("Monitor", "Does not fit") if not p.fits
+                   else translate("Monitor", "Fits, but read the warnings") if p.warnings else translate("Monitor", "Fits"))
+        colour = "#c62828" if not p.fits else "#b26a00" if p.warnings else "#059669"
         rows = [
             (translate("Monitor", "Weights"), f"{_gib(p.weight_bytes_per_gpu)} ({p.weights_format})"),
             (translate("Monitor", "KV cache per token"), f"{p.kv_bytes_per_token:,} B ({p.kv_policy})"),

@@ -1010,6 +1010,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>放不下</translation>
     </message>
     <message>
+        <source>Fits, but read the warnings</source>
+        <translation>放得下，但请阅读警告</translation>
+    </message>
+    <message>
         <source>KV cache per token</source>
         <translation>每个 token 的 KV 缓存</translation>
     </message>

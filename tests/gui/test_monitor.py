@@ -77,7 +77,10 @@ def test_planner_plans_a_model_and_draws_reference_lines(qtbot, panel, tmp_path)
     planner.load_model(str(folder))
     qtbot.waitUntil(lambda: planner.plan is not None, timeout=5000)
     assert planner.plan.kv_bytes_per_token == 131_072
-    assert "Fits" in planner.summary.text()
+    assert "Fits" in planner.summary.text() and "read the warnings" not in planner.summary.text()
+    planner.context.setValue(planner.shape.max_positions * 2)  # beyond the model: no green "Fits" above it
+    assert "Fits, but read the warnings" in planner.summary.text() and "exceeds" in planner.summary.text()
+    planner.context.setValue(4096)
     assert "planned weights" in panel.gpu_mem.refs
     planner.kv.setCurrentText("int8")
     planner.engine.setCurrentText("lmdeploy")
