@@ -7,7 +7,7 @@ from services.envcheck.jobenv import set_overrides
 from services.envcheck.model import Fix
 from services.envcheck.probe import Probe
 from services.envcheck.vcvars import capture_msvc_env, find_vcvars64, save_msvc_env
-from services.runtime.runtime import current_runtime
+from services.runtime.runtime import Runtime, current_runtime
 
 
 def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str | None = None) -> str:
@@ -27,7 +27,7 @@ def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str 
         n = sum(len(v) for v in delta["prepend"].values())
         return f"captured {len(delta['set'])} variables and {n} path entries from {vcvars} into {path}"
     if fix.action == "pip_install":
-        r = probe.run([python, "-m", "pip", "install", *fix.args], timeout=1800)
+        r = probe.run(Runtime("job", python).module_command("pip", "install", *fix.args), timeout=1800)
         if not r.ok:
             tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
             raise RuntimeError("pip install failed: " + " / ".join(tail))

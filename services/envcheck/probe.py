@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.runtime import process
-from services.runtime.runtime import job_runtime
+from services.runtime.runtime import Runtime, job_runtime
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ class Probe:
             self._packages = {"probe_error": "checked in the ML runtime, which is not installed yet: quantdesk "
                                              "runtime install", "no_runtime": True}
         if self._packages is None:
-            r = self.run([self.python, "-c", PACKAGES_SCRIPT], timeout=timeout)
+            r = self.run(Runtime("job", self.python).code_command(PACKAGES_SCRIPT), timeout=timeout)
             if r.timed_out:
                 self._packages = {"probe_error": f"the package probe timed out after {timeout:.0f} s"}
             elif not r.ok:

@@ -29,6 +29,12 @@ class Runtime:
             return [self.python, RUN_MODULE_FLAG, module, *args]
         return [self.python, "-m", module, *args]
 
+    def code_command(self, code: str, *args: str) -> list[str]:
+        """argv that runs `python -c code args` (a real interpreter only: the frozen runner mode runs modules)."""
+        if self.frozen:
+            raise ValueError(f"the {self.name} runtime is the frozen app: it runs modules, not -c code")
+        return [self.python, "-c", code, *args]
+
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """`base` (default: this process's) with what the runtime needs: its paths, UTF-8 I/O."""
         env = dict(os.environ if base is None else base)

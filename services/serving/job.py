@@ -14,7 +14,6 @@ from services.evaluate.answers import load_prompts
 from services.jobs.events import Emitter, JobCancelled, JobFailure
 from services.jobs.spec import JobSpec
 from services.runtime import process
-from services.runtime.runtime import venv_runtime
 from services.serving import client
 from services.serving.engines import get_engine
 from services.serving.hints import hints_for
@@ -30,10 +29,7 @@ class Engine:
     def __init__(self, plan: ServePlan):
         self.plan = plan
         self.tail: deque[str] = deque(maxlen=80)
-        env = None
-        if plan.engine == "llamacpp":  # our launcher module runs in the engine's venv
-            rt = venv_runtime("llamacpp", Path(plan.argv[0]).parents[1])
-            env = rt.environment()
+        env = plan.runtime.environment() if plan.runtime else None
         self.proc = process.start(plan.argv, env=env, stdout=process.PIPE, stderr=process.STDOUT, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

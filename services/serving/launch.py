@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.runtime.runtime import Runtime, venv_runtime
 from services.serving.engines import ENGINES, EngineState, get_engine, state, venv_script, wsl_script
 from services.targets import scripts
 
@@ -42,6 +43,7 @@ class ServePlan:
     export: dict | None = None  # the export's target.json
     pool_tokens: int | None = None  # the KV pool the export was sized for (max_seqs x context)
     notes: list[str] = field(default_factory=list)
+    runtime: Runtime | None = None  # the environment our own launcher module needs (llama.cpp)
 
     @property
     def url(self) -> str:
@@ -219,10 +221,12 @@ def plan_serve(model: str | Path, engine: str = "auto", port: int | None = None,
         if context and limit and context > limit:
             raise ServeError(f"--context {context} exceeds the model's limit of {limit} tokens: lower it")
         ctx = context or (min(4096, limit) if limit else 4096)
-        argv = [str(s.python), "-m", LAUNCHER, "--model", str(gguf), "--host", HOST,
-                "--port", str(port), "--n-ctx", str(ctx), "--alias", gguf.stem, "--extra-bufts", extra_bufts]
+        rt = venv_runtime("llamacpp", s.env)  # our launcher module runs there, with QuantDesk's source on its path
+        argv = rt.module_command(
+            LAUNCHER, "--model", str(gguf), "--host", HOST, "--port", str(port), "--n-ctx", str(ctx), "--alias",
+            gguf.stem, "--extra-bufts", extra_bufts)
         return ServePlan(name, gguf, gguf.stem, argv, port, ctx, _source_of(record, gguf.parent), record, ctx,
-                         [f"llama.cpp with a {ctx}-token context"])
+                         [f"llama.cpp with a {ctx}-token context"], rt)
     return _plan_gpu(name, model, record, port, context, root, detect, windows)
 
 
