@@ -230,9 +230,8 @@ def _install(engine: Engine, root: Path, folder: Path, wsl: bool, reinstall: boo
     for old in folder.glob("env-*"):
         if old != env:
             shutil.rmtree(old, ignore_errors=True)  # a server may still run on it: what is open stays readable
-    for legacy in ("bin", "lib", "lib64", "include", "Scripts", "Lib", "pyvenv.cfg"):
-        if (folder / legacy).exists() and legacy != env.name:
-            shutil.rmtree(folder / legacy, ignore_errors=True) if (folder / legacy).is_dir() else \
-                (folder / legacy).unlink(missing_ok=True)
+    for legacy in ("bin", "lib", "lib64", "include", "Scripts", "Lib"):  # a venv of the older one-venv layout
+        shutil.rmtree(folder / legacy, ignore_errors=True)
+    (folder / "pyvenv.cfg").unlink(missing_ok=True)
     events.artifact(str(folder), "engine")
     return {"engine": engine.name, "version": version, "folder": str(folder), "duration_s": record["duration_s"]}

@@ -21,11 +21,17 @@ def service(tmp_path):
     svc.shutdown()
 
 
-def test_serve_and_test_then_chat_then_stop(qtbot, service, make_context, tiny_llama, tmp_path, monkeypatch):
-    root = tmp_path / "engines"
-    root.mkdir()
-    monkeypatch.setenv(engines.ENGINES_ENV, str(root))
-    fake_engine(root)
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    """An engines folder holding the FAKE vLLM (tests/fakes/openai_engine.py)."""
+    folder = tmp_path / "engines"
+    folder.mkdir()
+    monkeypatch.setenv(engines.ENGINES_ENV, str(folder))
+    fake_engine(folder)
+    return folder
+
+
+def test_serve_and_test_then_chat_then_stop(qtbot, service, make_context, tiny_llama, tmp_path, root):
     panel = JobsPanel(make_context(jobs=service))
     qtbot.addWidget(panel)
     panel.show()
@@ -79,13 +85,10 @@ def test_report_html_escapes_answers():
     assert "&lt;script&gt;" in text and "50%" in text and "bad &lt;b&gt;" in text
 
 
-def test_serve_offers_to_install_a_missing_engine(qtbot, service, make_context, tiny_llama, tmp_path, monkeypatch):
+def test_serve_offers_to_install_a_missing_engine(qtbot, service, make_context, tiny_llama, tmp_path, root,
+                                                  monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    root = tmp_path / "engines"
-    root.mkdir()
-    monkeypatch.setenv(engines.ENGINES_ENV, str(root))
-    fake_engine(root)
     panel = JobsPanel(make_context(jobs=service))
     qtbot.addWidget(panel)
     export = service.submit(JobSpec(kind="export", model=str(tiny_llama), out=str(tmp_path / "lmd"),
