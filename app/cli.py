@@ -88,6 +88,7 @@ COMMANDS = {
     "serve": ("serve a model with a real engine, chat with it and measure it", _module("cmd_serve")),
     "runtime": ("the managed ML runtime (torch and the quantization stack) of an installed QuantDesk",
                 _module("cmd_runtime")),
+    "cluster": ("Ray clusters that run jobs remotely: add, list, check", _module("cmd_cluster")),
     "jobs": ("job queue and history", _module("cmd_jobs")),
     "logs": ("support bundle: logs, jobs and environment, redacted", _module("cmd_logs")),
 }

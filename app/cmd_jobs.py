@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+from app import remotecli
 from app.cli import UsageError, absolute
 from services.jobs.local import make_manager, open_store
 from services.jobs.spec import JobSpec
@@ -23,12 +24,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         a.add_argument("--json", action="store_true")
         if name == "show":
             a.add_argument("--all", action="store_true", help="list every progress event")
+    fe = sub.add_parser("fetch", help="copy a cluster job's output to this machine")
+    fe.add_argument("id", help="job id (or a unique part of it)")
+    fe.add_argument("--out", required=True, help="folder (or file) here to copy it to")
+    fe.add_argument("--overwrite", action="store_true", help="replace --out if it is an earlier copy")
+    fe.add_argument("--json", action="store_true")
+    fo = sub.add_parser("follow", help="follow a cluster job that no QuantDesk window follows (after a restart)")
+    fo.add_argument("id", help="job id (or a unique part of it)")
+    fo.add_argument("--json", action="store_true")
     st = sub.add_parser("selftest", help="run a tiny job through the runner to check the job system works")
     st.add_argument("--steps", type=int, default=5)
     st.add_argument("--step-s", type=float, default=0.05, help="seconds a step takes")
     st.add_argument("--out", help="also build an output folder (through .partial, like a real job)")
     st.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     st.add_argument("--json", action="store_true")
+    remotecli.add_arguments(st)
 
 
 def _condensed(events: list[dict], everything: bool):
@@ -63,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         for r in recs:
             prog = f"{r.done}/{r.total} {r.unit}" if r.total else ""
             kind = r.kind if r.known_kind else f"{r.kind}?"
-            print(f"{r.id}  {kind:<9} {r.status:<11} {_when(r.created)}  {prog:<12} {r.model}")
+            where = "" if not r.spec.remote else f"  [{r.spec.executor}]"
+            print(f"{r.id}  {kind:<9} {r.status:<11} {_when(r.created)}  {prog:<12} {r.model}{where}")
         if not recs:
             print("no jobs yet")
         return 0
@@ -72,15 +83,16 @@ def run(args: argparse.Namespace) -> int:
 
         if not 0 <= args.steps <= 100_000 or not 0 <= args.step_s <= 60:
             raise UsageError("--steps must be 0 to 100000 and --step-s 0 to 60")
+        remote = remotecli.is_remote(args)
         out = None
         if args.out:
             from services.jobs.outputs import check_output
 
-            out = absolute(args.out)
-            if errors := check_output(out, [], overwrite=args.overwrite, force=args.overwrite).errors:
+            out = remotecli.path_arg(args.out, remote)
+            if not remote and (errors := check_output(out, [], overwrite=args.overwrite, force=args.overwrite).errors):
                 raise UsageError(errors[0])
-        return run_job(JobSpec(kind="selftest", model="-", out=out,
-                               params={"steps": args.steps, "step_s": args.step_s}), args.json)
+        spec = JobSpec(kind="selftest", model="-", out=out, params={"steps": args.steps, "step_s": args.step_s})
+        return run_job(remotecli.prepare(args, spec) if remote else spec, args.json)
     try:
         rec = store.get(args.id)
     except KeyError as exc:
@@ -100,6 +112,25 @@ def run(args: argparse.Namespace) -> int:
             detail = {k: v for k, v in e.items() if k not in ("seq", "t", "type", "traceback", "v")}
             print(f"  {stamp} {e['type']:<8} {json.dumps(detail, ensure_ascii=False)}")
         return 0
+    if cmd == "fetch":
+        from app.jobcli import run_job
+        from services.clusters.fetch import fetch_spec
+
+        try:
+            spec = fetch_spec(rec, absolute(args.out), args.overwrite)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        return run_job(spec, args.json)
+    if cmd == "follow":
+        from app.jobcli import follow_existing, report_job
+
+        if not rec.spec.remote or rec.final:
+            raise UsageError(f"{rec.id} is {'not a cluster job' if not rec.spec.remote else rec.status}: "
+                             "follow takes a running cluster job")
+        try:
+            return report_job(follow_existing(rec.id), args.json)
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from exc
     if cmd == "cancel":
         if rec.final:
             print(f"quantdesk: {rec.id} was not cancelled: it is not running ({rec.status})", file=sys.stderr)

@@ -9,11 +9,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from app import remotecli
 from app.cli import UsageError, absolute, absolute_source
 from app.jobcli import run_job
 from services.jobs.spec import JobSpec
 from services.quant.backends import BACKENDS, get_backend, methods
-from services.quant.preflight import preflight
+from services.quant.preflight import local_view_check, preflight
 from services.quant.settings import CALIB_MODES, DEVICES, DTYPES
 
 
@@ -50,15 +51,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="with --overwrite: replace --out even if it is not a "
                                                         "QuantDesk output")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON on stdout")
+    remotecli.add_arguments(p)
 
 
-def params_from(args: argparse.Namespace) -> dict:
+def params_from(args: argparse.Namespace, remote: bool = False) -> dict:
     """The job's params: the shared settings plus the chosen backend's (absolute paths)."""
     try:
         backend = get_backend(args.backend, args.method)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    params = {"method": args.method, "backend": backend.name, "calib": absolute_source(args.calib),
+    calib = remotecli.source_arg(args.calib) if remote else absolute_source(args.calib)
+    params = {"method": args.method, "backend": backend.name, "calib": calib,
               "calib_field": args.calib_field, "samples": args.samples, "seqlen": args.seqlen,
               "calib_mode": args.calib_mode, "seed": args.seed, "device": args.device, "dtype": args.dtype,
               "keep": args.keep, "trust_remote_code": args.trust_remote_code, "overwrite": args.overwrite,
@@ -83,7 +86,12 @@ def params_from(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     if args.force and not args.overwrite:
         raise UsageError("--force only goes with --overwrite")
-    params = params_from(args)
+    remote = remotecli.is_remote(args)
+    params = params_from(args, remote)
+    if remote:
+        model, out = remotecli.path_arg(args.model, True), remotecli.path_arg(args.out, True)
+        spec = remotecli.prepare(args, JobSpec(kind="quantize", model=model, out=out, params=params), local_view_check)
+        return run_job(spec, args.json)
     model, out = absolute(args.model), absolute(args.out)
     s = get_backend(params["backend"], params["method"]).settings(params)
     report = preflight(Path(model), Path(out), s)  # reject bad input before any process starts
@@ -94,3 +102,4 @@ def run(args: argparse.Namespace) -> int:
     for note in report.info.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     return run_job(JobSpec(kind="quantize", model=model, out=out, params=params), args.json)
+

@@ -53,6 +53,23 @@ def follow_job(spec: JobSpec) -> JobRecord:
         signal.signal(signal.SIGINT, previous)
 
 
+def follow_existing(job_id: str) -> JobRecord:
+    """Reattach to a cluster job no QuantDesk process follows and wait for it; Ctrl-C cancels it."""
+    manager = _manager()
+    manager.add_listener(lambda jid, ev: print_event(ev) if jid == job_id else None)
+    if job_id not in manager.reattach():
+        rec = manager.store.get(job_id)
+        if not rec.final:
+            raise RuntimeError(f"{job_id} is followed by another QuantDesk process")
+        return rec
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *a: manager.cancel(job_id))
+    try:
+        return manager.wait(job_id)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def follow_group(members: list[JobSpec], final: FinalFactory, group_id: str) -> JobGroup:
     """Run a job group, printing each job's events under its name; Ctrl-C cancels the whole group."""
     manager = _manager()

@@ -74,5 +74,16 @@ class JobService(QObject):
 
 
 def make_job_service(concurrency: int = 1) -> JobService:
-    """A job service over the user's job store (jobs left by a crash become interrupted)."""
-    return JobService(make_manager(open_store(), concurrency=concurrency))
+    """A job service over the user's job store (jobs left by a crash become interrupted); cluster jobs still
+    running that no QuantDesk follows are followed again, off the UI thread."""
+    service = JobService(make_manager(open_store(), concurrency=concurrency))
+
+    def reattach() -> None:
+        try:
+            if ids := service.manager.reattach():
+                log.info("following again the cluster jobs %s", ", ".join(ids))
+        except Exception:
+            log.exception("reattaching to cluster jobs failed")
+
+    threading.Thread(target=reattach, name="reattach", daemon=True).start()
+    return service

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.context import AppContext
 from services.jobs import protocol as p
 from services.jobs.store import JobRecord
+from services.settings import default_output_dir
 from widgets.compare import ComparisonWindow
 from widgets.forms import readonly_table
 from widgets.i18n import translate
@@ -98,9 +99,13 @@ class JobsPanel(Panel):
                                                        "your questions"))
         self.serve_button.clicked.connect(self.serve_selected)
         self.serve_button.setVisible(False)
+        self.fetch_button = QPushButton(translate("Jobs", "Fetch…"))
+        self.fetch_button.setToolTip(translate("Jobs", "Copy this job's output from the cluster to this machine"))
+        self.fetch_button.clicked.connect(self.fetch_selected)
+        self.fetch_button.setVisible(False)
         self.progress = QProgressBar()
-        for w in (self.cancel_button, self.open_button, self.export_button, self.serve_button, self.rerun_button,
-                  self.delete_button, self.compare_button):
+        for w in (self.cancel_button, self.open_button, self.fetch_button, self.export_button, self.serve_button,
+                  self.rerun_button, self.delete_button, self.compare_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
         self.raw_log = QCheckBox(translate("Jobs", "Raw log"))
@@ -151,6 +156,8 @@ class JobsPanel(Panel):
         for row, r in enumerate(self.records):
             progress = f"{r.done}/{r.total} {r.unit}".strip() if r.total else ""
             kind = r.kind if r.known_kind else translate("Jobs", "%1 (newer version)").replace("%1", r.kind)
+            if r.spec.remote:
+                kind = f"{kind} @ {r.spec.executor.partition(':')[2]}"
             end = r.finished if r.finished else (time.time() if r.status == "running" else None)
             values = (r.id, kind, Path(r.model).name if r.model != "-" else "-", status_text(r.status), progress,
                       eta_text(r.eta_s) if r.status == "running" else "",
@@ -208,8 +215,11 @@ class JobsPanel(Panel):
         self.cancel_button.setEnabled(active)
         self.delete_button.setEnabled(bool(rec and rec.status != "running"))
         self.rerun_button.setEnabled(bool(rec and not active and rec.known_kind))
-        out_ready = bool(rec and rec.status == "succeeded" and rec.out and Path(rec.out).exists())
-        self.open_button.setEnabled(out_ready)
+        remote = bool(rec and rec.spec.remote)
+        out_ready = bool(rec and rec.status == "succeeded" and rec.out and not remote and Path(rec.out).exists())
+        self.open_button.setEnabled(out_ready or bool(rec and rec.status == "succeeded" and local_view(rec)))
+        self.fetch_button.setVisible(remote and bool(rec and rec.out))
+        self.fetch_button.setEnabled(bool(rec and rec.status == "succeeded"))
         self.export_button.setVisible(bool(rec and rec.kind == "quantize"))
         self.export_button.setEnabled(out_ready)
         self.serve_button.setVisible(bool(rec and rec.kind == "export"
@@ -232,6 +242,10 @@ class JobsPanel(Panel):
         self.progress.setFormat(f"{rec.message}  %p%" if rec.message else "%p%")
         lines = [f"<b>{html.escape(rec.id)}</b> · {html.escape(status_text(rec.status))}",
                  html.escape(rec.model) + (f" → {html.escape(rec.out)}" if rec.out else "")]
+        if remote:
+            lines.append(html.escape(translate("Jobs", "Runs on cluster %1; its paths are the cluster's, and the output "
+                                                       "stays there until you fetch it.")
+                                     .replace("%1", rec.spec.executor.partition(":")[2])))
         if rec.error:
             lines.append(f'<span style="color:#c62828">{html.escape(rec.error)}</span>')
         if rec.result and rec.result.get("output_bytes"):
@@ -284,7 +298,32 @@ class JobsPanel(Panel):
     def open_output(self) -> None:
         rec = self.selected()
         if rec and rec.out:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(rec.out))
+            QDesktopServices.openUrl(QUrl.fromLocalFile(local_view(rec) if rec.spec.remote else rec.out))
+
+    def fetch_selected(self, folder: str | None = None) -> str | None:
+        """Copy the selected cluster job's output into `folder` (asked for when not given), as a fetch job."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from services.clusters.fetch import fetch_spec
+
+        rec = self.selected()
+        if rec is None or not rec.out:
+            return None
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, translate("Jobs", "Fetch into folder"),
+                                                      str(default_output_dir(self.context.settings.current)))
+        if not folder:
+            return None
+        name = rec.out.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+        try:
+            spec = fetch_spec(rec, unique_out(str(Path(folder) / name)))
+        except ValueError as exc:
+            self.summary.setText(f'<span style="color:#c62828">{html.escape(str(exc))}</span>')
+            return None
+        self.service.submit(spec)
+        self.refresh()
+        self.select(spec.id)
+        return spec.id
 
     def rerun_selected(self) -> str | None:
         rec = self.selected()
@@ -365,3 +404,15 @@ class JobsPanel(Panel):
 
     def shutdown(self) -> None:
         self.timer.stop()
+
+
+def local_view(rec: JobRecord) -> str | None:
+    """Where a cluster job's output is mounted on this machine (Settings > Clusters), if it exists here."""
+    from services.clusters.config import ClusterError, load_clusters
+    from services.clusters.paths import to_local
+
+    try:
+        local = to_local(load_clusters().get(rec.spec.executor.partition(":")[2]), str(rec.out))
+    except ClusterError:
+        return None
+    return local if local and Path(local).exists() else None

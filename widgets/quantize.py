@@ -37,6 +37,7 @@ from widgets.i18n import translate
 from widgets.jobtext import eta_text
 from widgets.livecheck import LiveCheck, checks_html
 from widgets.panel import Panel
+from widgets.run_on import RunOnCombo
 from widgets.schema_form import SchemaForm
 
 
@@ -76,6 +77,9 @@ class QuantizePanel(Panel):
         out_browse = QPushButton(translate("Quantize", "Browse…"))
         out_browse.clicked.connect(self._pick_out)
         mf.addRow(translate("Quantize", "Output folder"), row(self.out_dir, out_browse))
+        self.run_on = RunOnCombo()
+        self.run_on.currentIndexChanged.connect(self.schedule_check)
+        mf.addRow(translate("Quantize", "Run on"), self.run_on)
         left.addWidget(model_box)
 
         calib_box = QGroupBox(translate("Quantize", "Calibration"))
@@ -271,6 +275,7 @@ class QuantizePanel(Panel):
             "force": self.overwrite.isChecked() and self.force.isChecked(), **self.backend_form.values()})
 
     def schedule_check(self, *_) -> None:
+        self.compare_button.setEnabled(self.run_on.cluster() is None)  # a comparison runs on this machine
         self.suggest_out()
         self.start_button.setEnabled(False)
         self._live.schedule()
@@ -284,10 +289,25 @@ class QuantizePanel(Panel):
         if not model or not out:
             self.checks.setText(translate("Quantize", "Pick a model folder and an output folder."))
             return None
+        if cluster := self.run_on.cluster():
+            spec = JobSpec(kind="quantize", model=model, out=out, params=self.settings().to_dict())
+            return remote_report, (cluster, spec), {}
         return preflight, (model, out, self.settings()), {}
+
+    def showEvent(self, event) -> None:
+        self.run_on.refresh()  # clusters may have changed in Settings
+        super().showEvent(event)
 
     def _show_checks(self, report: PreflightReport) -> None:
         self.report = report
+        if remote := report.info.get("remote_spec"):
+            self.checks.setText(checks_html(report.errors, report.warnings, report.info.get("notes", []),
+                                            translate("Quantize", "Ready to run on cluster %1; the output stays "
+                                                                  "there (%2) until you fetch it")
+                                            .replace("%1", remote.executor.partition(":")[2])
+                                            .replace("%2", str(remote.out))))
+            self.start_button.setEnabled(report.ok and self.job_id is None)
+            return
         foreign = any("not an earlier QuantDesk output" in e for e in report.errors)
         self.force.setVisible(foreign or self.force.isChecked())
         info = report.info
@@ -301,8 +321,9 @@ class QuantizePanel(Panel):
     def start(self) -> str | None:
         if not (self.report and self.report.ok):
             return None
-        spec = JobSpec(kind="quantize", model=self.model_dir.text().strip(), out=self.out_dir.text().strip(),
-                       params=self.settings().to_dict())  # pre-flight made sure both are absolute
+        spec = self.report.info.get("remote_spec") or JobSpec(
+            kind="quantize", model=self.model_dir.text().strip(), out=self.out_dir.text().strip(),
+            params=self.settings().to_dict())  # pre-flight made sure both are absolute
         service = self.service
         rec = service.submit(spec)
         self.job_id = rec.id
@@ -362,3 +383,13 @@ class QuantizePanel(Panel):
 
     def shutdown(self) -> None:
         self._live.stop()
+
+
+def remote_report(cluster: str, spec: JobSpec) -> PreflightReport:
+    """Pre-flight of a quantize job on `cluster` (in a worker: it asks the cluster), as the panel shows it."""
+    from services.clusters.preflight import check_on_cluster
+    from services.quant.preflight import local_view_check
+
+    plan = check_on_cluster(cluster, spec, local_view_check)
+    return PreflightReport(errors=plan.errors, warnings=plan.warnings,
+                           info={"notes": plan.notes, "remote_spec": plan.spec if plan.ok else None})

@@ -1,4 +1,4 @@
-"""The Settings dialog: language, default output folder, job concurrency."""
+"""The Settings dialog: language, default output folder, job concurrency; the clusters in their own tab."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -26,7 +28,16 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(translate("SettingsDialog", "Settings"))
-        form = QFormLayout(self)
+        outer = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        outer.addWidget(self.tabs)
+        general = QWidget()
+        form = QFormLayout(general)
+        self.tabs.addTab(general, translate("SettingsDialog", "General"))
+        from widgets.clusters_editor import ClustersEditor
+
+        self.clusters = ClustersEditor()
+        self.tabs.addTab(self.clusters, translate("SettingsDialog", "Clusters"))
 
         self.language = QComboBox()
         for code, name in LANGUAGE_NAMES.items():
@@ -54,7 +65,7 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        outer.addWidget(buttons)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, translate("SettingsDialog", "Default output folder"), self.output_dir.text())

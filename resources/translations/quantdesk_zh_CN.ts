@@ -2,6 +2,69 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Clusters</name>
+    <message>
+        <source>New cluster</source>
+        <translation>新建集群</translation>
+    </message>
+    <message>
+        <source>default cluster</source>
+        <translation>默认集群</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Ray dashboard</source>
+        <translation>Ray 控制台地址</translation>
+    </message>
+    <message>
+        <source>Auth header</source>
+        <translation>认证请求头</translation>
+    </message>
+    <message>
+        <source>Shared storage</source>
+        <translation>共享存储</translation>
+    </message>
+    <message>
+        <source>Python on the nodes</source>
+        <translation>节点上的 Python</translation>
+    </message>
+    <message>
+        <source>Shared storage: one folder per line, as the cluster&apos;s nodes name it, then = and where it is mounted on this machine (nothing after = when it is not). Jobs read models from there; outputs stay there.</source>
+        <translation>共享存储：每行一个文件夹，先写集群节点上的路径，再写 = 和它在本机的挂载位置（未挂载时 = 后留空）。任务从这里读取模型，输出也保存在这里。</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>检查</translation>
+    </message>
+    <message>
+        <source>Ask the cluster for its nodes, GPUs and memory</source>
+        <translation>向集群查询节点、GPU 和内存</translation>
+    </message>
+    <message>
+        <source>Saved %1.</source>
+        <translation>已保存 %1。</translation>
+    </message>
+    <message>
+        <source>Removed %1; the records of its jobs stay.</source>
+        <translation>已移除 %1；其任务记录仍保留。</translation>
+    </message>
+    <message>
+        <source>Asking %1…</source>
+        <translation>正在询问 %1…</translation>
+    </message>
+</context>
+<context>
     <name>Compare</name>
     <message>
         <source>Compare methods</source>
@@ -786,6 +849,14 @@
         <translation>用真实引擎加载此导出，提问测试提示词，与源模型对比，并保持运行以便您继续提问</translation>
     </message>
     <message>
+        <source>Fetch…</source>
+        <translation>取回…</translation>
+    </message>
+    <message>
+        <source>Copy this job&apos;s output from the cluster to this machine</source>
+        <translation>把此任务的输出从集群复制到本机</translation>
+    </message>
+    <message>
         <source>Raw log</source>
         <translation>原始日志</translation>
     </message>
@@ -810,6 +881,10 @@
         <translation>还没有任务。请从“量化”面板开始一个。</translation>
     </message>
     <message>
+        <source>Runs on cluster %1; its paths are the cluster&apos;s, and the output stays there until you fetch it.</source>
+        <translation>在集群 %1 上运行；路径均为集群上的路径，输出会留在集群上，直到您取回。</translation>
+    </message>
+    <message>
         <source>%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5</source>
         <translation>%1 MB → %2 MB（缩小 %3 倍），用时 %4 秒；logits 有限：%5</translation>
     </message>
@@ -824,6 +899,10 @@
     <message>
         <source>not checked</source>
         <translation>未检查</translation>
+    </message>
+    <message>
+        <source>Fetch into folder</source>
+        <translation>取回到文件夹</translation>
     </message>
     <message>
         <source>Cannot serve this export</source>
@@ -1268,6 +1347,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>例如 mlp.down_proj（逗号分隔）</translation>
     </message>
     <message>
+        <source>Run on</source>
+        <translation>运行位置</translation>
+    </message>
+    <message>
         <source>allow the model&apos;s own Python code (trust_remote_code)</source>
         <translation>允许运行模型自带的 Python 代码（trust_remote_code）</translation>
     </message>
@@ -1336,6 +1419,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>请选择模型文件夹和输出文件夹。</translation>
     </message>
     <message>
+        <source>Ready to run on cluster %1; the output stays there (%2) until you fetch it</source>
+        <translation>可以在集群 %1 上运行；输出会留在集群上（%2），直到您取回</translation>
+    </message>
+    <message>
         <source>Ready: about %1 GB out, %2 GB free on disk</source>
         <translation>就绪：输出约 %1 GB，磁盘剩余 %2 GB</translation>
     </message>
@@ -1358,6 +1445,21 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Cancelled: %1</source>
         <translation>已取消：%1</translation>
+    </message>
+</context>
+<context>
+    <name>RunOn</name>
+    <message>
+        <source>Where the job runs. Clusters are set up in Settings &gt; Clusters; a cluster&apos;s job reads the model from its shared storage and its output stays there until you fetch it.</source>
+        <translation>任务在哪里运行。集群在“设置 &gt; 集群”中配置；集群任务从共享存储读取模型，输出留在集群上，直到您取回。</translation>
+    </message>
+    <message>
+        <source>This machine</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Cluster %1</source>
+        <translation>集群 %1</translation>
     </message>
 </context>
 <context>
@@ -1722,6 +1824,14 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Settings</source>
         <translation>设置</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <source>Clusters</source>
+        <translation>集群</translation>
     </message>
     <message>
         <source>Language</source>

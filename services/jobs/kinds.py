@@ -37,6 +37,8 @@ KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("engine", "services.serving.install:run", path_params=("root",), out_kind="none", stop_grace_s=10.0,
             uses_slot=False),
     JobKind("selftest", "services.jobs.selftest:run"),
+    JobKind("probe", "services.clusters.probe:run", out_kind="none"),
+    JobKind("fetch", "services.clusters.fetch:run", out_kind="folder", uses_slot=False),
 )}
 
 

@@ -59,5 +59,11 @@ def finished_output(rec: JobRecord) -> bool:
 
 def make_manager(store: JobStore | None = None, concurrency: int = 1) -> JobManager:
     dirs = user_dirs()
+
+    def remote(label: str):
+        from services.clusters.executor import executor_for
+
+        return executor_for(label, stage_root=dirs.data / "jobs", env=lambda: job_environment(dirs.config))
+
     return JobManager(store or open_store(), dirs.data / "jobs", env=lambda: job_environment(dirs.config),
-                      concurrency=concurrency)
+                      concurrency=concurrency, remote=remote)

@@ -20,6 +20,7 @@ from services.jobs.outputs import discard_partial
 from services.jobs.slots import NoSlot, Slot, SlotPool
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord, JobStore, StoreError
+from services.runtime import process
 from services.runtime.executor import Executor, JobHandle, LocalExecutor, stop_by_pid
 from services.runtime.parentwatch import cancel_file
 from services.runtime.process import pid_alive
@@ -27,6 +28,8 @@ from services.runtime.process import pid_alive
 log = logging.getLogger("quantdesk.jobs")
 
 Listener = Callable[[str, p.Event], None]
+RemoteFactory = Callable[[str], Executor]  # "ray:<cluster>" -> its executor
+EXIT_LOST = 75  # a remote job's follower lost contact with the cluster; the job may still run there
 RETRY_S = 0.5  # how often queued jobs look for a free slot another process released
 
 
@@ -70,11 +73,14 @@ def _cleanup(rec: JobRecord) -> None:
 
 class JobManager:
     def __init__(self, store: JobStore, jobs_dir: Path, env: Callable[[], dict] | None = None,
-                 concurrency: int = 1, executor: Executor | None = None, slots: SlotPool | None = None):
+                 concurrency: int = 1, executor: Executor | None = None, slots: SlotPool | None = None,
+                 remote: RemoteFactory | None = None):
         self.store = store
         self.jobs_dir = jobs_dir
         jobs_dir.mkdir(parents=True, exist_ok=True)
         self.executor: Executor = executor or LocalExecutor(env=env, cwd=jobs_dir)
+        self._remote_factory = remote
+        self._remote: dict[str, Executor] = {}
         self.slots = slots or SlotPool(jobs_dir / "slots", concurrency)
         self.owner = process_token()
         self._lock = threading.RLock()
@@ -83,6 +89,7 @@ class JobManager:
         self._slots: dict[str, Slot | NoSlot] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._cancelled: set[str] = set()
+        self._detached: set[str] = set()  # remote jobs left running on their cluster when this manager closed
         self._listeners: list[Listener] = []
         self._retry: threading.Timer | None = None
         self._closed = False
@@ -110,6 +117,17 @@ class JobManager:
                 fn(job_id, event)
             except Exception:
                 log.exception("job listener failed")
+
+    def executor_for(self, label: str | None) -> Executor:
+        """The executor of a job's `executor` label: local, or a cluster's (ValueError when unknown)."""
+        if not label or label == "local":
+            return self.executor
+        with self._lock:
+            if label not in self._remote:
+                if self._remote_factory is None:
+                    raise ValueError(f"this QuantDesk cannot run jobs on {label}")
+                self._remote[label] = self._remote_factory(label)
+            return self._remote[label]
 
     # -- submitting
     def submit(self, spec: JobSpec) -> JobRecord:
@@ -151,7 +169,7 @@ class JobManager:
                     self._notify(job_id, p.Status(rec.status, rec.error))
                     continue
                 slot: Slot | NoSlot | None = NoSlot()
-                if uses_slot(rec.kind):
+                if uses_slot(rec.kind) and not rec.spec.remote:  # a cluster's job takes no slot here
                     slot = None if blocked else self.slots.try_acquire()
                     if slot is None:
                         if not blocked:
@@ -177,8 +195,8 @@ class JobManager:
     def _start(self, rec: JobRecord, slot: Slot | NoSlot) -> None:
         job_id = rec.id
         try:
-            handle = self.executor.start(job_id, self.jobs_dir / f"{job_id}.json", Path(rec.log_path or
-                                         self.jobs_dir / f"{job_id}.log"))
+            handle = self.executor_for(rec.spec.executor).start(
+                job_id, self.jobs_dir / f"{job_id}.json", Path(rec.log_path or self.jobs_dir / f"{job_id}.log"))
         except Exception as exc:  # a bad job environment, a missing interpreter, ...
             slot.release()
             reason = f"the job could not start: {exc}"
@@ -187,13 +205,48 @@ class JobManager:
             self.store.set_status(job_id, "failed", error=reason, error_kind=kind, only_if_not_final=True)
             self._notify(job_id, p.Status("failed", reason))
             return
+        remote = rec.spec.remote
         self._handles[job_id] = handle
         self._slots[job_id] = slot
-        self.store.set_status(job_id, "running", pid=handle.pid, pid_started=handle.started)
-        self._notify(job_id, p.Status("running", pid=handle.pid))
+        # a remote job's pid is its follower's, not a runner's: other processes stop it through the cluster
+        pid = None if remote else handle.pid
+        self.store.set_status(job_id, "running", pid=pid, pid_started=None if remote else handle.started)
+        self._notify(job_id, p.Status("running", pid=pid))
+        self._follow(job_id, handle)
+
+    def _follow(self, job_id: str, handle: JobHandle) -> None:
         t = threading.Thread(target=self._read, args=(job_id, handle), name=f"job-{job_id}", daemon=True)
         self._threads[job_id] = t
         t.start()
+
+    def reattach(self) -> list[str]:
+        """Follow again the remote jobs still running whose owner is gone (an app restart): their events go on
+        from where the store has them. Returns their ids."""
+        out = []
+        for rec in self.store.list(1000):
+            if rec.status != "running" or not rec.spec.remote or rec.id in self._handles:
+                continue
+            if rec.owner and token_alive(rec.owner):
+                continue
+            try:
+                executor = self.executor_for(rec.spec.executor)
+            except ValueError as exc:
+                log.warning("job %s: %s", rec.id, exc)
+                continue
+            if not self.store.claim(rec.id, self.owner, rec.owner):
+                continue
+            attach = getattr(executor, "attach", None)
+            if attach is None:
+                continue
+            handle = attach(rec.id, Path(rec.log_path or self.jobs_dir / f"{rec.id}.log"),
+                            len(self.store.events(rec.id)))
+            with self._lock:
+                self._handles[rec.id] = handle
+                self._slots[rec.id] = NoSlot()
+            self._notify(rec.id, p.Status("running"))
+            self._follow(rec.id, handle)
+            out.append(rec.id)
+        return out
 
     # -- while it runs
     def _record_event(self, job_id: str, event: p.Event) -> None:
@@ -207,8 +260,10 @@ class JobManager:
     def _read(self, job_id: str, handle: JobHandle) -> None:
         outcome: dict[str, p.Event] = {}
         code = -1
+        executor = self.executor
         try:
-            for event in self.executor.events(handle):
+            executor = self.executor_for(self.store.get(job_id).spec.executor)
+            for event in executor.events(handle):
                 self._record_event(job_id, event)
                 if isinstance(event, (p.Result, p.Error, p.Cancelled)):
                     outcome[event.TYPE] = event
@@ -217,7 +272,7 @@ class JobManager:
             log.exception("job %s: reading its events failed", job_id)
         finally:
             try:
-                code = self.executor.wait(handle)
+                code = executor.wait(handle)
             except Exception:
                 log.exception("job %s: waiting for it failed", job_id)
             self._finish(job_id, code, outcome)
@@ -226,6 +281,11 @@ class JobManager:
         status, error, kind, result = "failed", None, None, None
         try:
             rec = self.store.get(job_id)
+            if job_id in self._detached:
+                return
+            if rec.spec.remote and code == EXIT_LOST and not rec.final:
+                self._lose(rec)
+                return
             cancelled = job_id in self._cancelled or bool(rec.cancel_requested) or "cancelled" in outcome
             res, err = outcome.get("result"), outcome.get("error")
             if code == p.EXIT_OK and isinstance(res, p.Result) and res.ok:
@@ -236,7 +296,7 @@ class JobManager:
                 error = err.text() if isinstance(err, p.Error) else describe_exit(code)
                 kind = "bad_input" if code == p.EXIT_BAD_INPUT or (isinstance(err, p.Error) and err.bad_input) \
                     else "job"
-            if status != "succeeded":
+            if status != "succeeded" and not rec.spec.remote:  # a cluster's runner cleans up after itself there
                 _cleanup(rec)
                 if rec.out:
                     discard_partial(rec.out)
@@ -258,6 +318,15 @@ class JobManager:
         self._notify(job_id, p.Status(status, error))
         self._pump()
 
+    def _lose(self, rec: JobRecord) -> None:
+        """The cluster stopped answering: the job stays running there; a later reattach picks it up."""
+        note = f"lost contact with {rec.spec.executor}; the job may still run there (reopen QuantDesk to reattach)"
+        self.store.release(rec.id, self.owner, note)
+        with self._lock:
+            self._handles.pop(rec.id, None)
+            self._slots.pop(rec.id, None)
+        self._notify(rec.id, p.Status("running", note))
+
     # -- control
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued or running job (also one another QuantDesk process started or queued)."""
@@ -277,8 +346,10 @@ class JobManager:
         self.store.request_cancel(job_id)  # recorded first: the owner's reader then says "cancelled"
         grace = stop_grace(rec.kind)
         if handle is not None:
-            self.executor.cancel(handle, grace)
+            self.executor_for(rec.spec.executor).cancel(handle, grace)
             return self.wait(job_id, 5 + grace).status in ("cancelled", "succeeded")
+        if rec.spec.remote and rec.status == "running":
+            return self._cancel_remote(rec)
         if not (rec.status == "running" and rec.pid):
             return False
         stop_by_pid(rec.pid, rec.pid_started, cancel_file(self.jobs_dir / f"{job_id}.json"), max(0.5, grace))
@@ -291,6 +362,33 @@ class JobManager:
             if rec.out:
                 discard_partial(rec.out)
         return self.store.get(job_id).status in ("cancelled", "succeeded")
+
+    def _cancel_remote(self, rec: JobRecord) -> bool:
+        """Stop a cluster's job that another process follows (or nobody does)."""
+        executor = self.executor_for(rec.spec.executor)
+        stop = getattr(executor, "stop", None)
+        if stop is None:
+            return False
+        stop(rec.id)
+        deadline = time.monotonic() + 30
+        while rec.owner and token_alive(rec.owner) and time.monotonic() < deadline:
+            if self.store.get(rec.id).final:  # its follower recorded the end
+                break
+            time.sleep(0.2)
+        self.store.set_status(rec.id, "cancelled", only_if_not_final=True)
+        return self.store.get(rec.id).status in ("cancelled", "succeeded")
+
+    def _detach_remote(self) -> None:
+        with self._lock:
+            remote = [(i, h) for i, h in self._handles.items() if self.store.get(i).spec.remote]
+        for job_id, handle in remote:
+            self._detached.add(job_id)
+            self.store.release(job_id, self.owner, "QuantDesk closed while this job ran on its cluster")
+            if handle.proc is not None:
+                process.kill_tree(handle.proc.pid)
+            t = self._threads.get(job_id)
+            if t is not None:
+                t.join(5)
 
     def delete(self, job_id: str) -> None:
         """Delete a finished (or queued) job's record and its files (spec, log); never its output."""
@@ -321,11 +419,14 @@ class JobManager:
                 return rec
             time.sleep(0.05)
 
-    def shutdown(self) -> None:
-        """Cancel everything this manager started or queued."""
+    def shutdown(self, keep_remote: bool = True) -> None:
+        """Cancel everything this manager started or queued, except jobs running on a cluster (with
+        `keep_remote`): those go on there, and the next QuantDesk reattaches to them."""
         self._closed = True
         if self._retry is not None:
             self._retry.cancel()
+        if keep_remote:
+            self._detach_remote()
         for job_id in self.queued() + self.running():
             try:
                 self.cancel(job_id)

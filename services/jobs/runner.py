@@ -1,7 +1,10 @@
-"""The job runner: `python -m services.jobs.runner SPEC.json [LOG_FILE] [--watch-stdin] [--parent PID]`.
+"""The job runner: `python -m services.jobs.runner SPEC.json [LOG_FILE|-] [--watch-stdin] [--parent PID]
+[--stop-on-term]`.
 
 Runs one job in this (child) process. Its stdout carries only JSON event lines; everything else
-(libraries, warnings, tqdm, C extensions writing to fd 1/2) goes to the job's log file.
+(libraries, warnings, tqdm, C extensions writing to fd 1/2) goes to the job's log file, or to stderr
+with `-` (on a cluster, where stdout and stderr are the job's one log). `--stop-on-term`: SIGTERM is a
+cancel request (Ray's stop_job), honoured at the next step.
 Exit status: 0 succeeded, 1 failed, 2 bad input, 3 cancelled (or the parent went away).
 A stop request (a `cancel` line on stdin, or SPEC.cancel appearing) is honoured at the next step;
 when the parent is gone the job stops within about a second, removing its partial output.
@@ -21,7 +24,7 @@ from services.jobs.kinds import KINDS
 from services.jobs.outputs import discard_partial
 from services.jobs.spec import JobSpec
 from services.runtime import process
-from services.runtime.parentwatch import StopWatch, cancel_file
+from services.runtime.parentwatch import CANCELLED, StopWatch, cancel_file
 
 log = logging.getLogger("quantdesk.runner")
 
@@ -29,7 +32,10 @@ log = logging.getLogger("quantdesk.runner")
 def _redirect_output(log_path: Path | None):
     """Keep the real stdout for events; send fd 1 and 2 (and Python's streams) to the log file."""
     events = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    target = open(log_path, "a", encoding="utf-8", buffering=1) if log_path else open(os.devnull, "w")
+    if log_path == Path("-"):
+        target = os.fdopen(os.dup(2), "w", encoding="utf-8", buffering=1)
+    else:
+        target = open(log_path, "a", encoding="utf-8", buffering=1) if log_path else open(os.devnull, "w")
     os.dup2(target.fileno(), 1)
     os.dup2(target.fileno(), 2)
     sys.stdout = sys.stderr = target
@@ -38,17 +44,19 @@ def _redirect_output(log_path: Path | None):
     return events
 
 
-def _parse_args(argv: list[str]) -> tuple[list[str], bool, int | None]:
-    positional, watch_stdin, parent = [], False, None
+def _parse_args(argv: list[str]) -> tuple[list[str], bool, int | None, bool]:
+    positional, watch_stdin, parent, on_term = [], False, None, False
     it = iter(argv)
     for a in it:
         if a == "--watch-stdin":
             watch_stdin = True
+        elif a == "--stop-on-term":
+            on_term = True
         elif a == "--parent":
             parent = int(next(it))
         else:
             positional.append(a)
-    return positional, watch_stdin, parent
+    return positional, watch_stdin, parent, on_term
 
 
 def _load(spec_path: Path) -> JobSpec:
@@ -101,8 +109,25 @@ def run(spec_path: Path, emitter: Emitter) -> int:
     return code
 
 
+def _stop_on_term(watch: StopWatch, give_up) -> None:
+    """SIGTERM asks the job to stop; if its next step does not come before the sender's SIGKILL (Ray's
+    RAY_JOB_STOP_WAIT_TIME_S), the partial output is removed and the runner exits first."""
+    import signal
+    import threading
+
+    wait = float(os.environ.get("RAY_JOB_STOP_WAIT_TIME_S") or 3)
+
+    def on_term(signum, frame) -> None:
+        watch.request(CANCELLED)
+        timer = threading.Timer(max(0.5, wait - 2), give_up)
+        timer.daemon = True
+        timer.start()
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def main(argv: list[str]) -> int:
-    args, watch_stdin, parent = _parse_args(argv)
+    args, watch_stdin, parent, on_term = _parse_args(argv)
     if not args:
         print("usage: python -m services.jobs.runner SPEC.json [LOG_FILE] [--watch-stdin] [--parent PID]",
               file=sys.stderr)
@@ -111,7 +136,7 @@ def main(argv: list[str]) -> int:
     stream = _redirect_output(Path(args[1]) if len(args) > 1 else None)
 
     def orphaned() -> None:  # the job did not reach its next step within the grace time
-        log.warning("the parent process is gone; stopping")
+        log.warning("the job did not stop by itself; stopping it (%s)", watch.requested())
         try:
             spec = JobSpec.from_json(spec_path.read_text(encoding="utf-8"), known_kinds_only=False)
             if spec.out:
@@ -123,6 +148,8 @@ def main(argv: list[str]) -> int:
 
     watch = StopWatch(stdin_fd=sys.stdin.fileno() if watch_stdin else None, cancel_file=cancel_file(spec_path),
                       parent_pid=parent, on_orphan=orphaned)
+    if on_term:
+        _stop_on_term(watch, orphaned)
     try:
         return run(spec_path, Emitter(stream, watch.requested))
     finally:

@@ -24,6 +24,7 @@ class JobSpec:
     id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
     created: float = field(default_factory=time.time)
     group: str | None = None  # a job group's id (e.g. one "compare methods" run)
+    executor: str = "local"  # where it runs: "local", or "ray:<cluster>" (then its paths are the cluster's)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -36,11 +37,17 @@ class JobSpec:
             raise ValueError("a job spec must be a JSON object")
         if known_kinds_only and data.get("kind") not in KINDS:
             raise ValueError(f"unknown job kind {data.get('kind')!r}; kinds: {', '.join(KINDS)}")
-        return cls(**{k: data[k] for k in ("kind", "model", "out", "params", "id", "created", "group") if k in data})
+        return cls(**{k: data[k] for k in ("kind", "model", "out", "params", "id", "created", "group",
+                                                    "executor") if k in data})
 
     def rerun(self) -> JobSpec:
         """The same settings under a new id, outside any group."""
-        return JobSpec(kind=self.kind, model=self.model, out=self.out, params=json.loads(json.dumps(self.params)))
+        return JobSpec(kind=self.kind, model=self.model, out=self.out, params=json.loads(json.dumps(self.params)),
+                       executor=self.executor)
+
+    @property
+    def remote(self) -> bool:
+        return self.executor != "local"
 
     @property
     def out_kind(self) -> str:

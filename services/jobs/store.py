@@ -209,10 +209,10 @@ class JobStore:
 
     # -- jobs
     def add(self, spec: JobSpec, log_path: Path | None = None, owner: str | None = None) -> JobRecord:
-        self._exec("INSERT INTO jobs (id, kind, model, out, spec, status, created, log_path, owner) "
-                   "VALUES (?,?,?,?,?,?,?,?,?)",
+        self._exec("INSERT INTO jobs (id, kind, model, out, spec, status, created, log_path, owner, executor) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?)",
                    (spec.id, spec.kind, spec.model, spec.out, spec.to_json(), "queued", spec.created,
-                    str(log_path) if log_path else None, owner))
+                    str(log_path) if log_path else None, owner, spec.executor))
         return self.get(spec.id)
 
     def _select(self, where: str, args: tuple) -> list[sqlite3.Row | tuple]:
@@ -276,6 +276,16 @@ class JobStore:
     def mark_recovered(self, job_id: str, note: str) -> None:
         """An interrupted job whose output turned out complete: succeeded, with `note` as its message."""
         self._exec("UPDATE jobs SET status='succeeded', error=NULL, message=? WHERE id=?", (note, job_id))
+
+    def claim(self, job_id: str, owner: str, previous: str | None) -> bool:
+        """Become the owner of a running job whose owner was `previous` (gone); False when another process
+        claimed it first."""
+        return self._exec("UPDATE jobs SET owner=? WHERE id=? AND status='running' AND owner IS ?",
+                          (owner, job_id, previous)).rowcount == 1
+
+    def release(self, job_id: str, owner: str, note: str) -> None:
+        """Give up a running job (contact with its cluster was lost): the next manager may claim it."""
+        self._exec("UPDATE jobs SET owner=NULL, message=? WHERE id=? AND owner=?", (note, job_id, owner))
 
     def request_cancel(self, job_id: str) -> None:
         self._exec("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))

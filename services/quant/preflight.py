@@ -125,3 +125,11 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
             r.warnings.append(f"this job may need about {need / GIB:.1f} GiB of RAM but {avail / GIB:.1f} GiB is free: "
                               "lower --samples or --seqlen, or close other programs")
     return r
+
+
+def local_view_check(model: str, out: str, params: dict, memory_free: Callable[[], int] | None = None
+                     ) -> tuple[list[str], list[str], list[str]]:
+    """Pre-flight over the local view of a cluster job's paths, its memory the cluster's (errors, warnings, notes)."""
+    s = get_backend(params.get("backend"), params["method"]).settings(params)
+    report = preflight(Path(model), Path(out), s, **({"memory_free": memory_free} if memory_free else {}))
+    return report.errors, report.warnings, list(report.info.get("notes", []))

@@ -25,6 +25,7 @@ class JobHandle:
     pid: int | None = None
     started: float | None = None  # the process's create time (pid reuse guard)
     proc: subprocess.Popen | None = field(default=None, repr=False)
+    log_path: Path | None = None  # where a remote job's log lines go (a local runner writes its own)
 
 
 class Executor(Protocol):

@@ -20,7 +20,7 @@ from services.paths import user_dirs
 TORCH = "torch==2.13.0"
 # The ml extra of pyproject.toml without torch (tests/unit/test_runtime.py keeps the two equal).
 ML_PINS = ("transformers==5.17.0", "accelerate", "datasets", "autoawq==0.2.9", "llmcompressor==0.14.0.1",
-           "gguf==0.19.0", "sentencepiece", "zstandard")
+           "gguf==0.19.0", "sentencepiece", "zstandard", "ray[default]==2.60.0")
 RUNNER_PINS = ("psutil>=5.9", "platformdirs>=4")  # what the job runner itself imports
 CHECK_MODULES = ("torch", "transformers", "awq", "gguf", "psutil")
 RECORD = "runtime.json"

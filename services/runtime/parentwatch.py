@@ -40,6 +40,10 @@ class StopWatch:
     def requested(self) -> str | None:
         return self.reason
 
+    def request(self, reason: str = CANCELLED) -> None:
+        """Ask the job to stop at its next step (a signal handler's way in)."""
+        self._request(reason)
+
     def close(self) -> None:
         self._stopped.set()
 

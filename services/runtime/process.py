@@ -38,11 +38,11 @@ def start(argv: Sequence[str] | str, *, env: dict[str, str] | None = None, cwd: 
 
 
 def run(argv: Sequence[str] | str, *, timeout: float | None = None, env: dict[str, str] | None = None,
-        cwd: str | Path | None = None, text: bool = True) -> subprocess.CompletedProcess:
-    """Run `argv` to completion with captured output; the tree is killed on timeout."""
-    proc = start(argv, env=env, cwd=cwd, stdout=PIPE, stderr=PIPE, text=text)
+        cwd: str | Path | None = None, text: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run `argv` to completion with captured output (`input` on its stdin); the tree is killed on timeout."""
+    proc = start(argv, env=env, cwd=cwd, stdin=DEVNULL if input is None else PIPE, stdout=PIPE, stderr=PIPE, text=text)
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input=input, timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_tree(proc.pid)
         proc.communicate()

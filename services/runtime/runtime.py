@@ -63,8 +63,14 @@ def job_runtime() -> Runtime:
     s = managed.state(frozen=True)
     if s.status != "installed":
         return current_runtime()
-    src = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "src"
-    return Runtime("ml", str(managed.venv_python(s.folder / "venv")), pythonpath=(str(src),))
+    return Runtime("ml", str(managed.venv_python(s.folder / "venv")), pythonpath=(str(source_root()),))
+
+
+def source_root() -> Path:
+    """The folder holding the `services` sources jobs run on (the installed app ships them plain)."""
+    if getattr(sys, "frozen", False):
+        return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "src"
+    return SOURCE_ROOT
 
 
 def venv_runtime(name: str, venv: Path) -> Runtime:

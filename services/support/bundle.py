@@ -105,6 +105,15 @@ def config_entries(dirs: UserDirs, redactor: Redactor) -> list[Entry]:
         except ValueError:
             pass
         out.append(Entry(f"config/{name}", text, kind))
+    clusters = dirs.config / "clusters.json"
+    if clusters.is_file():  # auth headers are tokens under names the patterns do not know
+        from services.clusters.config import redacted
+
+        try:
+            text = _json(redactor.data(redacted(json.loads(clusters.read_text(encoding="utf-8")))))
+        except ValueError:
+            text = "(clusters.json is not valid JSON)"
+        out.append(Entry("config/clusters.json", text, "settings"))
     return out
 
 

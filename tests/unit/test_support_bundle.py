@@ -57,6 +57,9 @@ def seeded_home(tmp_path):
                                                                "env": {"CLIENT_SECRET": SECRETS["env"],
                                                                         "INCLUDE": f"C:\\Users\\{SECRETS['user']}\\sdk"}}),
                                                    encoding="utf-8")
+    (home / "config" / "clusters.json").write_text(json.dumps({"clusters": [{
+        "name": "lab", "address": "http://10.0.0.5:8265", "headers": {"X-Cluster-Auth": SECRETS["quoted"]},
+        "env": {"WANDB": SECRETS["arg"]}}]}), encoding="utf-8")
     store = JobStore(home / "data" / "jobs.db")
     for i in range(3):
         spec = JobSpec(kind="selftest", model="-", params={"note": planted(f"spec {i}")}, created=1000.0 + i)
@@ -97,6 +100,8 @@ def test_no_planted_secret_reaches_the_zip(seeded_home, tmp_path, monkeypatch):
     env = json.loads(texts["config/job_env.json"])
     assert env["HF_TOKEN"] == "[REDACTED]" and env["PATH"] == "/home/<user>/bin"  # names kept, values gone
     assert "doctor/report.md" in names and "pip" in texts["system/versions.txt"].lower()
+    clusters = json.loads(texts["config/clusters.json"])["clusters"][0]
+    assert clusters["address"] == "http://10.0.0.5:8265" and clusters["headers"] == {"X-Cluster-Auth": "[REDACTED]"}
 
 
 def test_the_size_cap_drops_the_oldest_job_logs_first(seeded_home, tmp_path, monkeypatch):
