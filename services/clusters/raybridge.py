@@ -62,7 +62,7 @@ def resources(client, req: dict) -> dict:
     from ray.util.state.common import ListApiOptions, StateResource
 
     api = StateApiClient(address=req["address"], headers=req.get("headers") or None)  # the auth header too
-    nodes = api.list(StateResource.NODES, options=ListApiOptions(detail=True), raise_on_missing_output=False)
+    nodes: list = api.list(StateResource.NODES, options=ListApiOptions(detail=True), raise_on_missing_output=False)
     return {"nodes": [{"ip": n.node_ip, "state": n.state, "head": bool(n.is_head_node),
                        "resources": dict(n.resources_total or {})} for n in nodes]}
 

@@ -131,5 +131,5 @@ def local_view_check(model: str, out: str, params: dict, memory_free: Callable[[
                      ) -> tuple[list[str], list[str], list[str]]:
     """Pre-flight over the local view of a cluster job's paths, its memory the cluster's (errors, warnings, notes)."""
     s = get_backend(params.get("backend"), params["method"]).settings(params)
-    report = preflight(Path(model), Path(out), s, **({"memory_free": memory_free} if memory_free else {}))
+    report = preflight(Path(model), Path(out), s, memory_free=memory_free or _ram_free)
     return report.errors, report.warnings, list(report.info.get("notes", []))
