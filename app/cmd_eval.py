@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from app.cli import UsageError, absolute, absolute_source
-from services.evaluate.preflight import check_models
+from services.evaluate.precision import PRECISIONS, group_text
+from services.evaluate.preflight import check_models, check_precision
+from services.evaluate.report import what
 from services.evaluate.settings import KV_POLICIES, EvalSettings
 from services.evaluate.verdict import Thresholds, verdict
 from services.jobs.kinds import is_dataset_name
@@ -20,6 +22,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="another candidate model folder or job id (repeatable)")
     p.add_argument("--baseline", help="model folder (or job id) to compare against; default: --model with fp16 KV")
     p.add_argument("--kv", default="fp16", help=f"comma-separated KV policies: {','.join(KV_POLICIES)}")
+    p.add_argument("--precision", metavar="LIST",
+                   help=f"comma-separated simulated precisions of --model, scored on the same tokens: "
+                        f"{','.join(PRECISIONS)} (W weights, A activations, KV cache bits; without KV the cache "
+                        "stays 16-bit, unlike QServe's w4a8)")
+    p.add_argument("--group-size", metavar="LIST",
+                   help="weight group sizes for --precision, comma-separated: -1 (per output channel) or e.g. 128 "
+                        "(default 128; write --group-size=-1,128 for a list that starts with -1)")
     p.add_argument("--text", required=True, help="held-out text: a dataset name, file or folder")
     p.add_argument("--field", help="JSON field or column of the text")
     p.add_argument("--context", type=int, default=512)
@@ -50,15 +59,33 @@ def resolve_model(arg: str) -> str:
     return rec.out
 
 
+def split_list(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def group_sizes(text: str | None, precisions: list[str]) -> list[int]:
+    """--group-size as whole numbers (default [128]); UsageError saying what to write."""
+    if text is None:
+        return [128]
+    if not precisions:
+        raise UsageError("--group-size applies to simulated precisions: add --precision, e.g. --precision w4a16,w4a8")
+    try:
+        return [int(x) for x in split_list(text)]
+    except ValueError:
+        raise UsageError(f"--group-size takes whole numbers such as -1 or 128, not {text!r}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from app.jobcli import exit_status, follow_job
 
+    precisions = [x.lower() for x in split_list(args.precision)]
     s = EvalSettings(baseline=resolve_model(args.baseline) if args.baseline else None,
                      also=[resolve_model(a) for a in args.also],
                      kv=[k.strip() for k in args.kv.split(",") if k.strip()], text=absolute_source(args.text),
                      text_field=args.field, max_tokens=args.max_tokens, context=args.context, stride=args.stride,
                      prompts=absolute(args.prompts) if args.prompts else None,
-                     answers=not args.no_answers, max_new_tokens=args.max_new_tokens, device=args.device)
+                     answers=not args.no_answers, max_new_tokens=args.max_new_tokens, device=args.device,
+                     precision=precisions, group_size=group_sizes(args.group_size, precisions))
     if problems := s.problems():
         raise UsageError("; ".join(problems))
     if s.prompts and not Path(s.prompts).is_file():
@@ -69,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.fine <= args.caution:
         raise UsageError("thresholds: 0 <= --fine <= --caution (percent of perplexity increase)")
     if errors := check_models([model, *([s.baseline] if s.baseline else []), *s.also], s.context):
+        raise UsageError("; ".join(errors))
+    if errors := check_precision(model, s.precision, s.group_size):
         raise UsageError("; ".join(errors))
     spec = JobSpec(kind="eval", model=model, params=s.to_dict())
     rec = follow_job(spec)
@@ -89,5 +118,15 @@ def run(args: argparse.Namespace) -> int:
         delta = "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}%"
         agree = "" if v["agreement"] is None else f"{v['agreement']:.0%}"
         print(f"{v['name'][:46]:46} {v['perplexity']:11.3f} {delta:>8} {agree:>6} {v['seconds']:7.1f}  "
-              f"{verdict(v['delta_pct'], v['kv'], v['baseline'], t)[1]}")
+              f"{verdict(v['delta_pct'], v['kv'], v['baseline'], t, what(v))[1]}")
+    sims = [v for v in summary["variants"] if v.get("precision")]
+    if sims:
+        print(f"\n{'simulated precision':24} {'KV':6} {'vs baseline':>12} {'vs W4A16':>9} {'agree':>6} "
+              f"{'agree W4A16':>11}")
+    for v in sims:
+        w4 = "" if v.get("delta_w4a16_pct") is None else f"{v['delta_w4a16_pct']:+.2f}%"
+        agree_w4 = "" if v.get("agreement_w4a16") is None else f"{v['agreement_w4a16']:.0%}"
+        agree = "" if v["agreement"] is None else f"{v['agreement']:.0%}"
+        print(f"{v['precision'].upper() + ' ' + group_text(v['group_size']):24} {v['kv']:6} "
+              f"{v['delta_pct']:+11.2f}% {w4:>9} {agree:>6} {agree_w4:>11}")
     return 0

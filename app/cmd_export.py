@@ -87,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
         if r.get("target") == "edge10" and not (r.get("verify") or {}).get("compiled"):
             print(f"\nscripts written to {r.get('out')}; nothing was compiled here: run them on the GPU host",
                   file=sys.stderr)
+        elif (r.get("verify") or {}).get("scripts_only"):
+            print(f"\nscripts written to {r.get('out')}; QuantDesk ran none of them: see its README.md and run them "
+                  "on the GPU host", file=sys.stderr)
         else:
             print(f"\nexported to {r.get('out')}", file=sys.stderr)
         if r.get("command"):

@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="model folder (with config.json)")
     p.add_argument("--weights", default="auto", choices=("auto", *WEIGHT_FORMATS),
                    help="weights format (default: as stored, from config.json)")
-    p.add_argument("--group-size", type=int, default=128, help="AWQ group size (default 128)")
+    p.add_argument("--group-size", type=int, default=128,
+                   help="group size of awq4 / w4a8 weights (default 128; -1: one scale per output channel)")
     p.add_argument("--kv", default="fp16", choices=KV_POLICIES, help="KV-cache policy")
     p.add_argument("--engine", default="vllm", choices=ENGINES)
     p.add_argument("--gpu-mem", type=float, metavar="GIB", help="memory of one GPU (default: the first detected GPU)")
@@ -35,6 +36,13 @@ def detected_gpu_gib() -> float | None:
     reader = NvmlReader()
     gpus = reader.devices() if reader.available else []
     return gpus[0].memory_total / GIB if gpus else None
+
+
+def weights_label(plan) -> str:
+    """The format with its groups, e.g. `w4a8 per-channel`, `awq4 g128`."""
+    if plan.group_size is None:
+        return plan.weights_format
+    return f"{plan.weights_format} " + ("per-channel" if plan.group_size == -1 else f"g{plan.group_size}")
 
 
 def _fmt_bytes(n: float) -> str:
@@ -66,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Model        {shape.architecture}: {shape.layers} layers, hidden {shape.hidden}, {shape.heads} heads "
           f"({shape.kv_heads} KV), head dim {shape.head_dim}, {format_params(shape.parameter_count())} parameters")
     rows = [
-        (f"Weights ({plan.weights_format})", f"{_fmt_bytes(plan.weight_bytes)} ({_fmt_bytes(plan.weight_bytes_per_gpu)} per GPU)"),
+        (f"Weights ({weights_label(plan)})", f"{_fmt_bytes(plan.weight_bytes)} ({_fmt_bytes(plan.weight_bytes_per_gpu)} per GPU)"),
         (f"KV cache ({plan.kv_policy})", f"{plan.kv_bytes_per_token:,} bytes per token per GPU"),
         ("Engine rule", plan.rule),
         ("KV budget", f"{_fmt_bytes(plan.kv_budget_bytes)} per GPU"),

@@ -1,7 +1,9 @@
 """The "eval" job: perplexity and answers for each model and KV policy, against a baseline.
 
 Every variant is scored on the same tokens (one tokenization; tokenizers must match) and answers
-the same prompts greedily; deltas and agreement are against the baseline variant.
+the same prompts greedily; deltas and agreement are against the baseline variant. Simulated
+precisions (--precision) are variants of the job's model: a fake-quantized copy per weight setting,
+with activation hooks and KV policies per variant; they are also compared with their W4A16 sibling.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from services.datasets.errors import DatasetError
 from services.datasets.preview import load_tokenizer
@@ -16,7 +19,8 @@ from services.datasets.source import collect_texts
 from services.evaluate import answers as ans
 from services.evaluate.models import load_for_eval, tokenizer_fingerprint
 from services.evaluate.perplexity import perplexity
-from services.evaluate.preflight import check_models
+from services.evaluate.precision import PER_CHANNEL, PRECISIONS, group_text
+from services.evaluate.preflight import check_models, check_precision
 from services.evaluate.settings import EvalSettings
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.protocol import EvalSummary, EvalVariant
@@ -29,10 +33,13 @@ class Variant:
     model: str
     kv: str
     baseline: bool = False
+    precision: str | None = None  # a simulated precision of `model` (services/evaluate/precision.py)
+    group_size: int | None = None
 
 
 def plan_variants(model: str, s: EvalSettings) -> list[Variant]:
-    """The baseline first (default: the first model with fp16 KV), then each model under each KV policy."""
+    """The baseline first (default: the first model with fp16 KV), then each model under each KV policy,
+    then each simulated precision of the job's model at each group size (8-bit weights: per channel)."""
     out: list[Variant] = []
     if s.baseline:
         out.append(Variant(f"{Path(s.baseline).name} (baseline)", s.baseline, "fp16", True))
@@ -43,7 +50,27 @@ def plan_variants(model: str, s: EvalSettings) -> list[Variant]:
                 if kv == "fp16":
                     continue
             out.append(Variant(f"{Path(m).name} · KV {kv}", m, kv))
+    for name in dict.fromkeys(n for n in s.precision if n != "fp16"):  # fp16 is the model itself
+        p = PRECISIONS[name]
+        for g in dict.fromkeys(p.group(g) for g in s.group_size):
+            out.append(Variant(f"{Path(model).name} · {p.label} {group_text(g)}", model, p.kv,
+                               precision=name, group_size=g))
     return out
+
+
+def compare_with_w4a16(results: list[dict[str, Any]], outputs: dict[str, list[list[int]]]) -> None:
+    """Each simulated precision's perplexity change and answer agreement against W4A16 at its group size
+    (8-bit weights have no groups: against the first W4A16)."""
+    siblings = {r["group_size"]: r for r in results if r.get("precision") == "w4a16"}
+    for r in results:
+        if r.get("precision") in (None, "w4a16"):
+            continue
+        first = next(iter(siblings.values()), None)
+        ref = first if PRECISIONS[r["precision"]].weight_bits == 8 else siblings.get(r["group_size"])
+        r["delta_w4a16_pct"] = None if ref is None else round(100 * (r["perplexity"] / ref["perplexity"] - 1), 3)
+        agree = [] if ref is None else [ans.agreement(b, o) for b, o in
+                                        zip(outputs[ref["name"]], outputs[r["name"]], strict=True)]
+        r["agreement_w4a16"] = round(sum(a.rate for a in agree) / len(agree), 4) if agree else None
 
 
 def text_tokens(s: EvalSettings, tokenizer) -> tuple[list[int], str]:
@@ -66,7 +93,7 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
     device = "cuda" if s.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
     variants = plan_variants(spec.model, s)
     folders = list(dict.fromkeys(v.model for v in variants))
-    if errors := check_models(folders, s.context):
+    if errors := check_models(folders, s.context) + check_precision(spec.model, s.precision, s.group_size):
         raise JobFailure(errors[0], hint="; ".join(errors[1:]), bad_input=True)
 
     events.stage("tokens", f"tokenizing {s.text}")
@@ -85,38 +112,49 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
     prompts = ans.load_prompts(s.prompts) if s.answers else []
     prompt_ids = [ans.encode_prompt(tokenizer, p) for p in prompts]
 
-    results: list[EvalVariant] = []
+    results: list[dict[str, Any]] = []
     outputs: dict[str, list[list[int]]] = {}
     steps_per_variant = 1 + len(prompts)
     total = len(variants) * steps_per_variant
     step = 0
+
+    def score(model, v: Variant) -> None:
+        nonlocal step
+        events.stage("perplexity", v.name)
+        t0 = time.monotonic()
+        def window(d: int, n: int, m: str, base: int = step, name: str = v.name) -> None:
+            events.progress(base, total, "step", f"{name}: window {d}/{n}")
+
+        ppl = perplexity(model, ids, s.context, s.stride, device, v.kv, progress=window)
+        seconds = time.monotonic() - t0
+        step += 1
+        labels = {"kv": v.kv, **({"precision": v.precision, "group_size": v.group_size} if v.precision else {})}
+        events.metric("perplexity", ppl.perplexity, variant=v.name, **labels)
+        gen = []
+        for i, p in enumerate(prompt_ids):
+            gen.append(ans.generate(model, tokenizer, p, v.kv, s.max_new_tokens, device))
+            step += 1
+            events.progress(step, total, "step", f"{v.name}: answer {i + 1}/{len(prompt_ids)}")
+        outputs[v.name] = gen
+        results.append({"name": v.name, "model": v.model, "kv": v.kv, "baseline": v.baseline,
+                        **({"precision": v.precision, "group_size": v.group_size} if v.precision else {}),
+                        "perplexity": ppl.perplexity, "tokens": ppl.tokens, "windows": ppl.windows,
+                        "seconds": round(seconds, 3)})
+
     for folder in folders:
         events.stage("load", f"loading {Path(folder).name}")
         try:
             model = load_for_eval(folder, device)
         except ValueError as exc:  # e.g. an AWQ GEMV checkpoint, which needs AutoAWQ's CUDA kernels
             raise JobFailure(str(exc), hint="evaluate a GEMM checkpoint (QuantDesk's default)", bad_input=True) from exc
-        for v in [v for v in variants if v.model == folder]:
-            events.stage("perplexity", v.name)
-            t0 = time.monotonic()
-            def window(d: int, n: int, m: str, base: int = step, name: str = v.name) -> None:
-                events.progress(base, total, "step", f"{name}: window {d}/{n}")
-
-            ppl = perplexity(model, ids, s.context, s.stride, device, v.kv, progress=window)
-            seconds = time.monotonic() - t0
-            step += 1
-            events.metric("perplexity", ppl.perplexity, variant=v.name, kv=v.kv)
-            gen = []
-            for i, p in enumerate(prompt_ids):
-                gen.append(ans.generate(model, tokenizer, p, v.kv, s.max_new_tokens, device))
-                step += 1
-                events.progress(step, total, "step", f"{v.name}: answer {i + 1}/{len(prompt_ids)}")
-            outputs[v.name] = gen
-            results.append({"name": v.name, "model": v.model, "kv": v.kv, "baseline": v.baseline,
-                            "perplexity": ppl.perplexity, "tokens": ppl.tokens, "windows": ppl.windows,
-                            "seconds": round(seconds, 3)})
+        for v in [v for v in variants if v.model == folder and not v.precision]:
+            score(model, v)
+        if folder == spec.model:
+            simulate(model, [v for v in variants if v.precision], score, events)
         del model
         gc.collect()
+    order = {v.name: i for i, v in enumerate(variants)}
+    results.sort(key=lambda r: order[r["name"]])
 
     base = next(r for r in results if r["baseline"])
     base_out = outputs[base["name"]]
@@ -134,5 +172,30 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
                                          "tokens": [tokenizer.decode([t]) for t in toks],
                                          "first_divergence": a.first_divergence, "agreement": round(a.rate, 4)}
         answer_rows.append(row)
-    return EvalSummary(variants=results, answers=answer_rows, tokens=len(ids), text=s.text, context=s.context,
-                       stride=s.stride or s.context, device=device)
+    compare_with_w4a16(results, outputs)
+    return EvalSummary(variants=cast(list[EvalVariant], results), answers=answer_rows, tokens=len(ids), text=s.text,
+                       context=s.context, stride=s.stride or s.context, device=device)
+
+
+def simulate(model, variants: list[Variant], score, events: Emitter) -> None:
+    """Score `variants` on fake-quantized copies of `model`: one copy per weight setting, activation hooks
+    added and removed per variant, the KV cache through the variant's policy."""
+    from services.evaluate.fakequant import quantize_inputs, simulated_copy
+
+    by_weights: dict[tuple[int | None, int], list[Variant]] = {}
+    for v in variants:
+        group = PER_CHANNEL if v.group_size is None else v.group_size
+        by_weights.setdefault((PRECISIONS[str(v.precision)].weight_bits, group), []).append(v)
+    for (bits, group), same_weights in by_weights.items():
+        events.stage("simulate", f"W{bits} {group_text(group)}: fake-quantizing a copy of the weights")
+        sim = simulated_copy(model, PRECISIONS[str(same_weights[0].precision)], group)
+        for v in same_weights:
+            p = PRECISIONS[str(v.precision)]
+            hooks = quantize_inputs(sim, p.act_bits) if p.act_bits else []
+            try:
+                score(sim, v)
+            finally:
+                for h in hooks:
+                    h.remove()
+        del sim
+        gc.collect()

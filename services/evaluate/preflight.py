@@ -21,3 +21,23 @@ def check_models(folders: list[str], context: int) -> list[str]:
             errors.append(f"--context {context} exceeds {Path(folder).name}'s max_position_embeddings "
                           f"{shape.max_positions}: use --context {shape.max_positions} or less")
     return errors
+
+
+def check_precision(folder: str, precisions: list[str], group_sizes: list[int]) -> list[str]:
+    """What stops simulating `precisions` on model `folder`: a quantized checkpoint, or a group size that does
+    not divide its layers; each says what to change."""
+    from services.checkpoint import checkpoint_format
+    from services.evaluate.precision import shape_problems
+
+    if not any(p != "fp16" for p in precisions):
+        return []
+    name = Path(folder).name
+    try:
+        fmt = checkpoint_format(folder)
+        shape = shape_from_config(read_config(folder))
+    except (ValueError, ModelConfigError) as exc:
+        return [str(exc)]
+    if fmt.quantized:
+        return [f"--precision simulates quantizing an unquantized model, and {name} is already quantized "
+                f"({fmt.describe()}): give its fp16/bf16 source model as --model"]
+    return shape_problems(shape, precisions, group_sizes, name)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from services.evaluate.precision import settings_problems
+
 # KV-cache policies QuantDesk simulates (services/evaluate/kvquant.py applies them)
 KV_POLICIES = ("fp16", "int8", "int4", "fp8", "fp8_e4m3", "fp8_e5m2")
 
@@ -21,9 +23,13 @@ class EvalSettings:
     answers: bool = True
     max_new_tokens: int = 32
     device: str = "auto"
+    # simulated precisions of the job's model (services/evaluate/precision.py), each at each group size
+    precision: list[str] = field(default_factory=list)
+    group_size: list[int] = field(default_factory=lambda: [128])
 
     def problems(self) -> list[str]:
         out = [f"unknown KV policy {k!r}; choose from {', '.join(KV_POLICIES)}" for k in self.kv if k not in KV_POLICIES]
+        out += settings_problems(self.precision, self.group_size)
         if self.context < 8:
             out.append("--context must be at least 8 tokens")
         if self.stride is not None and not 1 <= self.stride <= self.context:

@@ -10,11 +10,13 @@ class Thresholds:
     caution_pct: float = 10.0  # up to this: check answers before shipping; beyond: do not ship
 
 
-def verdict(delta_pct: float | None, kv: str, is_baseline: bool, t: Thresholds = Thresholds()) -> tuple[str, str]:
-    """(level, text): level is "baseline", "fine", "caution" or "bad"."""
+def verdict(delta_pct: float | None, kv: str, is_baseline: bool, t: Thresholds = Thresholds(),
+            what: str | None = None) -> tuple[str, str]:
+    """(level, text): level is "baseline", "fine", "caution" or "bad"; `what` names the thing not to ship
+    (default: the KV policy, or "these weights")."""
     if is_baseline or delta_pct is None:
         return "baseline", "baseline"
-    what = f"{kv} KV" if kv != "fp16" else "these weights"
+    what = what or (f"{kv} KV" if kv != "fp16" else "these weights")
     sign = f"{delta_pct:+.1f}%"
     if delta_pct <= t.fine_pct:
         return "fine", f"perplexity {sign}: fine"

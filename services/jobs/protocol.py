@@ -147,6 +147,10 @@ class EvalVariant(TypedDict, total=False):
     seconds: float
     delta_pct: float | None
     agreement: float | None
+    precision: str  # a simulated precision of the job's model (w4a8kv4, ...)
+    group_size: int
+    delta_w4a16_pct: float | None
+    agreement_w4a16: float | None
 
 
 class EvalSummary(TypedDict, total=False):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from services.memory.kv import kv_bytes_per_token, kv_heads_per_gpu
-from services.memory.weights import weight_bytes
+from services.memory.assumptions import format_notes
+from services.memory.kv import KV_POLICIES, kv_bytes_per_token, kv_heads_per_gpu
+from services.memory.weights import PER_CHANNEL, WEIGHT_FORMATS, weight_bytes
 from services.modelinfo import ModelShape
 
 GIB = 1024**3
@@ -22,8 +23,8 @@ DEFAULT_OTHER_GIB = {"vllm": 1.0, "lmdeploy": 0.5}
 
 @dataclass
 class PlanRequest:
-    weights: str = "auto"  # auto (from quantization_config) | fp16 | bf16 | awq4 | int8 | fp8
-    group_size: int = 128
+    weights: str = "auto"  # auto (from quantization_config) | fp16 | bf16 | awq4 | int8 | fp8 | w4a8 | w8a8
+    group_size: int = 128  # -1: per output channel (awq4, w4a8)
     kv: str = "fp16"
     engine: str = "vllm"
     gpu_mem_gib: float = 24.0
@@ -59,8 +60,12 @@ class PlanRequest:
             raise ValueError("--tp must be 1 or more")
         if self.context < 1:
             raise ValueError("--context must be 1 or more tokens")
-        if self.group_size < 1:
-            raise ValueError("--group-size must be 1 or more")
+        if self.group_size < 1 and self.group_size != PER_CHANNEL:
+            raise ValueError("--group-size must be 1 or more, or -1 for one scale per output channel")
+        if self.weights not in ("auto", *WEIGHT_FORMATS):
+            raise ValueError(f"unknown weight format {self.weights!r}; choose one of auto, {', '.join(WEIGHT_FORMATS)}")
+        if self.kv not in KV_POLICIES:
+            raise ValueError(f"unknown KV policy {self.kv!r}; choose one of {', '.join(KV_POLICIES)}")
 
 
 @dataclass
@@ -86,6 +91,7 @@ class Plan:
     fits: bool
     assumptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    group_size: int | None = None  # of the weights' scales, when the format has groups (-1: per channel)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -148,14 +154,17 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
         group = stored_group or group
         assumptions.append(f"weights format {fmt} read from config.json"
                            + (f"; {', '.join(kept)} kept in fp16" if kept else ""))
-    check_tp(shape, req.tp, group if fmt == "awq4" else None)
+    grouped = fmt in ("awq4", "w4a8")
+    check_tp(shape, req.tp, group if grouped and group != PER_CHANNEL else None)
+    notes, cautions = format_notes(fmt, group, req.kv, req.engine)
+    assumptions += notes
     w_total = weight_bytes(shape, fmt, group, kept)["total"]
     w_gpu = -(-w_total // req.tp)
     kv_tok = kv_bytes_per_token(shape, req.kv, req.tp)
     total = int(req.gpu_mem_gib * GIB)
     other = int((req.other_gib if req.other_gib is not None else DEFAULT_OTHER_GIB[req.engine]) * GIB)
     block = BLOCK_TOKENS[req.engine]
-    warnings: list[str] = []
+    warnings: list[str] = list(cautions)
 
     if req.engine == "vllm":
         act = _activation_bytes(shape, req)
@@ -210,7 +219,7 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
         weight_bytes=w_total, weight_bytes_per_gpu=w_gpu, kv_bytes_per_token=kv_tok, kv_budget_bytes=max(0, budget),
         activation_bytes=act, other_bytes=other, free_bytes=total - used, block_tokens=block, blocks=blocks,
         max_tokens=max_tokens, context=req.context, max_sequences_at_context=seqs, fits=fits,
-        assumptions=assumptions, warnings=warnings,
+        assumptions=assumptions, warnings=warnings, group_size=group if grouped else None,
     )
 
 

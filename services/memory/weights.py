@@ -2,14 +2,18 @@
 
 fp16/bf16: 2 bytes a parameter (fp32: 4). awq4 (AutoAWQ GEMM layout, per linear layer in->out with group g):
 qweight int32 [in, out/8] + qzeros int32 [in/g, out/8] + scales fp16 [in/g, out]; biases, norms,
-embeddings and lm_head stay fp16. int8 (W8A8): 1 byte a weight + an fp16 scale per output channel.
-fp8: 1 byte a weight + one fp32 scale per layer. Embeddings and lm_head are counted once when tied.
+embeddings and lm_head stay fp16. int8 and w8a8 (W8A8): 1 byte a weight + an fp16 scale per output channel.
+w4a8 (QServe's W4A8 layout): 4-bit weights + an fp16 scale per output channel, and either an fp16 scaled zero
+per output channel (group -1, per channel) or an int8 scale and int8 zero per group of g inputs (progressive
+g128); 8-bit activations are made at run time and stored nowhere. fp8: 1 byte a weight + one fp32 scale per
+layer. Embeddings and lm_head are counted once when tied.
 """
 from __future__ import annotations
 
 from services.modelinfo import ModelShape
 
-WEIGHT_FORMATS = ("fp16", "bf16", "fp32", "awq4", "int8", "fp8")
+WEIGHT_FORMATS = ("fp16", "bf16", "fp32", "awq4", "int8", "fp8", "w4a8", "w8a8")
+PER_CHANNEL = -1  # group size of one scale per output channel (w4a8)
 
 
 def _linear_bytes(fmt: str, n_in: int, n_out: int, group_size: int) -> int:
@@ -17,11 +21,15 @@ def _linear_bytes(fmt: str, n_in: int, n_out: int, group_size: int) -> int:
         return n_in * n_out * 2
     if fmt == "fp32":
         return n_in * n_out * 4
+    groups = 1 if group_size == PER_CHANNEL else -(-n_in // group_size)
     if fmt == "awq4":
-        groups = -(-n_in // group_size)
         return n_in * n_out // 2 + groups * n_out // 2 + groups * n_out * 2
-    if fmt == "int8":
+    if fmt in ("int8", "w8a8"):
         return n_in * n_out + n_out * 2
+    if fmt == "w4a8":
+        if group_size == PER_CHANNEL:
+            return n_in * n_out // 2 + n_out * 2 * 2
+        return n_in * n_out // 2 + groups * n_out * 2 + n_out * 2
     if fmt == "fp8":
         return n_in * n_out + 4
     raise ValueError(f"unknown weight format {fmt!r}; choose one of {', '.join(WEIGHT_FORMATS)}")

@@ -23,12 +23,12 @@ KV_CHOICES = ("fp16", "int8", "int4", "fp8")
 # The settings of all targets; each says which targets it applies to (CLI flags are built from these).
 PARAMS: tuple[Setting, ...] = (
     Setting("gpu", str, None, "GPU to size for, e.g. 4090, A100 40GB (default: the first detected GPU)",
-            methods=("vllm", "lmdeploy")),
+            methods=("vllm", "lmdeploy", "qserve")),
     Setting("gpu_mem", float, None, "memory of one GPU in GiB (overrides --gpu's)", methods=("vllm", "lmdeploy"),
             bounds=(0, 4096)),
     Setting("context", int, None, "longest sequence (prompt + answer) to serve (default 4096, or the model's "
             "limit if lower)", methods=("vllm", "lmdeploy"), bounds=(16, 1 << 20)),
-    Setting("max_seqs", int, 8, "sequences served at once at that context", methods=("vllm", "lmdeploy"),
+    Setting("max_seqs", int, 8, "sequences served at once at that context", methods=("vllm", "lmdeploy", "qserve"),
             bounds=(1, 4096)),
     Setting("kv", str, "fp16", "KV cache: fp16, fp8 (vLLM), int8 or int4 (LMDeploy)", KV_CHOICES,
             methods=("vllm", "lmdeploy")),
@@ -44,6 +44,10 @@ PARAMS: tuple[Setting, ...] = (
             methods=("gguf",)),
     Setting("llama_quantize", str, None, "llama.cpp's llama-quantize, for K-quants (default: found on PATH)",
             methods=("gguf",)),
+    Setting("precision", str, "w4a8kv4", "QServe precision: w4a8kv4 or w4a8kv8 (the same QoQ 4-bit weights)",
+            ("w4a8kv4", "w4a8kv8"), methods=("qserve",)),
+    Setting("group_size", str, "auto", "QServe weight groups: -1 (per channel, for A100-class GPUs), 128 (L40S and "
+            "consumer GPUs) or auto (from --gpu)", ("auto", "-1", "128"), methods=("qserve",)),
     Setting("die_num", int, 1, "NPU dies to compile for", methods=("edge10",), bounds=(1, 64)),
     Setting("prefill", int, 512, "prefill sequence length", methods=("edge10",), bounds=(1, 1 << 16)),
     Setting("max_kv", int, 2048, "KV cache length (tokens)", methods=("edge10",), bounds=(16, 1 << 20)),

@@ -118,7 +118,9 @@ def check_target(model: str | Path, target_name: str, raw: dict, *, detect=detec
             r.errors.append(str(exc))
             return r
         if r.gpu is not None:
-            r.notes.append(f"sized for {r.gpu.describe()}" + ("" if explicit else " (detected)"))
+            sizes = any(s.name == "gpu_mem" for s in target.schema)  # script-only targets only take advice from it
+            r.notes.append(f"{'sized' if sizes else 'planned'} for {r.gpu.describe()}"
+                           + ("" if explicit else " (detected)"))
     v = target.check(r.source, r.params, r.gpu)
     r.errors += v.errors
     r.warnings += v.warnings

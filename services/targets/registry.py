@@ -6,9 +6,11 @@ from services.targets.edge10 import Edge10Target
 from services.targets.gguf import GgufTarget
 from services.targets.hf import TransformersTarget
 from services.targets.lmdeploy import LmdeployTarget
+from services.targets.qserve import QserveTarget
 from services.targets.vllm import VllmTarget
 
-TARGETS: dict[str, Target] = {t.name: t for t in (VllmTarget(), LmdeployTarget(), TransformersTarget(), GgufTarget(), Edge10Target())}
+TARGETS: dict[str, Target] = {t.name: t for t in (VllmTarget(), LmdeployTarget(), TransformersTarget(), GgufTarget(),
+                                                  Edge10Target(), QserveTarget())}
 
 
 def get_target(name: str) -> Target:
