@@ -96,9 +96,9 @@ class RayExecutor:
         cmd = self.runtime.module_command(BRIDGE, "follow")
         proc = process.start(cmd, env=self._environment(), stdin=process.PIPE, stdout=process.PIPE,
                              stderr=process.DEVNULL, own_group=True)
-        assert proc.stdin is not None
+        assert proc.stdin is not None  # kept open: the follower ends when it reads end of file (we are gone)
         proc.stdin.write((self._request(job_id=job_id, skip=skip) + "\n").encode("utf-8"))
-        proc.stdin.close()
+        proc.stdin.flush()
         return proc
 
     # -- Executor
@@ -152,7 +152,13 @@ class RayExecutor:
 
     def wait(self, handle: JobHandle) -> int:
         assert handle.proc is not None
-        return handle.proc.wait()
+        code = handle.proc.wait()
+        if handle.proc.stdin:
+            try:
+                handle.proc.stdin.close()
+            except OSError:
+                pass
+        return code
 
     def cancel(self, handle: JobHandle, grace_s: float | None = None) -> None:
         self.stop(handle.job_id)

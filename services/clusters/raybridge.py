@@ -22,6 +22,7 @@ from services.jobs import protocol as p
 EVENT_START = '{"type": "'
 EXIT_LOST = 75  # the cluster did not answer for LOST_AFTER_S: the job may still run there
 LOST_AFTER_S = 60.0
+CONNECT_TRIES = 3
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 
 
@@ -34,7 +35,13 @@ def make_client(req: dict):
         return getattr(importlib.import_module(module), func)(req["address"], req.get("headers") or {})
     from ray.job_submission import JobSubmissionClient
 
-    return JobSubmissionClient(req["address"], headers=req.get("headers") or None)
+    for attempt in range(CONNECT_TRIES):  # a head that just started answers a few seconds later
+        try:
+            return JobSubmissionClient(req["address"], headers=req.get("headers") or None)
+        except ConnectionError:
+            if attempt == CONNECT_TRIES - 1:
+                raise
+            time.sleep(2.0)
 
 
 def _status(client, job_id: str) -> dict:
@@ -132,9 +139,14 @@ def follow(client, job_id: str, write: Callable[[str], None], skip: int = 0, sle
             follower = Follower(write, max(follower.events, skip))
             continue
         last_ok = clock()
+        for _ in range(25):  # the stream ends as the job does; its status follows a moment later
+            if st["status"] in TERMINAL:
+                break
+            sleep(0.2)
+            st = _status(client, job_id)
         if st["status"] in TERMINAL:
             break
-        sleep(1.0)  # the stream ended before the job did (the head restarted): read it again
+        # the stream ended long before the job did (the head restarted): read it again
         follower = Follower(write, max(follower.events, skip))
     follower.close()
     if st["status"] == "STOPPED":
@@ -149,6 +161,21 @@ def follow(client, job_id: str, write: Callable[[str], None], skip: int = 0, sle
     return int(code) if code else p.EXIT_FAILED
 
 
+def _exit_with_parent() -> None:
+    """The follower's stdin stays open while its QuantDesk lives: end of file means it is gone."""
+    import threading
+
+    def watch() -> None:
+        try:
+            while os.read(sys.stdin.fileno(), 256):
+                pass
+        except OSError:
+            pass
+        os._exit(EXIT_LOST)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 OPS = {"submit": submit, "stop": stop, "status": lambda c, r: _status(c, r["job_id"]), "resources": resources,
        "logs": lambda c, r: {"logs": c.get_job_logs(r["job_id"])}}
 
@@ -159,6 +186,8 @@ def main(argv: list[str]) -> int:
         req = json.loads(sys.stdin.readline() or "{}")
         client = make_client(req)
         if op == "follow":
+            _exit_with_parent()
+
             def write(line: str) -> None:
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()

@@ -4,38 +4,27 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.rayhead import ADDRESS, start_head, stop_head
 
 INSIDE = "QUANTDESK_RAY_NETNS"
 pytestmark = pytest.mark.skipif(not os.environ.get(INSIDE), reason="runs inside the loopback-only namespace only")
 
 
-def _ray(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    ray = Path(sys.executable).with_name("ray")
-    return subprocess.run([str(ray), *args], capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def ray_head():
-    temp = Path(f"/tmp/qdray-{uuid.uuid4().hex[:6]}")  # short: Ray's socket paths must fit 107 bytes
-    started = time.monotonic()
-    proc = _ray("start", "--head", "--num-cpus", "2", "--dashboard-host", "127.0.0.1", "--disable-usage-stats",
-                "--include-dashboard=true", f"--temp-dir={temp}")
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    print(f"ray head up in {time.monotonic() - started:.1f} s")
-    yield "http://127.0.0.1:8265"
-    _ray("stop", "--force")
-    shutil.rmtree(temp, ignore_errors=True)
+    temp, took = start_head()
+    print(f"ray head up in {took:.1f} s")
+    yield ADDRESS
+    stop_head(temp)
 
 
 def quantdesk(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:

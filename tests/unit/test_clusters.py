@@ -232,3 +232,20 @@ def test_a_cluster_that_cannot_set_the_job_up_or_cannot_be_reached_fails_it_clea
     final = m.wait(m.submit(rec).id, 10)
     assert final.status == "failed" and "no cluster named 'gone'" in final.error and final.error_kind == "bad_input"
     m.shutdown()
+
+
+def test_a_follower_ends_with_the_quantdesk_that_started_it(fake_ray):
+    from services.clusters.config import load_clusters
+    from services.clusters.executor import RayExecutor
+
+    m = _manager()
+    rec = m.submit(_selftest(fake_ray, steps=200, step_s=0.05))
+    deadline = time.monotonic() + 30
+    while m.store.get(rec.id).done < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    extra = RayExecutor(load_clusters().get("lab")).attach(rec.id)  # a second follower, as a killed CLI leaves
+    assert extra.proc is not None and extra.proc.poll() is None
+    extra.proc.stdin.close()  # what the kernel does when its parent dies
+    extra.proc.wait(5)
+    assert m.cancel(rec.id)
+    m.shutdown()
