@@ -132,6 +132,13 @@ class QuantizePanel(Panel):
         self.checks = QLabel()
         self.checks.setWordWrap(True)
         right.addWidget(self.checks)
+        self.fixes = QHBoxLayout()  # one-click answers to what the check found (another calibration source)
+        right.addLayout(self.fixes)
+        self.start_anyway = QCheckBox(translate("Quantize", "Start anyway (I closed other programs, or accept that "
+                                                            "the job may run out of memory)"))
+        self.start_anyway.setVisible(False)
+        self.start_anyway.toggled.connect(self._update_start)
+        right.addWidget(self.start_anyway)
         start_row = QHBoxLayout()
         self.start_button = QPushButton(translate("Quantize", "Start"))
         self.start_button.setEnabled(False)
@@ -306,20 +313,49 @@ class QuantizePanel(Panel):
                                                                   "there (%2) until you fetch it")
                                             .replace("%1", remote.executor.partition(":")[2])
                                             .replace("%2", str(remote.out))))
+            self.start_anyway.setVisible(False)
+            self._show_fixes(None)
             self.start_button.setEnabled(report.ok and self.job_id is None)
             return
         foreign = any("not an earlier QuantDesk output" in e for e in report.errors)
         self.force.setVisible(foreign or self.force.isChecked())
         info = report.info
-        ready = translate("Quantize", "Ready: about %1 GB out, %2 GB free on disk") \
+        short = bool(info.get("memory_short"))
+        ready = None if short else translate("Quantize", "Ready: about %1 GB out, %2 GB free on disk") \
             .replace("%1", f"{info.get('estimated_output_bytes', 0) / 1e9:.2f}") \
             .replace("%2", f"{info.get('free_disk_bytes', 0) / 1e9:.0f}")
         self.checks.setText(checks_html(report.errors, report.warnings, info.get("notes", []), ready))
-        self.start_button.setEnabled(report.ok and self.job_id is None)
+        self.start_anyway.setVisible(short and report.ok)
+        if not short:
+            self.start_anyway.setChecked(False)
+        self._show_fixes(info.get("calib_fallbacks"))
+        self._update_start()
+
+    def _update_start(self, *_) -> None:
+        r = self.report
+        ok = bool(r and r.ok and (not r.info.get("memory_short") or self.start_anyway.isChecked()))
+        self.start_button.setEnabled(ok and self.job_id is None)
+
+    def _show_fixes(self, fallbacks: list[str] | None) -> None:
+        """Buttons for a calibration source that cannot be read: a local file, or a dataset in the cache."""
+        while self.fixes.count():
+            item = self.fixes.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        if fallbacks is None:
+            return
+        pick = QPushButton(translate("Quantize", "Use a local file…"))
+        pick.clicked.connect(self._pick_calib)
+        self.fixes.addWidget(pick)
+        for name in fallbacks:
+            use = QPushButton(translate("Quantize", "Use %1 (in the cache)").replace("%1", name))
+            use.clicked.connect(lambda _=False, n=name: self.calib.setCurrentText(n))
+            self.fixes.addWidget(use)
+        self.fixes.addStretch(1)
 
     # -- the job
     def start(self) -> str | None:
-        if not (self.report and self.report.ok):
+        if not (self.report and self.report.ok) or not self.start_button.isEnabled():
             return None
         spec = self.report.info.get("remote_spec") or JobSpec(
             kind="quantize", model=self.model_dir.text().strip(), out=self.out_dir.text().strip(),

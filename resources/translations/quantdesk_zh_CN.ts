@@ -1367,6 +1367,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>不量化的模块</translation>
     </message>
     <message>
+        <source>Start anyway (I closed other programs, or accept that the job may run out of memory)</source>
+        <translation>仍然开始（我已关闭其他程序，或接受任务可能因内存不足而失败）</translation>
+    </message>
+    <message>
         <source>Start</source>
         <translation>开始</translation>
     </message>
@@ -1425,6 +1429,14 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Ready: about %1 GB out, %2 GB free on disk</source>
         <translation>就绪：输出约 %1 GB，磁盘剩余 %2 GB</translation>
+    </message>
+    <message>
+        <source>Use a local file…</source>
+        <translation>使用本地文件…</translation>
+    </message>
+    <message>
+        <source>Use %1 (in the cache)</source>
+        <translation>使用 %1（本地缓存中）</translation>
     </message>
     <message>
         <source>Job %1 queued. Follow it here or in the Jobs panel.</source>

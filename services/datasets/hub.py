@@ -35,6 +35,35 @@ def hub_unreachable(timeout: float = REACH_TIMEOUT_S) -> str:
         return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
 
 
+def cached(d: NamedDataset) -> bool:
+    """True when a copy of `d` is in the local Hugging Face cache (hub files or a prepared dataset)."""
+    home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
+    hub = Path(os.environ.get("HF_HUB_CACHE") or home / "hub")
+    prepared = Path(os.environ.get("HF_DATASETS_CACHE") or home / "datasets")
+    return (hub / f"datasets--{d.hub_id.replace('/', '--')}").is_dir() or \
+        (prepared / d.hub_id.replace("/", "___")).is_dir()
+
+
+def named_source_problem(name: str, unreachable=None) -> str | None:
+    """Why the named dataset cannot be read now (offline and not cached), or None; checked before a job
+    starts so it does not fail after loading the model. `unreachable` replaces the hub probe in tests."""
+    d = CATALOG.get(name.strip().lower())
+    if d is None or cached(d):
+        return None
+    reason = "offline mode is on (HF_HUB_OFFLINE)" if offline_requested() else \
+        (unreachable or (lambda: hub_unreachable(timeout=2.0)))()
+    if not reason:
+        return None
+    if not reason.startswith("offline"):
+        reason = f"the hub {hub_endpoint()} cannot be reached ({reason})"
+    return f"calibration dataset {d.name} cannot be read: {reason} and it is not in the local cache; {_fallbacks(d)}"
+
+
+def cached_names() -> list[str]:
+    """The named datasets this machine has in its cache (offline fallbacks)."""
+    return [n for n, d in CATALOG.items() if cached(d)]
+
+
 def _go_offline(datasets) -> None:
     """Make huggingface_hub and datasets use the cache only (no retries against an unreachable hub).
 

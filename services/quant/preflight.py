@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.datasets.catalog import CATALOG
+from services.datasets.hub import cached_names, named_source_problem
 from services.jobs.outputs import check_output
 from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, ModelShape, read_config, shape_from_config, text_config
@@ -47,7 +48,7 @@ def _ram_free() -> int:
 
 def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
               disk_free: Callable[[Path], int] = _dir_free, memory_free: Callable[[], int] = _ram_free,
-              ) -> PreflightReport:
+              calib_problem: Callable[[str], str | None] = named_source_problem) -> PreflightReport:
     """Everything that can be known before loading weights."""
     r = PreflightReport(errors=list(s.problems()))
     model_dir, out_dir = Path(model_dir), Path(out_dir)
@@ -59,6 +60,9 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     if backend.needs_calibration(s) and s.calib.strip().lower() not in CATALOG and not Path(s.calib).exists():
         r.errors.append(f"calibration source {s.calib} does not exist: pick a file or folder, or a dataset name "
                         f"({', '.join(CATALOG)})")
+    elif backend.needs_calibration(s) and (problem := calib_problem(s.calib)):
+        r.errors.append(problem)
+        r.info["calib_fallbacks"] = cached_names()
     if not model_dir.is_absolute():
         r.errors.append(f"model path {model_dir} is relative: give a full path")
         return r
@@ -122,6 +126,7 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
         avail = memory_free()
         r.info["free_memory_bytes"] = avail
         if need > avail:
+            r.info["memory_short"] = True  # the panel asks for an explicit "start anyway"
             r.warnings.append(f"this job may need about {need / GIB:.1f} GiB of RAM but {avail / GIB:.1f} GiB is free: "
                               "lower --samples or --seqlen, or close other programs")
     return r
@@ -131,5 +136,6 @@ def local_view_check(model: str, out: str, params: dict, memory_free: Callable[[
                      ) -> tuple[list[str], list[str], list[str]]:
     """Pre-flight over the local view of a cluster job's paths, its memory the cluster's (errors, warnings, notes)."""
     s = get_backend(params.get("backend"), params["method"]).settings(params)
-    report = preflight(Path(model), Path(out), s, memory_free=memory_free or _ram_free)
+    report = preflight(Path(model), Path(out), s, memory_free=memory_free or _ram_free,
+                       calib_problem=lambda name: None)  # the cluster downloads (or has) its data itself
     return report.errors, report.warnings, list(report.info.get("notes", []))

@@ -79,11 +79,12 @@ def test_unique_out(tmp_path):
     assert unique_out(str(tmp_path / "new")) == str(tmp_path / "new")
 
 
-def test_quantize_panel_validates_inline(qtbot, service, make_context, tmp_path):
+def test_quantize_panel_validates_inline(qtbot, service, make_context, calib_file, tmp_path):
     from tests.modelcfg import LLAMA2_7B, write_config, write_safetensors
 
     p = QuantizePanel(make_context(jobs=service))
     qtbot.addWidget(p)
+    p.calib.setCurrentText(str(calib_file))  # a hub dataset cannot be read offline (its own test)
     cfg = {**LLAMA2_7B, "hidden_size": 576, "num_attention_heads": 9, "intermediate_size": 1536}
     folder = write_config(tmp_path / "smol", cfg)
     write_safetensors(folder / "model.safetensors", 64)
@@ -235,10 +236,10 @@ def test_a_running_comparison_can_be_cancelled_from_its_window(qtbot, service, m
     assert {status(service, s.id) for s in members} == {"cancelled"} and group.final_id is None
 
 
-def test_compare_dialog_checks_the_plan_before_it_starts(qtbot, make_context, tiny_llama, tmp_path):
+def test_compare_dialog_checks_the_plan_before_it_starts(qtbot, make_context, tiny_llama, calib_file, tmp_path):
     from widgets.compare import CompareDialog
 
-    d = CompareDialog(make_context(), str(tiny_llama), {"calib": "pileval", "samples": 8, "seqlen": 64},
+    d = CompareDialog(make_context(), str(tiny_llama), {"calib": str(calib_file), "samples": 8, "seqlen": 64},
                       str(tmp_path / "对比 out"))
     qtbot.addWidget(d)
     for box in d.ticks.values():

@@ -19,8 +19,27 @@ def model_folder(tmp_path, cfg=LLAMA2_7B, weights=True, name="模型 model"):
     return folder
 
 
-def check(folder, out, s=None, disk=500 * GIB, ram=64 * GIB):
-    return preflight(folder, out, s or AwqSettings(), disk_free=lambda p: disk, memory_free=lambda: ram)
+def check(folder, out, s=None, disk=500 * GIB, ram=64 * GIB, hub=None):
+    """Pre-flight with fake disk, memory and hub (`hub`: why a named dataset cannot be read, None when it can)."""
+    return preflight(folder, out, s or AwqSettings(), disk_free=lambda p: disk, memory_free=lambda: ram,
+                     calib_problem=lambda name: hub)
+
+
+def test_a_hub_dataset_that_cannot_be_read_is_an_error_with_the_cached_fallbacks(tmp_path, monkeypatch):
+    from services.datasets.hub import named_source_problem
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    problem = named_source_problem("pileval", unreachable=lambda: "URLError: timed out")
+    assert problem.startswith("calibration dataset pileval cannot be read: the hub https://huggingface.co cannot be "
+                              "reached (URLError: timed out) and it is not in the local cache; use a local")
+    assert named_source_problem("pileval", unreachable=lambda: "") is None  # online
+    (tmp_path / "hf" / "datasets" / "mit-han-lab___pile-val-backup").mkdir(parents=True)
+    assert named_source_problem("pileval", unreachable=lambda: "down") is None  # prepared in the cache
+    assert named_source_problem(str(tmp_path / "calib.txt")) is None  # files are checked elsewhere
+    r = check(model_folder(tmp_path), tmp_path / "out", hub=problem)
+    assert r.errors == [problem] and r.info["calib_fallbacks"] == ["pileval"]
 
 
 def test_a_good_model_passes(tmp_path):
@@ -101,8 +120,9 @@ def test_bad_settings(tmp_path):
 
 def test_preflight_loads_no_ml_library(tmp_path):
     folder = model_folder(tmp_path)
+    (tmp_path / "calib.txt").write_text("text " * 100, encoding="utf-8")
     code = ("import sys, json; from services.quant.preflight import preflight; from services.quant.backends.autoawq import "
-            f"AwqSettings; r = preflight(r'{folder}', r'{tmp_path / 'out'}', AwqSettings()); "
+            f"AwqSettings; r = preflight(r'{folder}', r'{tmp_path / 'out'}', AwqSettings(calib=r'{tmp_path / 'calib.txt'}')); "
             "print(json.dumps([r.ok, sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'awq', 'transformers'))]))")
     proc = run_python(code)
     assert json.loads(proc.stdout) == [True, []], proc.stderr
