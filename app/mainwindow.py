@@ -1,10 +1,11 @@
-"""The main window: navigation sidebar, panel stack, status bar and live log dock."""
+"""The main window: navigation sidebar, panel stack, status bar and the live log dock, collapsed by default
+to the status bar's last line (a click or Ctrl+J opens it, as VS Code's panel); Ctrl+1..7 switch panels."""
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QStackedWidget,
     QWidget,
 )
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.log_dock.setObjectName("logDock")
         self.log_dock.setWidget(self.log_view)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.log_dock.hide()  # the panels get the room; the status bar shows the last line
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(translate("MainWindow", "&File"))
@@ -87,7 +90,17 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         view_menu = self.menuBar().addMenu(translate("MainWindow", "&View"))
-        view_menu.addAction(self.log_dock.toggleViewAction())
+        toggle_log = self.log_dock.toggleViewAction()
+        toggle_log.setShortcut("Ctrl+J")
+        view_menu.addAction(toggle_log)
+        self.addAction(toggle_log)  # the shortcut works wherever the focus is
+        view_menu.addSeparator()
+        for i, info in enumerate(PANELS, 1):
+            go = QAction(info.title, self)
+            go.setShortcut(QKeySequence(f"Ctrl+{i}"))
+            go.triggered.connect(lambda _=False, pid=info.id: self.show_panel(pid))
+            view_menu.addAction(go)
+            self.addAction(go)
         help_menu = self.menuBar().addMenu(translate("MainWindow", "&Help"))
         export_logs = QAction(translate("MainWindow", "Export &logs…"), self)
         export_logs.triggered.connect(self.export_logs)
@@ -99,6 +112,14 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status_message = QLabel(translate("MainWindow", "Ready"))
         self.status_workers = QLabel("")
+        self.log_line = QPushButton(translate("MainWindow", "Log"))
+        self.log_line.setObjectName("logLine")
+        self.log_line.setFlat(True)
+        self.log_line.setToolTip(translate("MainWindow", "Show or hide the log (Ctrl+J)"))
+        self.log_line.setStyleSheet("text-align:left; padding:0 6px")
+        self.log_line.clicked.connect(lambda: self.log_dock.setVisible(not self.log_dock.isVisible()))
+        self.statusBar().addWidget(self.log_line, 3)
+        self.log_bridge.line.connect(self._last_log_line)
         self.statusBar().addWidget(self.status_message, 1)
         self.statusBar().addPermanentWidget(self.status_workers)
         workers().countChanged.connect(self._on_worker_count)
@@ -155,6 +176,14 @@ class MainWindow(QMainWindow):
     def _on_worker_count(self, n: int) -> None:
         self.status_workers.setText(translate("MainWindow", "%n task(s) running", "", n) if n else "")
 
+    def _last_log_line(self, line: str, level: int) -> None:
+        first = line.splitlines()[0] if line else ""
+        text = first if len(first) <= 140 else first[:139] + "…"
+        self.log_line.setText("▸ " + text)
+        self.log_line.setStyleSheet("text-align:left; padding:0 6px"
+                                    + ("; color:#c62828" if level >= logging.ERROR else
+                                       "; color:#b26a00" if level >= logging.WARNING else ""))
+
     def set_status(self, text: str) -> None:
         self.status_message.setText(text)
 
@@ -200,9 +229,15 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         service = self.context.current_jobs()
         active = service.active() if service else []
-        if active:
-            answer = QMessageBox.question(self, translate("MainWindow", "Jobs are running"), translate(
-                "MainWindow", "%1 job(s) are still running or queued. Quit and cancel them?").replace("%1", str(len(active))))
+        remote = [j for j in active if _on_cluster(service, j)]
+        local = [j for j in active if j not in remote]
+        if local:
+            text = translate("MainWindow", "%1 job(s) are still running or queued. Quit and cancel them?") \
+                .replace("%1", str(len(local)))
+            if remote:
+                text += "\n" + translate("MainWindow", "Jobs on a cluster keep running there; QuantDesk follows them "
+                                                      "again when it starts.")
+            answer = QMessageBox.question(self, translate("MainWindow", "Jobs are running"), text)
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
@@ -214,3 +249,10 @@ class MainWindow(QMainWindow):
         workers().shutdown()
         self.log_bridge.detach()
         super().closeEvent(event)
+
+
+def _on_cluster(service, job_id: str) -> bool:
+    try:
+        return service.store.get(job_id).spec.remote
+    except KeyError:
+        return False

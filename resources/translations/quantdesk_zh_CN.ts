@@ -551,6 +551,10 @@
         <translation>逐层扫描</translation>
     </message>
     <message>
+        <source>Frontier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -587,6 +591,10 @@
         <translation>移除</translation>
     </message>
     <message>
+        <source>Run on</source>
+        <translation type="unfinished">运行位置</translation>
+    </message>
+    <message>
         <source>Text and settings</source>
         <translation>文本与设置</translation>
     </message>
@@ -601,6 +609,22 @@
     <message>
         <source>KV cache</source>
         <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>Simulate this precision on the first candidate (an unquantized model): W weight bits, A activation bits, KV cache bits</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Simulated precisions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>per channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight groups</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Context</source>
@@ -711,8 +735,24 @@
         <translation>请至少添加一个候选模型。</translation>
     </message>
     <message>
+        <source>Tick at least one weight group (per channel or 128) for the simulated precisions.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checking cluster %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Evaluation %1 runs on cluster %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Evaluation %1 queued.</source>
         <translation>评估任务 %1 已排队。</translation>
+    </message>
+    <message>
+        <source>Showing evaluation %1.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Done.</source>
@@ -740,6 +780,77 @@
     <message>
         <source>Text file</source>
         <translation>文本文件</translation>
+    </message>
+</context>
+<context>
+    <name>Frontier</name>
+    <message>
+        <source>The KV cache is sized for one sequence of this many tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished">模型</translation>
+    </message>
+    <message>
+        <source>KV cache for (tokens)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quality against size</source>
+        <translation type="unfinished">质量与大小</translation>
+    </message>
+    <message>
+        <source>MB (weights + KV cache)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation type="unfinished">困惑度</translation>
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation type="unfinished">导出 CSV…</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · context %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No finished evaluation yet: run one in Compare models (add simulated precisions and KV policies for more points).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 variants, %2 on the front (red; nothing else is both smaller and better). Click a point to open its evaluation.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Left out (model folder unreadable): %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: perplexity %2, %3 MB (weights %4 MB + KV %5 MB), evaluation %6</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export frontier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation type="unfinished">已保存 %1</translation>
+    </message>
+    <message>
+        <source>Could not write %1</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -956,6 +1067,10 @@
         <translation>就绪</translation>
     </message>
     <message>
+        <source>Show or hide the log (Ctrl+J)</source>
+        <translation>显示或隐藏日志（Ctrl+J）</translation>
+    </message>
+    <message>
         <source>%n task(s) running</source>
         <translation>%n 个任务正在运行</translation>
     </message>
@@ -968,6 +1083,10 @@
 From a Hugging Face model to a quantized model you can trust.</source>
         <translation>QuantDesk %1
 从 Hugging Face 模型到值得信赖的量化模型。</translation>
+    </message>
+    <message>
+        <source>Jobs on a cluster keep running there; QuantDesk follows them again when it starts.</source>
+        <translation>集群上的任务会在集群上继续运行；QuantDesk 下次启动时会重新跟踪它们。</translation>
     </message>
     <message>
         <source>Jobs are running</source>
@@ -1477,8 +1596,8 @@ From a Hugging Face model to a quantized model you can trust.</source>
 <context>
     <name>Scan</name>
     <message>
-        <source>Quantize one layer at a time (round to nearest), everything else in full precision, and measure the damage on held-out text.</source>
-        <translation>每次只量化一层（就近取整），其余保持全精度，在留出文本上测量损失。</translation>
+        <source>Quantize one layer at a time (round to nearest, or with AWQ&apos;s activation-aware scales), everything else in full precision, and measure the damage on held-out text.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Folder of the unquantized model</source>
@@ -1507,6 +1626,22 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>one decoder block</source>
         <translation>单个解码器块</translation>
+    </message>
+    <message>
+        <source>round to nearest</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>AWQ (activation-aware scales)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>AWQ searches each layer&apos;s scales on calibration text: the tokens after the scored ones in the held-out text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation type="unfinished">方法</translation>
     </message>
     <message>
         <source>Bits</source>
@@ -1577,8 +1712,44 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>按模块类型</translation>
     </message>
     <message>
-        <source>Keep the top N unquantized in Quantize…</source>
-        <translation>在量化面板中保留前 N 层不量化…</translation>
+        <source>Use in Quantize</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the Quantize panel on this model with these layers in &quot;Keep unquantized&quot;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fp16 budget</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unquantized perplexity %1; everything at W%2 g%3 with AWQ scales: %4; keeping %5 in fp16: %6.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep these %1 layers in fp16: +%2 MB, perplexity from %3 to %4 (predicted).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No layer fits in this budget: move the slider right.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Predicted: the unquantized perplexity plus the measured change of every layer left quantized (the changes are assumed to add up).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Predicted %1 → %2; not measured yet: quantize with this list, then evaluate the output.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Predicted %1 → %2, measured %3 (evaluation %4 of %5).</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Model folder</source>

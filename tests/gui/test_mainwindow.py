@@ -151,3 +151,31 @@ def test_help_export_logs_previews_and_writes_the_bundle(qtbot, make_context, tm
     qtbot.waitUntil(lambda: dialog.written is not None, timeout=30000)
     with zipfile.ZipFile(out) as z:
         assert "manifest.json" in z.namelist()
+
+
+def test_the_log_starts_collapsed_to_its_last_line_and_opens_with_a_click_or_ctrl_j(qtbot, make_context):
+    from PySide6.QtCore import Qt
+
+    w = make_window(qtbot, make_context)
+    assert not w.log_dock.isVisible()  # the panels get the room (the planner, the dataset warnings)
+    logging.getLogger("quantdesk.test").warning("the last line 最后一行\nsecond line")
+    qtbot.waitUntil(lambda: "the last line 最后一行" in w.log_line.text(), timeout=2000)
+    assert "second line" not in w.log_line.text() and "#b26a00" in w.log_line.styleSheet()
+    qtbot.mouseClick(w.log_line, Qt.MouseButton.LeftButton)
+    assert w.log_dock.isVisible() and "second line" in w.log_view.toPlainText()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)  # shortcuts go to the active window
+    qtbot.keyClick(w, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    assert not w.log_dock.isVisible()
+
+
+def test_ctrl_and_a_digit_switch_panels(qtbot, make_context):
+    from PySide6.QtCore import Qt
+
+    w = make_window(qtbot, make_context)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert w.current_panel_id() == "quantize"
+    qtbot.keyClick(w, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
+    assert w.current_panel_id() == "jobs"
