@@ -34,7 +34,7 @@ log = logging.getLogger("quantdesk.window")
 class MainWindow(QMainWindow):
     """The window shell: it builds each panel over `context` (jobs, sampler, settings) on first show."""
 
-    def __init__(self, context: AppContext):
+    def __init__(self, context: AppContext, panel: str | None = None):
         super().__init__()
         self.context = context
         context.navigator = self.navigate
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self._build_log_dock()
         self._build_menus()
         self._build_status_bar()
-        self._restore()
+        self._restore(panel)
 
     # -- construction
     def _build_log_dock(self) -> None:
@@ -119,12 +119,16 @@ class MainWindow(QMainWindow):
         self.log_line.setStyleSheet("text-align:left; padding:0 6px")
         self.log_line.clicked.connect(lambda: self.log_dock.setVisible(not self.log_dock.isVisible()))
         self.statusBar().addWidget(self.log_line, 3)
+        recent = self.log_bridge.recent()
+        if recent:
+            self._last_log_line(recent[-1], logging.INFO)
         self.log_bridge.line.connect(self._last_log_line)
         self.statusBar().addWidget(self.status_message, 1)
         self.statusBar().addPermanentWidget(self.status_workers)
         workers().countChanged.connect(self._on_worker_count)
 
-    def _restore(self) -> None:
+    def _restore(self, panel: str | None = None) -> None:
+        """Geometry and docks as saved; the panel asked for (else the last one), built alone."""
         s = self.context.settings.current
         if s.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(s.window_geometry.encode()))
@@ -132,7 +136,7 @@ class MainWindow(QMainWindow):
             self.resize(1200, 800)
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
-        self.show_panel(s.last_panel)
+        self.show_panel(panel or s.last_panel)
 
     # -- behaviour
     def show_panel(self, panel_id: str) -> Panel:
