@@ -79,11 +79,9 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
     crash.install()
     log.info("QuantDesk %s starting", __version__)
 
-    window = MainWindow(context)
+    window = MainWindow(context, panel)  # only that panel is built (and waited for by a screenshot)
     if instance is not None:
         instance.raiseRequested.connect(window.bring_to_front)
-    if panel:
-        window.show_panel(panel)
     if screenshot:
         window.resize(*size)
     window.show()

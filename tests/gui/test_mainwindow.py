@@ -179,3 +179,9 @@ def test_ctrl_and_a_digit_switch_panels(qtbot, make_context):
     assert w.current_panel_id() == "quantize"
     qtbot.keyClick(w, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     assert w.current_panel_id() == "jobs"
+
+
+def test_a_panel_asked_for_is_the_only_one_built(qtbot, make_context):
+    w = MainWindow(make_context(settings=Settings(last_panel="environment")), panel="jobs")
+    qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
+    assert w.current_panel_id() == "jobs" and list(w.panels) == ["jobs"]  # the doctor's checks never started
