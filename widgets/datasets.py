@@ -102,6 +102,11 @@ class DatasetsPanel(Panel):
             run_row.addWidget(w)
         run_row.addWidget(self.status, 1)
         self._layout.addLayout(run_row)
+        self.warnings = QLabel()  # what decides whether this source will do: above the fold, not under the table
+        self.warnings.setObjectName("datasetWarnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setVisible(False)
+        self._layout.addWidget(self.warnings)
 
         top = QSplitter()
         self.stats = QLabel(translate("Datasets", "Pick a source and press Preview."))
@@ -157,6 +162,7 @@ class DatasetsPanel(Panel):
         self.preview_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
+        self._clear(translate("Datasets", "Reading…"))
         self.status.setText(translate("Datasets", "Reading…"))
         self.worker = run_in_background(run_quantdesk, self.args(), on_result=self._done, on_error=self._failed,
                                         on_progress=self._progress, on_cancelled=self._cancelled,
@@ -183,10 +189,19 @@ class DatasetsPanel(Panel):
         self.progress.setValue(0)
         self.status.setText(translate("Datasets", "Cancelled."))
 
+    def _clear(self, note: str) -> None:
+        """Forget the previous preview: its statistics must not stand beside another source's error."""
+        self.result = None
+        self.stats.setText(note)
+        self.histogram.clear()
+        self.texts.clear()
+        self.warnings.setVisible(False)
+
     def _failed(self, message: str, tb: str) -> None:
         self._idle()
         self.progress.setValue(0)
         self.status.setText(f'<span style="color:#c62828">{html.escape(message)}</span>')
+        self._clear(translate("Datasets", "No statistics: this source could not be read."))
 
     def _done(self, doc: dict) -> None:
         self._idle()
@@ -214,7 +229,9 @@ class DatasetsPanel(Panel):
             rows.append((translate("Datasets", "Tokens"), translate("Datasets", "pick a tokenizer for token statistics")))
         table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
         warns = "".join(f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in doc["warnings"])
-        self.stats.setText(f"<table cellspacing=4>{table}</table><ul>{warns}</ul>")
+        self.warnings.setText(f'<ul style="margin:0">{warns}</ul>')
+        self.warnings.setVisible(bool(doc["warnings"]))
+        self.stats.setText(f"<table cellspacing=4>{table}</table>")
         self.texts.setPlainText("\n\n―――\n\n".join(doc["first_texts"]))
         self.histogram.clear()
         if tok and tok["histogram"]["counts"]:

@@ -349,6 +349,10 @@
         <translation>已取消。</translation>
     </message>
     <message>
+        <source>No statistics: this source could not be read.</source>
+        <translation>没有统计：无法读取此来源。</translation>
+    </message>
+    <message>
         <source>Read in %1 s.</source>
         <translation>读取用时 %1 秒。</translation>
     </message>

@@ -64,3 +64,27 @@ def test_cancel_kills_the_preview(qtbot, panel, tmp_path, tiny_tokenizer):
     panel.cancel()
     wait_idle(qtbot, panel, timeout=10000)
     assert panel.status.text() == "Cancelled." and panel.result is None
+
+
+def test_a_failed_preview_clears_the_previous_sources_results_and_warnings_sit_above_them(qtbot, panel, tmp_path,
+                                                                                          tiny_tokenizer, logfail):
+    logfail.allow("dataset-preview failed")
+    src = tmp_path / "short.txt"
+    src.write_text("\n\n".join([EN] * 17), encoding="utf-8")
+    panel.source.setCurrentText(str(src))
+    panel.tokenizer.setText(str(tiny_tokenizer))
+    panel.seqlen.setValue(32)
+    panel.samples.setValue(128)  # about 19 samples of 32 tokens in 612 tokens: fewer than asked
+    panel.start_preview()
+    wait_idle(qtbot, panel)
+    assert panel.result and panel.warnings.isVisible() and "128" in panel.warnings.text()
+    assert "128" not in panel.stats.text().split("Token hash")[-1]  # the warning is not under the table
+    assert panel.histogram.listDataItems()
+    (tmp_path / "empty.txt").write_bytes(b"")
+    panel.source.setCurrentText(str(tmp_path / "empty.txt"))
+    panel.start_preview()
+    wait_idle(qtbot, panel)
+    assert "is empty" in panel.status.text() and panel.result is None
+    assert "could not be read" in panel.stats.text() and "Samples available" not in panel.stats.text()
+    assert not panel.histogram.listDataItems() and not panel.texts.toPlainText()
+    assert not panel.warnings.isVisible()
