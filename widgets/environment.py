@@ -100,7 +100,7 @@ class EnvironmentPanel(Panel):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(detail_box)
-        split.setSizes([320, 160])
+        split.setSizes([440, 140])
         self._layout.addWidget(split, 1)
         self._show_selected()
         QTimer.singleShot(0, self, self.run_checks)  # once the window is up; dropped if the panel is gone

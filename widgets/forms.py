@@ -58,13 +58,17 @@ def dspin(lo: float, hi: float, value: float, on_change: Callable | None = None,
 
 
 def readonly_table(headers: list[str], stretch: int) -> QTableWidget:
-    """A table of whole-row, single selection; column `stretch` takes the spare width."""
+    """A table of whole-row, single selection, compact rows; column `stretch` takes the spare width."""
     t = QTableWidget(0, len(headers))
     t.setHorizontalHeaderLabels(headers)
     header = t.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     t.verticalHeader().setVisible(False)
+    rows = t.verticalHeader()  # compact rows: a 17-check report fits at 1200x800
+    rows.setMinimumSectionSize(1)
+    rows.setDefaultSectionSize(t.fontMetrics().height() + 8)
+    t.setTabKeyNavigation(False)  # Tab leaves the table; the arrows move inside it
     t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -109,3 +109,18 @@ def test_greyed_out_fix_buttons_say_why(qtbot, make_context):
     panel.table.selectRow(1)
     assert not panel.fix_button.isEnabled() and "cannot do this fix itself" in panel.fix_button.toolTip()
     assert panel.copy_command.toolTip() == "This fix has no command"
+
+
+def test_every_check_is_visible_at_1200x800_and_tab_leaves_the_table(qtbot):
+    from PySide6.QtCore import Qt
+
+    panel = make_panel(qtbot, healthy_windows)
+    panel.resize(1020, 755)  # what a 1200x800 window leaves beside the sidebar, under the menu bar
+    qtbot.wait(50)
+    t = panel.table
+    last = t.visualRect(t.model().index(t.rowCount() - 1, 0))
+    assert t.rowCount() == 19 and last.bottom() <= t.viewport().height()  # no scrolling to see the 19th
+    assert not t.tabKeyNavigation()
+    t.setFocus()
+    qtbot.keyClick(t, Qt.Key.Key_Tab)
+    assert not t.hasFocus()
