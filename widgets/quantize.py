@@ -324,11 +324,13 @@ class QuantizePanel(Panel):
         ready = None if short else translate("Quantize", "Ready: about %1 GB out, %2 GB free on disk") \
             .replace("%1", f"{info.get('estimated_output_bytes', 0) / 1e9:.2f}") \
             .replace("%2", f"{info.get('free_disk_bytes', 0) / 1e9:.0f}")
-        self.checks.setText(checks_html(report.errors, report.warnings, info.get("notes", []), ready))
+        fixes = info.get("fixes", [])
+        self.checks.setText(checks_html([gui_wording(e, fixes) for e in report.errors],
+                                        [gui_wording(w, fixes) for w in report.warnings], info.get("notes", []), ready))
         self.start_anyway.setVisible(short and report.ok)
         if not short:
             self.start_anyway.setChecked(False)
-        self._show_fixes(info.get("calib_fallbacks"))
+        self._show_fixes(info.get("calib_fallbacks"), fixes)
         self._update_start()
 
     def _update_start(self, *_) -> None:
@@ -336,22 +338,43 @@ class QuantizePanel(Panel):
         ok = bool(r and r.ok and (not r.info.get("memory_short") or self.start_anyway.isChecked()))
         self.start_button.setEnabled(ok and self.job_id is None)
 
-    def _show_fixes(self, fallbacks: list[str] | None) -> None:
-        """Buttons for a calibration source that cannot be read: a local file, or a dataset in the cache."""
+    def _show_fixes(self, fallbacks: list[str] | None, fixes: list[dict] | tuple = ()) -> None:
+        """One-click answers to what pre-flight found: another calibration source (a local file, a dataset in
+        the cache), or the setting it suggests (group size, sequence length, samples)."""
         while self.fixes.count():
             item = self.fixes.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        if fallbacks is None:
-            return
-        pick = QPushButton(translate("Quantize", "Use a local file…"))
-        pick.clicked.connect(self._pick_calib)
-        self.fixes.addWidget(pick)
-        for name in fallbacks:
-            use = QPushButton(translate("Quantize", "Use %1 (in the cache)").replace("%1", name))
-            use.clicked.connect(lambda _=False, n=name: self.calib.setCurrentText(n))
-            self.fixes.addWidget(use)
-        self.fixes.addStretch(1)
+        buttons: list[QPushButton] = []
+        if fallbacks is not None:
+            pick = QPushButton(translate("Quantize", "Use a local file…"))
+            pick.clicked.connect(self._pick_calib)
+            buttons.append(pick)
+            for name in fallbacks:
+                use = QPushButton(translate("Quantize", "Use %1 (in the cache)").replace("%1", name))
+                use.clicked.connect(lambda _=False, n=name: self.calib.setCurrentText(n))
+                buttons.append(use)
+        for fix in fixes:
+            label = {"group_size": translate("Quantize", "Use group size %1"),
+                     "seqlen": translate("Quantize", "Use sequence length %1"),
+                     "samples": translate("Quantize", "Use %1 samples")}.get(fix["setting"])
+            if label:
+                b = QPushButton(label.replace("%1", str(fix["value"])))
+                b.clicked.connect(lambda _=False, f=fix: self.apply_fix(f["setting"], f["value"]))
+                buttons.append(b)
+        for b in buttons:
+            self.fixes.addWidget(b)
+        if buttons:
+            self.fixes.addStretch(1)
+
+    def apply_fix(self, setting: str, value) -> None:
+        if setting == "seqlen":
+            self.seqlen.setValue(int(value))
+        elif setting == "samples":
+            self.samples.setValue(int(value))
+        else:
+            self.backend_form.set_value(setting, value)
+        self.schedule_check()
 
     # -- the job
     def start(self) -> str | None:
@@ -419,6 +442,25 @@ class QuantizePanel(Panel):
 
     def shutdown(self) -> None:
         self._live.stop()
+
+
+def gui_wording(message: str, fixes: list[dict]) -> str:
+    """A pre-flight message without the command-line advice a fix button stands for ("use --group-size 64")."""
+    for fix in fixes:
+        cli = fix.get("cli") or ""
+        for sep in ("; ", ": ", ", "):
+            if sep + cli in message:
+                message = message.replace(sep + cli, "")
+        message = message.replace(cli + ", ", "").replace(cli, "")
+    for flag, name in FLAG_NAMES.items():  # what is left names the panel's fields, not the CLI's flags
+        message = message.replace(flag, name)
+    return message.rstrip(" :;,")
+
+
+FLAG_NAMES = {"--samples": "Samples", "--seqlen": "Sequence length", "--group-size": "Group size",
+              "--trust-remote-code": "allow the model's own Python code", "--overwrite": "replace an earlier output",
+              "--force": "replace it even though it is not a QuantDesk output", "--calib": "Source",
+              "--keep": "Keep unquantized", "--device": "Device"}
 
 
 def remote_report(cluster: str, spec: JobSpec) -> PreflightReport:

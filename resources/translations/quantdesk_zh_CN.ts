@@ -1562,6 +1562,18 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>使用 %1（本地缓存中）</translation>
     </message>
     <message>
+        <source>Use group size %1</source>
+        <translation>使用分组大小 %1</translation>
+    </message>
+    <message>
+        <source>Use sequence length %1</source>
+        <translation>使用序列长度 %1</translation>
+    </message>
+    <message>
+        <source>Use %1 samples</source>
+        <translation>使用 %1 个样本</translation>
+    </message>
+    <message>
         <source>Job %1 queued. Follow it here or in the Jobs panel.</source>
         <translation>任务 %1 已排队。可在此处或“任务”面板中跟踪。</translation>
     </message>

@@ -14,6 +14,7 @@ from services.jobs.outputs import check_output
 from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, ModelShape, read_config, shape_from_config, text_config
 from services.quant.backends import get_backend
+from services.quant.groups import group_size_problem, layer_inputs, suggest_group
 from services.quant.settings import QuantSettings
 
 GIB = 1024**3
@@ -99,6 +100,12 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
         if limit and s.seqlen > int(limit):
             r.errors.append(f"sequence length {s.seqlen} exceeds the model's max_position_embeddings "
                             f"{limit}: use --seqlen {min(int(limit), 2048)} or less")
+            add_fix(r, "seqlen", min(int(limit), 2048), f"use --seqlen {min(int(limit), 2048)} or less")
+        group = getattr(s, "group_size", None)
+        if isinstance(group, int) and group > 0 and group_size_problem(text, group):
+            better = suggest_group(layer_inputs(text))
+            if better:
+                add_fix(r, "group_size", better, f"use --group-size {better}")
     r.info.update(layers=text.get("num_hidden_layers"), hidden_size=text.get("hidden_size"),
                   dtype=str(text.get("torch_dtype") or text.get("dtype") or cfg.get("torch_dtype") or "float16"))
 
@@ -127,9 +134,19 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
         r.info["free_memory_bytes"] = avail
         if need > avail:
             r.info["memory_short"] = True  # the panel asks for an explicit "start anyway"
+            per_sample = act // max(1, samples)
+            fit = (avail - weights) // per_sample if per_sample and avail > weights else 0
+            if 0 < fit < samples:
+                add_fix(r, "samples", int(fit), "lower --samples or --seqlen, or close other programs")
             r.warnings.append(f"this job may need about {need / GIB:.1f} GiB of RAM but {avail / GIB:.1f} GiB is free: "
                               "lower --samples or --seqlen, or close other programs")
     return r
+
+
+def add_fix(r: PreflightReport, setting: str, value, cli: str) -> None:
+    """A one-click fix for the panel: set `setting` to `value`; `cli` is the message's command-line wording,
+    which the panel leaves out beside the button."""
+    r.info.setdefault("fixes", []).append({"setting": setting, "value": value, "cli": cli})
 
 
 def local_view_check(model: str, out: str, params: dict, memory_free: Callable[[], int] | None = None

@@ -89,12 +89,15 @@ def test_quantize_panel_validates_inline(qtbot, service, make_context, calib_fil
     folder = write_config(tmp_path / "smol", cfg)
     write_safetensors(folder / "model.safetensors", 64)
     p.set_model(str(folder))
-    qtbot.waitUntil(lambda: p.report is not None and "use --group-size 64" in p.checks.text(), timeout=5000)
+    qtbot.waitUntil(lambda: p.report is not None and "does not divide" in p.checks.text(), timeout=5000)
     assert not p.start_button.isEnabled()
+    assert "--group-size" not in p.checks.text()  # the GUI says it with a button, not a command-line flag
     assert "LlamaForCausalLM" in p.model_info.text()
-    p.backend_form.set_value("group_size", 64)
+    fix = p.fixes.itemAt(0).widget()
+    assert fix.text() == "Use group size 64"
+    fix.click()
     qtbot.waitUntil(lambda: p.report is not None and p.report.ok, timeout=5000)
-    assert p.start_button.isEnabled() and "Ready" in p.checks.text()
+    assert p.start_button.isEnabled() and "Ready" in p.checks.text() and p.fixes.count() == 0
     p.shutdown()
 
 

@@ -50,6 +50,7 @@ def test_a_memory_warning_holds_start_until_start_anyway(qtbot, panel, calib_fil
     panel.check()
     qtbot.waitUntil(lambda: panel.start_anyway.isVisible(), timeout=10000)
     assert "GiB of RAM" in panel.checks.text() and "Ready" not in panel.checks.text()  # no green headline
+    assert "--samples" not in panel.checks.text()
     assert not panel.start_button.isEnabled() and panel.start() is None
     panel.start_anyway.setChecked(True)
     assert panel.start_button.isEnabled()
