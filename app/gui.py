@@ -24,6 +24,18 @@ def settle(app, timeout_s: float = 30.0) -> None:
     app.processEvents()
 
 
+def relaunch(instance) -> int:
+    """Start a new QuantDesk once this one lets go of the single-instance lock (Settings' restart)."""
+    from services.runtime import process
+    from services.runtime.runtime import current_runtime
+
+    instance.release()
+    rt = current_runtime()
+    pid = process.start_detached(rt.module_command("app"), env=rt.environment())
+    log.info("restarting: QuantDesk starts again as pid %d", pid)
+    return pid
+
+
 def run_gui(panel: str | None = None, screenshot: Path | None = None, language: str | None = None,
             size: tuple[int, int] = (1200, 800)) -> int:
     """Run the application; return the process exit code."""
@@ -82,6 +94,7 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
     window = MainWindow(context, panel)  # only that panel is built (and waited for by a screenshot)
     if instance is not None:
         instance.raiseRequested.connect(window.bring_to_front)
+        window.relaunch = lambda: relaunch(instance)
     if screenshot:
         window.resize(*size)
     window.show()

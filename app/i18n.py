@@ -59,8 +59,17 @@ def compiled_qm(language: str, out_dir: Path | None = None) -> Path | None:
     return qm
 
 
+_running = ["en"]
+
+
+def running_language() -> str:
+    """The language the interface runs in now (it changes only at a restart)."""
+    return _running[0]
+
+
 def install_translation(app: QCoreApplication, language: str) -> bool:
     """Install QuantDesk's and Qt's own translators for `language`; English needs none."""
+    _running[0] = language
     for t in _installed:
         app.removeTranslator(t)
     _installed.clear()

@@ -3,6 +3,7 @@ to the status bar's last line (a click or Ctrl+J opens it, as VS Code's panel); 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -41,6 +42,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"QuantDesk {__version__}")
         self.panels: dict[str, Panel] = {}  # built on first show
+        self.relaunch: Callable[[], None] | None = None  # set by app/gui.py: start a new QuantDesk
         self.panel_ids = [p.id for p in PANELS]
 
         self.nav = QListWidget()
@@ -198,6 +200,18 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.context.settings.update(dialog.apply_to)
             log.info("settings saved")
+            if dialog.restart_requested:
+                self.restart()
+
+    def restart(self) -> bool:
+        """Close (asking about running jobs, as quitting does) and start QuantDesk again (Settings' new language)."""
+        if self.relaunch is None:
+            log.warning("this window cannot restart QuantDesk by itself: start it again")
+            return False
+        if not self.close():
+            return False
+        self.relaunch()
+        return True
 
     def bring_to_front(self) -> None:
         """Show the window on top (a second launch asked for it)."""

@@ -53,19 +53,39 @@ class SettingsDialog(QDialog):
         self.concurrency = QSpinBox()
         self.concurrency.setRange(1, 16)
         self.concurrency.setValue(settings.job_concurrency)
+        self.concurrency.setMaximumWidth(120)
         self.concurrency.setToolTip(translate("SettingsDialog", "How many jobs run at once. One is safest on a single GPU."))
         form.addRow(translate("SettingsDialog", "Jobs at once"), self.concurrency)
 
-        self.restart_note = QLabel(translate("SettingsDialog", "A new language applies the next time QuantDesk starts."))
-        self.restart_note.setVisible(False)
-        self.language.currentIndexChanged.connect(
-            lambda: self.restart_note.setVisible(self.language.currentData() != settings.language))
-        form.addRow(self.restart_note)
+        from app.i18n import running_language
+
+        self.running = running_language()
+        self.restart_requested = False
+        self.running_note = QLabel(translate("SettingsDialog", "This window runs in %1 (chosen when it started).")
+                                   .replace("%1", LANGUAGE_NAMES.get(self.running, self.running)))
+        self.running_note.setVisible(self.running != settings.language)
+        form.addRow(self.running_note)
+        self.restart_note = QLabel(translate("SettingsDialog", "A new language applies when QuantDesk restarts."))
+        self.restart_button = QPushButton(translate("SettingsDialog", "Save and restart now"))
+        self.restart_button.clicked.connect(self._restart)
+        self.restart_row = row(self.restart_note, self.restart_button)
+        form.addRow(self.restart_row)
+        self.language.currentIndexChanged.connect(self._language_changed)
+        self._language_changed()
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
+
+    def _language_changed(self, *_) -> None:
+        differs = self.language.currentData() != self.running
+        self.restart_note.setVisible(differs)
+        self.restart_button.setVisible(differs)
+
+    def _restart(self) -> None:
+        self.restart_requested = True
+        self.accept()
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, translate("SettingsDialog", "Default output folder"), self.output_dir.text())

@@ -2053,8 +2053,16 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>同时运行的任务</translation>
     </message>
     <message>
-        <source>A new language applies the next time QuantDesk starts.</source>
-        <translation>新语言将在下次启动 QuantDesk 时生效。</translation>
+        <source>This window runs in %1 (chosen when it started).</source>
+        <translation>此窗口当前使用 %1（启动时选定）。</translation>
+    </message>
+    <message>
+        <source>A new language applies when QuantDesk restarts.</source>
+        <translation>新语言在 QuantDesk 重启后生效。</translation>
+    </message>
+    <message>
+        <source>Save and restart now</source>
+        <translation>保存并立即重启</translation>
     </message>
 </context>
 <context>

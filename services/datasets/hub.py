@@ -7,61 +7,13 @@ Runs in a child process (the CLI or the job runner): it imports `datasets`.
 from __future__ import annotations
 
 import os
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from services.datasets.catalog import CATALOG, NamedDataset
+from services.datasets.catalog import CATALOG
 from services.datasets.errors import DatasetError
+from services.datasets.reachable import fallbacks, hub_endpoint, hub_unreachable, offline_requested
 from services.datasets.readers import TEXT_FIELDS, ReadInfo
-
-REACH_TIMEOUT_S = 5.0
-
-
-def hub_endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-
-
-def offline_requested() -> bool:
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
-
-
-def hub_unreachable(timeout: float = REACH_TIMEOUT_S) -> str:
-    """"" when the hub answers within `timeout`, else the reason."""
-    try:
-        with urllib.request.urlopen(urllib.request.Request(hub_endpoint(), method="HEAD"), timeout=timeout):
-            return ""
-    except Exception as exc:
-        return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-
-
-def cached(d: NamedDataset) -> bool:
-    """True when a copy of `d` is in the local Hugging Face cache (hub files or a prepared dataset)."""
-    home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
-    hub = Path(os.environ.get("HF_HUB_CACHE") or home / "hub")
-    prepared = Path(os.environ.get("HF_DATASETS_CACHE") or home / "datasets")
-    return (hub / f"datasets--{d.hub_id.replace('/', '--')}").is_dir() or \
-        (prepared / d.hub_id.replace("/", "___")).is_dir()
-
-
-def named_source_problem(name: str, unreachable=None) -> str | None:
-    """Why the named dataset cannot be read now (offline and not cached), or None; checked before a job
-    starts so it does not fail after loading the model. `unreachable` replaces the hub probe in tests."""
-    d = CATALOG.get(name.strip().lower())
-    if d is None or cached(d):
-        return None
-    reason = "offline mode is on (HF_HUB_OFFLINE)" if offline_requested() else \
-        (unreachable or (lambda: hub_unreachable(timeout=2.0)))()
-    if not reason:
-        return None
-    if not reason.startswith("offline"):
-        reason = f"the hub {hub_endpoint()} cannot be reached ({reason})"
-    return f"calibration dataset {d.name} cannot be read: {reason} and it is not in the local cache; {_fallbacks(d)}"
-
-
-def cached_names() -> list[str]:
-    """The named datasets this machine has in its cache (offline fallbacks)."""
-    return [n for n, d in CATALOG.items() if cached(d)]
 
 
 def _go_offline(datasets) -> None:
@@ -74,12 +26,6 @@ def _go_offline(datasets) -> None:
     os.environ["HF_HUB_OFFLINE"] = os.environ["HF_DATASETS_OFFLINE"] = "1"
     hub_constants.HF_HUB_OFFLINE = True
     datasets.config.HF_HUB_OFFLINE = datasets.config.HF_DATASETS_OFFLINE = True
-
-
-def _fallbacks(d: NamedDataset) -> str:
-    ms = f"; ModelScope: {d.modelscope}" if d.modelscope else ""
-    return ("use a local .txt/.jsonl/.parquet/.csv file or folder, a folder saved with save_to_disk, "
-            f"or set HF_ENDPOINT to a mirror{ms}")
 
 
 def iter_named(name: str, info: ReadInfo) -> Iterator[str]:
@@ -109,8 +55,8 @@ def iter_named(name: str, info: ReadInfo) -> Iterator[str]:
     except Exception as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         if reason:
-            raise DatasetError(f"{name}: {reason} and {d.hub_id} is not in the local cache; {_fallbacks(d)}") from exc
-        raise DatasetError(f"{name}: loading {d.hub_id} failed ({first}); {_fallbacks(d)}"
+            raise DatasetError(f"{name}: {reason} and {d.hub_id} is not in the local cache; {fallbacks(d)}") from exc
+        raise DatasetError(f"{name}: loading {d.hub_id} failed ({first}); {fallbacks(d)}"
                            + (f" [{d.note}]" if d.note else "")) from exc
     info.encoding = f"hub {d.hub_id}" + (" (from cache)" if reason else "")
     info.field = d.column

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.datasets.catalog import CATALOG
-from services.datasets.hub import cached_names, named_source_problem
+from services.datasets.reachable import cached_names, named_source_problem
 from services.jobs.outputs import check_output
 from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, ModelShape, read_config, shape_from_config, text_config

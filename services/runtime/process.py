@@ -50,6 +50,20 @@ def run(argv: Sequence[str] | str, *, timeout: float | None = None, env: dict[st
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
+def start_detached(argv: Sequence[str], *, env: dict[str, str] | None = None,
+                   cwd: str | Path | None = None) -> int:
+    """Start a process that outlives this one (the app restarting itself): its own session, not tied to
+    this process, no console. Returns its pid."""
+    kwargs: dict[str, Any] = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+    else:
+        kwargs["start_new_session"] = True
+    proc = subprocess.Popen(list(argv), env=env, cwd=None if cwd is None else str(cwd), stdin=DEVNULL, stdout=DEVNULL,
+                            stderr=DEVNULL, **kwargs)
+    return proc.pid
+
+
 def start_module(module: str, *args: str, runtime: Runtime | None = None, env: dict[str, str] | None = None,
                  **kwargs: Any) -> subprocess.Popen:
     """`python -m module args` on `runtime` (default: this interpreter)."""

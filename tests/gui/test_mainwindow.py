@@ -185,3 +185,48 @@ def test_a_panel_asked_for_is_the_only_one_built(qtbot, make_context):
     w = MainWindow(make_context(settings=Settings(last_panel="environment")), panel="jobs")
     qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
     assert w.current_panel_id() == "jobs" and list(w.panels) == ["jobs"]  # the doctor's checks never started
+
+
+def test_settings_show_the_running_language_and_restart_now_relaunches(qtbot, make_context, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from app import i18n
+    from widgets.settings_dialog import SettingsDialog
+
+    monkeypatch.setattr(i18n, "_running", ["zh_CN"])  # started with --lang zh_CN; the saved choice is English
+    w = make_window(qtbot, make_context)
+    d = SettingsDialog(w.context.settings.current, w)
+    qtbot.addWidget(d)
+    d.show()
+    assert d.running_note.isVisible() and "简体中文" in d.running_note.text()
+    assert d.restart_button.isVisible()  # English differs from the running language
+    d.language.setCurrentIndex(d.language.findData("zh_CN"))
+    assert not d.restart_button.isVisible()
+    d.language.setCurrentIndex(d.language.findData("en"))
+    relaunched = []
+    w.relaunch = lambda: relaunched.append(True)
+    monkeypatch.setattr(SettingsDialog, "exec", lambda self: (self.language.setCurrentIndex(
+        self.language.findData("zh_CN")), self._restart(), QDialog.DialogCode.Accepted)[-1])
+    monkeypatch.setattr(i18n, "_running", ["en"])
+    w.open_settings()
+    assert relaunched == [True] and not w.isVisible()
+    from services.settings import load_settings
+
+    assert load_settings().language == "zh_CN"
+
+
+def test_start_detached_outlives_its_parent(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from services.runtime import process
+
+    marker = tmp_path / "alive"
+    code = ("import subprocess, sys; from services.runtime import process; "
+            f"process.start_detached([sys.executable, '-c', 'import time; time.sleep(1); open(r\"{marker}\", \"w\")'])")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=str(process.__file__).rsplit("services", 1)[0])
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists()

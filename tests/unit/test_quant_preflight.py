@@ -26,7 +26,7 @@ def check(folder, out, s=None, disk=500 * GIB, ram=64 * GIB, hub=None):
 
 
 def test_a_hub_dataset_that_cannot_be_read_is_an_error_with_the_cached_fallbacks(tmp_path, monkeypatch):
-    from services.datasets.hub import named_source_problem
+    from services.datasets.reachable import named_source_problem
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
