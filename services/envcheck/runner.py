@@ -6,7 +6,15 @@ import logging
 import time
 from collections.abc import Callable
 
-from services.envcheck import checks_build, checks_engines, checks_gpu, checks_python, checks_stack, checks_storage
+from services.envcheck import (
+    checks_build,
+    checks_desktop,
+    checks_engines,
+    checks_gpu,
+    checks_python,
+    checks_stack,
+    checks_storage,
+)
 from services.envcheck.context import CheckContext
 from services.envcheck.model import CheckResult, Report
 from services.envcheck.probe import Probe
@@ -36,6 +44,7 @@ CHECKS: list[tuple[str, str, Check]] = [
     ("engines", "Serving engines", checks_engines.check_engines),
     ("disk", "Disk space for outputs", checks_storage.check_disk),
     ("hub", "Model and dataset hubs", checks_storage.check_hub),
+    ("cjk_font", "Chinese font", checks_desktop.check_cjk_font),
 ]
 
 

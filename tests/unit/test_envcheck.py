@@ -235,3 +235,21 @@ def test_probe_error_is_reported_not_raised():
 def test_every_check_has_a_title_and_summary(check_id):
     c = report(healthy_windows()).by_id(check_id)
     assert c.title and c.summary
+
+
+def test_a_linux_desktop_without_a_cjk_font_is_warned_with_the_package_to_install():
+    from services.envcheck.checks_desktop import check_cjk_font
+    from services.envcheck.probe import RunResult
+    from tests.fakes.probe import FakeProbe
+
+    ctx = None
+    none = FakeProbe(system="linux", path_cmds={"fc-list": "/usr/bin/fc-list"},
+                     commands={"/usr/bin/fc-list": RunResult(0, "")})
+    r = check_cjk_font(none, ctx)
+    assert r.status == "warn" and "boxes" in r.details and "fonts-wqy-microhei" in r.fix.label and r.fix.kind == "command"
+    some = FakeProbe(system="linux", path_cmds={"fc-list": "/usr/bin/fc-list"},
+                     commands={"/usr/bin/fc-list": RunResult(0, "WenQuanYi Micro Hei,文泉驿微米黑\nNoto Sans CJK SC\n")})
+    r = check_cjk_font(some, ctx)
+    assert r.status == "ok" and r.summary == "Noto Sans CJK SC, WenQuanYi Micro Hei"
+    assert check_cjk_font(FakeProbe(system="windows"), ctx).status == "ok"
+    assert check_cjk_font(FakeProbe(system="linux"), ctx).status == "warn"  # no fontconfig: cannot tell
