@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
         self.log_line.setFlat(True)
         self.log_line.setToolTip(translate("MainWindow", "Show or hide the log (Ctrl+J)"))
         self.log_line.setStyleSheet("text-align:left; padding:0 6px")
+        # a long line is cut, never widens the window
+        self.log_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.log_line.clicked.connect(lambda: self.log_dock.setVisible(not self.log_dock.isVisible()))
         self.statusBar().addWidget(self.log_line, 3)
         recent = self.log_bridge.recent()

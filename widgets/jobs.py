@@ -84,6 +84,10 @@ class JobsPanel(Panel):
         self.rerun_button = QPushButton(translate("Jobs", "Re-run"))
         self.rerun_button.setToolTip(translate("Jobs", "Run again with the same settings (into a new folder)"))
         self.rerun_button.clicked.connect(self.rerun_selected)
+        self.edit_button = QPushButton(translate("Jobs", "Edit and re-run…"))
+        self.edit_button.setToolTip(translate("Jobs", "Open this job's settings in its panel, change them, start again"))
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.edit_button.setVisible(False)
         self.delete_button = QPushButton(translate("Jobs", "Delete record"))
         self.delete_button.clicked.connect(self.delete_selected)
         self.export_button = QPushButton(translate("Jobs", "Export…"))
@@ -105,7 +109,7 @@ class JobsPanel(Panel):
         self.fetch_button.setVisible(False)
         self.progress = QProgressBar()
         for w in (self.cancel_button, self.open_button, self.fetch_button, self.export_button, self.serve_button,
-                  self.rerun_button, self.delete_button, self.compare_button):
+                  self.rerun_button, self.edit_button, self.delete_button, self.compare_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
         self.raw_log = QCheckBox(translate("Jobs", "Raw log"))
@@ -215,6 +219,8 @@ class JobsPanel(Panel):
         self.cancel_button.setEnabled(active)
         self.delete_button.setEnabled(bool(rec and rec.status != "running"))
         self.rerun_button.setEnabled(bool(rec and not active and rec.known_kind))
+        self.edit_button.setVisible(bool(rec and rec.kind in EDITABLE))
+        self.edit_button.setEnabled(bool(rec and not active))
         remote = bool(rec and rec.spec.remote)
         out_ready = bool(rec and rec.status == "succeeded" and rec.out and not remote and Path(rec.out).exists())
         self.open_button.setEnabled(out_ready or bool(rec and rec.status == "succeeded" and local_view(rec)))
@@ -337,6 +343,11 @@ class JobsPanel(Panel):
         self.select(spec.id)
         return spec.id
 
+    def edit_selected(self) -> bool:
+        """Open the selected job's panel with its settings (a new output name), to change and start again."""
+        rec = self.selected()
+        return bool(rec and rec.kind in EDITABLE and self.context.open_panel(EDITABLE[rec.kind], spec=rec.spec))
+
     def delete_selected(self) -> None:
         rec = self.selected()
         if rec and rec.status != "running":
@@ -404,6 +415,9 @@ class JobsPanel(Panel):
 
     def shutdown(self) -> None:
         self.timer.stop()
+
+
+EDITABLE = {"quantize": "quantize"}  # job kind -> the panel whose open_with(spec=...) loads its settings
 
 
 def local_view(rec: JobRecord) -> str | None:

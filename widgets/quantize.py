@@ -219,13 +219,45 @@ class QuantizePanel(Panel):
         pick_text_file(self, self.calib, translate("Quantize", "Calibration file"))
 
     # -- model and checks
-    def open_with(self, model: str | None = None, keep: list[str] | None = None, **_) -> None:
-        """From another panel: a model, and layers to keep unquantized (the Scan tab's advice)."""
+    def open_with(self, model: str | None = None, keep: list[str] | None = None, spec: JobSpec | None = None,
+                  **_) -> None:
+        """From another panel: a model, and layers to keep unquantized (the Scan tab's advice), or a past
+        job's settings to edit and run again (the Jobs panel's "Edit and re-run")."""
+        if spec is not None:
+            self.load_spec(spec)
+            return
         if model:
             self.set_model(model)
         if keep is not None:
             self.keep.setText(", ".join(keep))
             self.schedule_check()
+
+    def load_spec(self, spec: JobSpec) -> None:
+        """The form as `spec` had it; the output name is a fresh one beside the old."""
+        from widgets.jobs import unique_out
+
+        p = spec.params
+        self.method.setCurrentText(str(p.get("method", "awq")))
+        self.backend.setCurrentText(str(p.get("backend", "")))
+        for name in self.backend_form.fields:
+            if name in p:
+                self.backend_form.set_value(name, p[name])
+        self.calib.setCurrentText(str(p.get("calib", "")))
+        for box, key in ((self.samples, "samples"), (self.seqlen, "seqlen"), (self.seed, "seed")):
+            if isinstance(p.get(key), int):
+                box.setValue(p[key])
+        self.calib_mode.setCurrentIndex(max(0, self.calib_mode.findData(p.get("calib_mode", "concat"))))
+        self.device.setCurrentText(str(p.get("device", "auto")))
+        self.dtype.setCurrentText(str(p.get("dtype", "float16")))
+        self.keep.setText(", ".join(p.get("keep") or []))
+        self.trust.setChecked(bool(p.get("trust_remote_code")))
+        self.run_on.refresh()
+        cluster = spec.executor.partition(":")[2] if spec.remote else ""
+        self.run_on.setCurrentIndex(max(0, self.run_on.findData(cluster)))
+        self.model_dir.setText(spec.model)
+        self._model_changed()
+        self.out_dir.setText(unique_out(spec.out) if spec.out and not spec.remote else (spec.out or ""))
+        self.schedule_check()
 
     def set_model(self, folder: str) -> None:
         self.model_dir.setText(folder)

@@ -936,6 +936,14 @@
         <translation>以相同设置再次运行（输出到新文件夹）</translation>
     </message>
     <message>
+        <source>Edit and re-run…</source>
+        <translation>编辑后重新运行…</translation>
+    </message>
+    <message>
+        <source>Open this job&apos;s settings in its panel, change them, start again</source>
+        <translation>在对应面板中打开此任务的设置，修改后重新开始</translation>
+    </message>
+    <message>
         <source>Delete record</source>
         <translation>删除记录</translation>
     </message>

@@ -230,3 +230,30 @@ def test_start_detached_outlives_its_parent(tmp_path):
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert marker.exists()
+
+
+def test_edit_and_rerun_opens_a_quantize_jobs_settings_in_its_panel(qtbot, make_context, tiny_llama, tmp_path):
+    from services.jobs.spec import JobSpec
+
+    w = make_window(qtbot, make_context)
+    store = w.context.jobs().store
+    out = tmp_path / "awq out"
+    out.mkdir()
+    spec = JobSpec(kind="quantize", model=str(tiny_llama), out=str(out),
+                   params={"method": "awq", "backend": "autoawq", "calib": "wikitext2", "samples": 48, "seqlen": 256,
+                           "calib_mode": "truncate", "seed": 7, "device": "cpu", "dtype": "bfloat16",
+                           "keep": ["lm_head"], "trust_remote_code": False, "group_size": 64, "bits": 4})
+    store.add(spec)
+    store.set_status(spec.id, "failed", error="out of memory")
+    jobs = w.show_panel("jobs")
+    jobs.refresh()
+    jobs.select(spec.id)
+    assert jobs.edit_button.isVisible() and jobs.edit_button.isEnabled()
+    assert jobs.edit_selected()
+    q = w.panels["quantize"]
+    assert w.current_panel_id() == "quantize"
+    assert q.model_dir.text() == str(tiny_llama) and q.samples.value() == 48 and q.seqlen.value() == 256
+    assert q.seed.value() == 7 and q.calib.currentText() == "wikitext2" and q.calib_mode.currentData() == "truncate"
+    assert q.device.currentText() == "cpu" and q.dtype.currentText() == "bfloat16" and q.keep.text() == "lm_head"
+    assert q.backend_form.values()["group_size"] == 64
+    assert q.out_dir.text() != str(out) and q.out_dir.text().startswith(str(out))  # a fresh folder beside the old
