@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from app import remotecli
 from app.cli import UsageError, absolute, absolute_source
 from services.evaluate.precision import PRECISIONS, group_text
 from services.evaluate.preflight import check_models, check_precision
@@ -41,6 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fine", type=float, default=3.0, help="perplexity increase (%%) still called fine")
     p.add_argument("--caution", type=float, default=10.0, help="increase (%%) above which: do not ship")
     p.add_argument("--json", action="store_true")
+    remotecli.add_arguments(p)
 
 
 def resolve_model(arg: str) -> str:
@@ -75,31 +77,47 @@ def group_sizes(text: str | None, precisions: list[str]) -> list[int]:
         raise UsageError(f"--group-size takes whole numbers such as -1 or 128, not {text!r}") from None
 
 
+def cluster_model(arg: str) -> str:
+    """A model for a cluster job: a folder here (absolute), a path or URI as the cluster names it, or a finished
+    job's id (its output)."""
+    if Path(absolute(arg)).is_dir() or "://" in arg or "/" in arg or "\\" in arg:
+        return remotecli.path_arg(arg, True)
+    return resolve_model(arg)
+
+
 def run(args: argparse.Namespace) -> int:
     from app.jobcli import exit_status, follow_job
 
+    remote = remotecli.is_remote(args)
+    model_of = cluster_model if remote else resolve_model
     precisions = [x.lower() for x in split_list(args.precision)]
-    s = EvalSettings(baseline=resolve_model(args.baseline) if args.baseline else None,
-                     also=[resolve_model(a) for a in args.also],
-                     kv=[k.strip() for k in args.kv.split(",") if k.strip()], text=absolute_source(args.text),
+    text = remotecli.source_arg(args.text) if remote else absolute_source(args.text)
+    prompts = (remotecli.path_arg(args.prompts, True) if remote else absolute(args.prompts)) if args.prompts else None
+    s = EvalSettings(baseline=model_of(args.baseline) if args.baseline else None,
+                     also=[model_of(a) for a in args.also],
+                     kv=[k.strip() for k in args.kv.split(",") if k.strip()], text=text,
                      text_field=args.field, max_tokens=args.max_tokens, context=args.context, stride=args.stride,
-                     prompts=absolute(args.prompts) if args.prompts else None,
-                     answers=not args.no_answers, max_new_tokens=args.max_new_tokens, device=args.device,
-                     precision=precisions, group_size=group_sizes(args.group_size, precisions))
+                     prompts=prompts, answers=not args.no_answers, max_new_tokens=args.max_new_tokens,
+                     device=args.device, precision=precisions, group_size=group_sizes(args.group_size, precisions))
     if problems := s.problems():
         raise UsageError("; ".join(problems))
-    if s.prompts and not Path(s.prompts).is_file():
-        raise UsageError(f"prompts file not found: {s.prompts}")
-    model = resolve_model(args.model)
-    if not is_dataset_name(s.text) and not Path(s.text).exists():
-        raise UsageError(f"text not found: {s.text}; give a file or folder, or a dataset name")
     if not 0 <= args.fine <= args.caution:
         raise UsageError("thresholds: 0 <= --fine <= --caution (percent of perplexity increase)")
-    if errors := check_models([model, *([s.baseline] if s.baseline else []), *s.also], s.context):
+    model = model_of(args.model)
+    folders = [model, *([s.baseline] if s.baseline else []), *s.also]
+    # a cluster job's paths may be the cluster's own: what is here is checked here, the rest on the cluster
+    here = [f for f in folders if not remote or Path(f).exists()]
+    if s.prompts and (not remote or Path(s.prompts).exists()) and not Path(s.prompts).is_file():
+        raise UsageError(f"prompts file not found: {s.prompts}")
+    if not remote and not is_dataset_name(s.text) and not Path(s.text).exists():
+        raise UsageError(f"text not found: {s.text}; give a file or folder, or a dataset name")
+    if errors := check_models(here, s.context):
         raise UsageError("; ".join(errors))
-    if errors := check_precision(model, s.precision, s.group_size):
+    if model in here and (errors := check_precision(model, s.precision, s.group_size)):
         raise UsageError("; ".join(errors))
     spec = JobSpec(kind="eval", model=model, params=s.to_dict())
+    if remote:
+        spec = remotecli.prepare(args, spec)
     rec = follow_job(spec)
     if rec.status != "succeeded":
         if args.json:

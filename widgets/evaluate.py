@@ -1,4 +1,6 @@
-"""The Evaluate panel: baseline and candidates, text, KV policies and prompts in; a job; results out."""
+"""The Evaluate panel: baseline and candidates, text, KV policies, simulated precisions and prompts in; a job
+(here or on a cluster); results out. Tabs: Compare models, Scan layers (widgets/scan.py), Frontier
+(widgets/frontier.py)."""
 from __future__ import annotations
 
 import html
@@ -27,7 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
+from app.workers import run_in_background
 from services.evaluate import report
+from services.evaluate.precision import PRECISIONS
 from services.evaluate.settings import EvalSettings
 from services.evaluate.verdict import Thresholds, verdict
 from services.jobs import protocol as p
@@ -35,12 +39,17 @@ from services.jobs.spec import JobSpec
 from services.jobs.store import FINAL
 from widgets import charts
 from widgets.forms import dspin, pick_text_file, readonly_table, row, source_combo, spin
+from widgets.frontier import FrontierTab
 from widgets.i18n import translate
+from widgets.livecheck import checks_html
 from widgets.panel import Panel
+from widgets.run_on import RunOnCombo
 from widgets.scan import ScanTab
 
 LEVEL_COLOURS = {"baseline": "#6b7280", "fine": "#059669", "caution": "#b26a00", "bad": "#c62828"}
 KV_CHOICES = ("fp16", "int8", "int4", "fp8")
+PRECISION_CHOICES = ("w4a16", "w4a8", "w4a8kv4", "w4a8kv8", "w8a8", "w8a8kv4")
+GROUP_CHOICES = (-1, 128)
 
 
 def verdict_text(level: str, delta_pct: float | None, kv: str) -> str:
@@ -63,12 +72,16 @@ class EvaluatePanel(Panel):
         self.service = context.jobs()
         self.job_id: str | None = None
         self.summary: dict | None = None
+        self.remote_plan = None  # the last cluster check (services/clusters/preflight.RemotePlan)
 
         split = QSplitter()
         self.tabs = QTabWidget()
         self.tabs.addTab(split, translate("Evaluate", "Compare models"))
         self.scan = ScanTab(context)
         self.tabs.addTab(self.scan, translate("Evaluate", "Scan layers"))
+        self.frontier = FrontierTab(context)
+        self.frontier.jobSelected.connect(self.open_job)
+        self.tabs.addTab(self.frontier, translate("Evaluate", "Frontier"))
         self._layout.addWidget(self.tabs, 1)
         form_box = QWidget()
         form = QVBoxLayout(form_box)
@@ -94,6 +107,8 @@ class EvaluatePanel(Panel):
         remove = QPushButton(translate("Evaluate", "Remove"))
         remove.clicked.connect(lambda: self.candidates.takeItem(self.candidates.currentRow()))
         mf.addRow(row(add_dir, self.finished, add_job, remove))
+        self.run_on = RunOnCombo()
+        mf.addRow(translate("Evaluate", "Run on"), self.run_on)
         form.addWidget(models)
 
         data = QGroupBox(translate("Evaluate", "Text and settings"))
@@ -108,6 +123,21 @@ class EvaluatePanel(Panel):
             box.setChecked(k in ("fp16", "int8", "int4"))
             kv_row.addWidget(box)
         df.addRow(translate("Evaluate", "KV cache"), kv_row)
+        precision_row = QHBoxLayout()
+        self.precisions = {n: QCheckBox(PRECISIONS[n].label) for n in PRECISION_CHOICES}
+        for box in self.precisions.values():
+            box.setToolTip(translate("Evaluate", "Simulate this precision on the first candidate (an unquantized "
+                                                 "model): W weight bits, A activation bits, KV cache bits"))
+            precision_row.addWidget(box)
+        precision_row.addStretch(1)
+        df.addRow(translate("Evaluate", "Simulated precisions"), precision_row)
+        group_row = QHBoxLayout()
+        self.groups = {g: QCheckBox(translate("Evaluate", "per channel") if g == -1 else str(g)) for g in GROUP_CHOICES}
+        self.groups[128].setChecked(True)
+        for box in self.groups.values():
+            group_row.addWidget(box)
+        group_row.addStretch(1)
+        df.addRow(translate("Evaluate", "Weight groups"), group_row)
         self.context = spin(8, 32768, 512)
         self.max_tokens = spin(16, 10_000_000, 16384)
         df.addRow(translate("Evaluate", "Context"), self.context)
@@ -227,21 +257,65 @@ class EvaluatePanel(Panel):
                             kv=[k for k, box in self.kv.items() if box.isChecked()] or ["fp16"],
                             text=self.text.currentText().strip(), max_tokens=self.max_tokens.value(),
                             context=self.context.value(), prompts=self.prompts.text().strip() or None,
-                            answers=self.answers.isChecked())
+                            answers=self.answers.isChecked(),
+                            precision=[n for n, box in self.precisions.items() if box.isChecked()],
+                            group_size=[g for g, box in self.groups.items() if box.isChecked()])
 
     def start(self) -> str | None:
+        """Submit the evaluation (on a cluster: after its check, in a worker); the job id when submitted here."""
         cands = self.candidate_folders()
         if not cands:
-            self.status.setText(translate("Evaluate", "Add at least one candidate model."))
+            self._error(translate("Evaluate", "Add at least one candidate model."))
             return None
         s = self.settings()
-        problems = s.problems() + [f"{translate('Evaluate', 'not a model folder')}: {f}"
-                                   for f in [*(x for x in [s.baseline] if x), *cands]
-                                   if not (Path(f) / "config.json").is_file()]
+        cluster = self.run_on.cluster()
+        problems = s.problems()
+        if s.precision and not s.group_size:
+            problems.insert(0, translate("Evaluate", "Tick at least one weight group (per channel or 128) for the "
+                                                     "simulated precisions."))
+        folders = [*(x for x in [s.baseline] if x), *cands]
+        # on a cluster a path may be the cluster's own (not here): checked there
+        problems += [f"{translate('Evaluate', 'not a model folder')}: {f}" for f in folders
+                     if not (Path(f) / "config.json").is_file() and not (cluster and not Path(f).exists())]
+        if not problems and s.precision and (Path(cands[0]) / "config.json").is_file():
+            from services.evaluate.preflight import check_precision
+
+            problems += check_precision(cands[0], s.precision, s.group_size)
         if problems:
-            self.status.setText(f'<span style="color:#c62828">{html.escape(problems[0])}</span>')
+            self._error(problems[0])
             return None
-        rec = self.service.submit(JobSpec(kind="eval", model=cands[0], params=s.to_dict()))
+        spec = JobSpec(kind="eval", model=cands[0], params=s.to_dict())
+        if cluster:
+            from services.clusters.preflight import check_on_cluster
+
+            self.run_button.setEnabled(False)
+            self.status.setText(translate("Evaluate", "Checking cluster %1…").replace("%1", cluster))
+            run_in_background(check_on_cluster, cluster, spec, on_result=self._remote_checked,
+                              on_error=lambda msg, tb: self._remote_failed(msg), name="evaluate-remote-check")
+            return None
+        return self._submit(spec)
+
+    def _error(self, text: str) -> None:
+        self.status.setText(f'<span style="color:#c62828">{html.escape(text)}</span>')
+
+    def _remote_failed(self, message: str) -> None:
+        self.run_button.setEnabled(True)
+        self._error(message)
+
+    def _remote_checked(self, plan) -> None:
+        """The cluster's answer: errors stop the job; otherwise it is submitted in the cluster's view."""
+        self.remote_plan = plan
+        self.run_button.setEnabled(True)
+        if not plan.ok:
+            self.status.setText(checks_html(plan.errors, plan.warnings, plan.notes, None))
+            return
+        job = self._submit(plan.spec)
+        self.status.setText(checks_html([], plan.warnings, plan.notes, translate(
+            "Evaluate", "Evaluation %1 runs on cluster %2.").replace("%1", job)
+            .replace("%2", plan.spec.executor.partition(":")[2])))
+
+    def _submit(self, spec: JobSpec) -> str:
+        rec = self.service.submit(spec)
         self.job_id = rec.id
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -249,10 +323,28 @@ class EvaluatePanel(Panel):
         self.status.setText(translate("Evaluate", "Evaluation %1 queued.").replace("%1", rec.id))
         return rec.id
 
+    def showEvent(self, event) -> None:
+        self.run_on.refresh()  # clusters may have changed in Settings
+        super().showEvent(event)
+
+    def open_job(self, job_id: str) -> bool:
+        """Show a finished evaluation (a frontier point's) in Compare models."""
+        try:
+            rec = self.service.store.get(job_id)
+        except KeyError:
+            return False
+        if rec.status != "succeeded" or not rec.result:
+            return False
+        self.show_results(rec.result)
+        self.tabs.setCurrentIndex(0)
+        self.status.setText(translate("Evaluate", "Showing evaluation %1.").replace("%1", job_id))
+        return True
+
     def _on_event(self, job_id: str, event: p.Event) -> None:
         if job_id != self.job_id:
             if isinstance(event, p.Status) and event.status == "succeeded":
                 self._load_history()  # a quantize job finished: offer its output
+                self.frontier.refresh()  # or an evaluation from elsewhere (the CLI, a comparison)
             return
         if isinstance(event, p.Progress) and event.total:
             self.progress.setRange(0, event.total)
@@ -270,6 +362,7 @@ class EvaluatePanel(Panel):
             if rec.status == "succeeded":
                 self.status.setText(translate("Evaluate", "Done."))
                 self.show_results(rec.result)
+                self.frontier.refresh()
             else:
                 self.status.setText(f'<span style="color:#c62828">{html.escape(rec.error or rec.status)}</span>')
 

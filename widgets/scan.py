@@ -1,11 +1,13 @@
-"""The Evaluate panel's Scan tab: which layers quantization hurts, ranked, with a bar chart per layer
-and per module type, and one click to keep the worst ones unquantized in the Quantize panel."""
+"""The Evaluate panel's Scan tab: which layers quantization hurts (round to nearest or AWQ), ranked, with a bar
+chart per layer and per module type; mixed precision advice for a size budget (services/insight/advice.py), one
+click to use it in the Quantize panel, and the prediction beside the measurement once that model was evaluated."""
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSlider,
     QSplitter,
     QTableWidgetItem,
     QTabWidget,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
+from services.insight import advice, predictions
 from services.insight.settings import ScanSettings, scan_problems
 from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
@@ -39,6 +43,7 @@ class ScanTab(QWidget):
         self.service = context.jobs()
         self.job_id: str | None = None
         self.result: dict | None = None
+        self.result_job: str | None = None  # the scan job whose result is shown
         split = QSplitter()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -46,8 +51,9 @@ class ScanTab(QWidget):
 
         left = QWidget()
         form = QFormLayout(left)
-        intro = QLabel(translate("Scan", "Quantize one layer at a time (round to nearest), everything else in "
-                                         "full precision, and measure the damage on held-out text."))
+        intro = QLabel(translate("Scan", "Quantize one layer at a time (round to nearest, or with AWQ's "
+                                         "activation-aware scales), everything else in full precision, and measure "
+                                         "the damage on held-out text."))
         intro.setWordWrap(True)
         form.addRow(intro)
         self.model_dir = QLineEdit()
@@ -66,6 +72,12 @@ class ScanTab(QWidget):
         self.unit = QComboBox()
         self.unit.addItem(translate("Scan", "one linear layer"), "layer")
         self.unit.addItem(translate("Scan", "one decoder block"), "block")
+        self.method = QComboBox()
+        self.method.addItem(translate("Scan", "round to nearest"), "rtn")
+        self.method.addItem(translate("Scan", "AWQ (activation-aware scales)"), "awq")
+        self.method.setToolTip(translate("Scan", "AWQ searches each layer's scales on calibration text: the tokens "
+                                                 "after the scored ones in the held-out text"))
+        form.addRow(translate("Scan", "Method"), self.method)
         form.addRow(translate("Scan", "Bits"), self.bits)
         form.addRow(translate("Scan", "Group size"), self.group)
         form.addRow(translate("Scan", "Unit"), self.unit)
@@ -100,19 +112,42 @@ class ScanTab(QWidget):
         self.type_chart = plot(translate("Scan", "Summed KL per module type"), "", "KL")
         tabs.addTab(self.type_chart, translate("Scan", "Per module type"))
         rl.addWidget(tabs, 1)
-        keep_row = QHBoxLayout()
-        self.keep_n = spin(1, 64, 1)
-        self.keep_button = QPushButton(translate("Scan", "Keep the top N unquantized in Quantize…"))
-        self.keep_button.setEnabled(False)
-        self.keep_button.clicked.connect(self.keep_in_quantize)
-        keep_row.addWidget(QLabel("N"))
-        keep_row.addWidget(self.keep_n)
-        keep_row.addWidget(self.keep_button)
-        keep_row.addStretch(1)
-        rl.addLayout(keep_row)
+        budget_row = QHBoxLayout()
+        self.budget = QSlider(Qt.Orientation.Horizontal)
+        self.budget.setRange(0, 200)
+        self.budget.setValue(20)
+        self.budget.setEnabled(False)
+        self.budget.valueChanged.connect(self._render_advice)
+        self.budget_label = QLabel()
+        self.use_button = QPushButton(translate("Scan", "Use in Quantize"))
+        self.use_button.setToolTip(translate("Scan", "Open the Quantize panel on this model with these layers in "
+                                                     "\"Keep unquantized\""))
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self.keep_in_quantize)
+        budget_row.addWidget(QLabel(translate("Scan", "fp16 budget")))
+        budget_row.addWidget(self.budget, 1)
+        budget_row.addWidget(self.budget_label)
+        budget_row.addWidget(self.use_button)
+        rl.addLayout(budget_row)
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
+        self.advice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        rl.addWidget(self.advice)
+        self.measured = QLabel()
+        self.measured.setWordWrap(True)
+        rl.addWidget(self.measured)
         split.addWidget(right)
         split.setSizes([400, 600])
         self.service.event.connect(self._on_event)
+        self._load_latest()
+
+    def _load_latest(self) -> None:
+        """Show the newest finished scan (its advice and any measurement of it)."""
+        rec = next((r for r in self.service.store.list() if r.kind == "scan" and r.status == "succeeded"
+                    and r.result), None)
+        if rec is not None:
+            self.result_job = rec.id
+            self.show_result(rec.result)
 
     def _pick_model(self) -> None:
         path = QFileDialog.getExistingDirectory(self, translate("Scan", "Model folder"), self.model_dir.text())
@@ -122,7 +157,8 @@ class ScanTab(QWidget):
     def settings(self) -> ScanSettings:
         return ScanSettings(text=self.text.currentText().strip(), max_tokens=self.max_tokens.value(),
                             context=self.context_len.value(), bits=int(self.bits.currentText()),
-                            group_size=int(self.group.currentText()), unit=self.unit.currentData())
+                            group_size=int(self.group.currentText()), unit=self.unit.currentData(),
+                            method=self.method.currentData())
 
     def start(self) -> str | None:
         model = self.model_dir.text().strip()
@@ -147,6 +183,8 @@ class ScanTab(QWidget):
 
     def _on_event(self, job_id: str, event: p.Event) -> None:
         if job_id != self.job_id:
+            if isinstance(event, p.Status) and event.status == "succeeded" and self.result:
+                self._render_measured()  # an evaluation of the advised model may have finished
             return
         if isinstance(event, p.Progress) and event.total:
             self.progress.setRange(0, event.total)
@@ -163,6 +201,7 @@ class ScanTab(QWidget):
             self.progress.setRange(0, 1)
             self.progress.setValue(1 if rec.status == "succeeded" else 0)
             if rec.status == "succeeded":
+                self.result_job = rec.id
                 self.show_result(rec.result)
                 self.status.setText(translate("Scan", "Done in %1 s.").replace("%1", str((rec.result or {})
                                                                                          .get("seconds", "?"))))
@@ -174,8 +213,11 @@ class ScanTab(QWidget):
         if not r:
             return
         keep = r.get("keep_most_sensitive") or {}
-        self.headline.setText(translate("Scan", "Unquantized perplexity %1; everything at W%2 g%3: %4; keeping %5 "
-                                                "in fp16: %6.")
+        headline = translate("Scan", "Unquantized perplexity %1; everything at W%2 g%3: %4; keeping %5 in fp16: %6.")
+        if r.get("method") == "awq":
+            headline = translate("Scan", "Unquantized perplexity %1; everything at W%2 g%3 with AWQ scales: %4; "
+                                         "keeping %5 in fp16: %6.")
+        self.headline.setText(headline
                               .replace("%1", f"{r['base_perplexity']:.3f}").replace("%2", str(r["bits"]))
                               .replace("%3", str(r["group_size"]))
                               .replace("%4", f"{r['all_quantized']['perplexity']:.3f}")
@@ -199,18 +241,83 @@ class ScanTab(QWidget):
         self.type_chart.addItem(pg.BarGraphItem(x=list(range(len(types))), height=[t["kl"] for t in types],
                                                 width=0.6, brush=PALETTE[1]))
         self.type_chart.getAxis("bottom").setTicks([[(i, t["type"]) for i, t in enumerate(types)]])
-        self.keep_n.setMaximum(max(1, len(units)))
-        self.keep_button.setEnabled(bool(units))
+        self.budget.setEnabled(bool(units))
+        self._render_advice()
+
+    # -- mixed precision advice
+    def budget_mb(self) -> float:
+        if not self.result:
+            return 0.0
+        return advice.max_budget_mb(self.result) * self.budget.value() / self.budget.maximum()
+
+    def set_budget_mb(self, mb: float) -> None:
+        """Move the slider to the step nearest `mb` (tests and other panels)."""
+        top = advice.max_budget_mb(self.result) if self.result else 0.0
+        self.budget.setValue(round(self.budget.maximum() * min(1.0, mb / top)) if top else 0)
+
+    def current_advice(self) -> dict | None:
+        return advice.advise(self.result, self.budget_mb()) if self.result else None
+
+    def _render_advice(self, *_) -> None:
+        adv = self.current_advice()
+        self.budget_label.setText(translate("Scan", "%1 MB").replace("%1", f"{self.budget_mb():.2f}"))
+        if adv is None:
+            self.advice.setText("")
+            self.use_button.setEnabled(False)
+            return
+        n = len(adv["keep"])
+        if n:
+            text = (translate("Scan", "Keep these %1 layers in fp16: +%2 MB, perplexity from %3 to %4 (predicted).")
+                    .replace("%1", str(n)).replace("%2", f"{adv['extra_mb']:.2f}")
+                    .replace("%3", f"{adv['from_perplexity']:.3f}").replace("%4", f"{adv['to_perplexity']:.3f}"))
+            text = html.escape(text) + "<br>" + "<br>".join(f"<code>{html.escape(k)}</code>" for k in adv["keep"][:12])
+            if n > 12:
+                text += "<br>…"
+        else:
+            text = html.escape(translate("Scan", "No layer fits in this budget: move the slider right."))
+        self.advice.setText(text)
+        self.advice.setToolTip(translate("Scan", "Predicted: the unquantized perplexity plus the measured change of "
+                                                 "every layer left quantized (the changes are assumed to add up)."))
+        self.use_button.setEnabled(bool(n))
+        self._render_measured()
+
+    def _render_measured(self) -> None:
+        adv = self.current_advice()
+        if not adv or not adv["keep"] or not self.result:
+            self.measured.setText("")
+            return
+        model, keep = self.result.get("model"), sorted(adv["keep"])
+        saved = [q for q in predictions.load() if q.get("model") == model and sorted(q["keep"]) == keep]
+        if not saved:
+            self.measured.setText("")
+            return
+        pred = saved[-1]
+        got = predictions.measured(pred, self.service.store.list())
+        if got is None:
+            self.measured.setText(translate("Scan", "Predicted %1 → %2; not measured yet: quantize with this list, "
+                                                    "then evaluate the output.")
+                                  .replace("%1", f"{pred['from_perplexity']:.3f}")
+                                  .replace("%2", f"{pred['to_perplexity']:.3f}"))
+            return
+        self.measured.setText(translate("Scan", "Predicted %1 → %2, measured %3 (evaluation %4 of %5).")
+                              .replace("%1", f"{pred['from_perplexity']:.3f}")
+                              .replace("%2", f"{pred['to_perplexity']:.3f}")
+                              .replace("%3", f"{got['perplexity']:.3f}").replace("%4", got["eval_job"])
+                              .replace("%5", Path(got["out"]).name))
 
     def keep_list(self) -> list[str]:
-        if not self.result:
-            return []
-        return [u["name"] for u in self.result["units"][: self.keep_n.value()]]
+        adv = self.current_advice()
+        return list(adv["keep"]) if adv else []
 
     def keep_in_quantize(self) -> bool:
-        """Open the Quantize panel on this model with the most sensitive layers in "keep unquantized"."""
-        return bool(self.result) and self.context.open_panel("quantize", model=self.result["model"],
-                                                             keep=self.keep_list())
+        """Open the Quantize panel on this model with the advised layers in "keep unquantized"; the prediction is
+        saved so the measurement can stand beside it later."""
+        adv = self.current_advice()
+        if not self.result or not adv or not adv["keep"]:
+            return False
+        predictions.record(self.result_job, self.result, adv)
+        self._render_measured()
+        return self.context.open_panel("quantize", model=self.result["model"], keep=list(adv["keep"]))
 
     def shutdown(self) -> None:
         self.service.event.disconnect(self._on_event)

@@ -556,7 +556,7 @@
     </message>
     <message>
         <source>Frontier</source>
-        <translation type="unfinished"></translation>
+        <translation>前沿</translation>
     </message>
     <message>
         <source>Models</source>
@@ -596,7 +596,7 @@
     </message>
     <message>
         <source>Run on</source>
-        <translation type="unfinished">运行位置</translation>
+        <translation>运行于</translation>
     </message>
     <message>
         <source>Text and settings</source>
@@ -616,19 +616,19 @@
     </message>
     <message>
         <source>Simulate this precision on the first candidate (an unquantized model): W weight bits, A activation bits, KV cache bits</source>
-        <translation type="unfinished"></translation>
+        <translation>在第一个候选模型（未量化模型）上模拟此精度：W 为权重位数，A 为激活位数，KV 为 KV 缓存位数</translation>
     </message>
     <message>
         <source>Simulated precisions</source>
-        <translation type="unfinished"></translation>
+        <translation>模拟精度</translation>
     </message>
     <message>
         <source>per channel</source>
-        <translation type="unfinished"></translation>
+        <translation>逐通道</translation>
     </message>
     <message>
         <source>Weight groups</source>
-        <translation type="unfinished"></translation>
+        <translation>权重分组</translation>
     </message>
     <message>
         <source>Context</source>
@@ -740,15 +740,15 @@
     </message>
     <message>
         <source>Tick at least one weight group (per channel or 128) for the simulated precisions.</source>
-        <translation type="unfinished"></translation>
+        <translation>请为模拟精度至少勾选一种权重分组（逐通道或 128）。</translation>
     </message>
     <message>
         <source>Checking cluster %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在检查集群 %1…</translation>
     </message>
     <message>
         <source>Evaluation %1 runs on cluster %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>评估 %1 在集群 %2 上运行。</translation>
     </message>
     <message>
         <source>Evaluation %1 queued.</source>
@@ -756,7 +756,7 @@
     </message>
     <message>
         <source>Showing evaluation %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>正在显示评估 %1。</translation>
     </message>
     <message>
         <source>Done.</source>
@@ -790,71 +790,71 @@
     <name>Frontier</name>
     <message>
         <source>The KV cache is sized for one sequence of this many tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>KV 缓存按一条这么多词元的序列计算</translation>
     </message>
     <message>
         <source>Refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>刷新</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished">模型</translation>
+        <translation>模型</translation>
     </message>
     <message>
         <source>KV cache for (tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>KV 缓存长度（词元）</translation>
     </message>
     <message>
         <source>Quality against size</source>
-        <translation type="unfinished">质量与大小</translation>
+        <translation>质量与大小</translation>
     </message>
     <message>
         <source>MB (weights + KV cache)</source>
-        <translation type="unfinished"></translation>
+        <translation>MB（权重 + KV 缓存）</translation>
     </message>
     <message>
         <source>perplexity</source>
-        <translation type="unfinished">困惑度</translation>
+        <translation>困惑度</translation>
     </message>
     <message>
         <source>Export PNG…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出 PNG…</translation>
     </message>
     <message>
         <source>Export CSV…</source>
-        <translation type="unfinished">导出 CSV…</translation>
+        <translation>导出 CSV…</translation>
     </message>
     <message>
         <source>%1 · %2 · context %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · %2 · 上下文 %3</translation>
     </message>
     <message>
         <source>No finished evaluation yet: run one in Compare models (add simulated precisions and KV policies for more points).</source>
-        <translation type="unfinished"></translation>
+        <translation>还没有完成的评估：请在“比较模型”中运行一次（添加模拟精度和 KV 策略可得到更多点）。</translation>
     </message>
     <message>
         <source>%1 variants, %2 on the front (red; nothing else is both smaller and better). Click a point to open its evaluation.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个变体，%2 个在前沿上（红色：没有其他变体既更小又更好）。点击一个点可打开其评估。</translation>
     </message>
     <message>
         <source>Left out (model folder unreadable): %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已略过（模型文件夹无法读取）：%1</translation>
     </message>
     <message>
         <source>%1: perplexity %2, %3 MB (weights %4 MB + KV %5 MB), evaluation %6</source>
-        <translation type="unfinished"></translation>
+        <translation>%1：困惑度 %2，%3 MB（权重 %4 MB + KV %5 MB），评估 %6</translation>
     </message>
     <message>
         <source>Export frontier</source>
-        <translation type="unfinished"></translation>
+        <translation>导出前沿</translation>
     </message>
     <message>
         <source>Saved %1</source>
-        <translation type="unfinished">已保存 %1</translation>
+        <translation>已保存 %1</translation>
     </message>
     <message>
         <source>Could not write %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法写入 %1</translation>
     </message>
 </context>
 <context>
@@ -1621,7 +1621,7 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <name>Scan</name>
     <message>
         <source>Quantize one layer at a time (round to nearest, or with AWQ&apos;s activation-aware scales), everything else in full precision, and measure the damage on held-out text.</source>
-        <translation type="unfinished"></translation>
+        <translation>每次只量化一层（就近舍入，或使用 AWQ 的激活感知缩放），其余保持全精度，并在留出文本上测量损伤。</translation>
     </message>
     <message>
         <source>Folder of the unquantized model</source>
@@ -1653,19 +1653,19 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
     <message>
         <source>round to nearest</source>
-        <translation type="unfinished"></translation>
+        <translation>就近舍入</translation>
     </message>
     <message>
         <source>AWQ (activation-aware scales)</source>
-        <translation type="unfinished"></translation>
+        <translation>AWQ（激活感知缩放）</translation>
     </message>
     <message>
         <source>AWQ searches each layer&apos;s scales on calibration text: the tokens after the scored ones in the held-out text</source>
-        <translation type="unfinished"></translation>
+        <translation>AWQ 在校准文本上搜索每层的缩放：使用留出文本中评分词元之后的词元</translation>
     </message>
     <message>
         <source>Method</source>
-        <translation type="unfinished">方法</translation>
+        <translation>方法</translation>
     </message>
     <message>
         <source>Bits</source>
@@ -1737,43 +1737,43 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
     <message>
         <source>Use in Quantize</source>
-        <translation type="unfinished"></translation>
+        <translation>用于量化</translation>
     </message>
     <message>
         <source>Open the Quantize panel on this model with these layers in &quot;Keep unquantized&quot;</source>
-        <translation type="unfinished"></translation>
+        <translation>在量化面板中打开此模型，并把这些层填入“保持不量化”</translation>
     </message>
     <message>
         <source>fp16 budget</source>
-        <translation type="unfinished"></translation>
+        <translation>fp16 预算</translation>
     </message>
     <message>
         <source>Unquantized perplexity %1; everything at W%2 g%3 with AWQ scales: %4; keeping %5 in fp16: %6.</source>
-        <translation type="unfinished"></translation>
+        <translation>未量化困惑度 %1；全部以 W%2 g%3 加 AWQ 缩放量化：%4；将 %5 保持为 fp16：%6。</translation>
     </message>
     <message>
         <source>%1 MB</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 MB</translation>
     </message>
     <message>
         <source>Keep these %1 layers in fp16: +%2 MB, perplexity from %3 to %4 (predicted).</source>
-        <translation type="unfinished"></translation>
+        <translation>将这 %1 层保持为 fp16：+%2 MB，困惑度从 %3 降到 %4（预测）。</translation>
     </message>
     <message>
         <source>No layer fits in this budget: move the slider right.</source>
-        <translation type="unfinished"></translation>
+        <translation>此预算内放不下任何层：请把滑块向右移动。</translation>
     </message>
     <message>
         <source>Predicted: the unquantized perplexity plus the measured change of every layer left quantized (the changes are assumed to add up).</source>
-        <translation type="unfinished"></translation>
+        <translation>预测值：未量化困惑度加上每个仍被量化的层实测的变化（假设各层变化可以相加）。</translation>
     </message>
     <message>
         <source>Predicted %1 → %2; not measured yet: quantize with this list, then evaluate the output.</source>
-        <translation type="unfinished"></translation>
+        <translation>预测 %1 → %2；尚未实测：用此列表量化，然后评估输出。</translation>
     </message>
     <message>
         <source>Predicted %1 → %2, measured %3 (evaluation %4 of %5).</source>
-        <translation type="unfinished"></translation>
+        <translation>预测 %1 → %2，实测 %3（评估 %4，模型 %5）。</translation>
     </message>
     <message>
         <source>Model folder</source>

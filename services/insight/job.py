@@ -33,12 +33,26 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         raise JobFailure(f"cannot load {model_dir}: {exc}", bad_input=True) from exc
     if any(p.dtype != torch.float32 for p in model.parameters()) and device == "cpu":
         model = model.float()
-    ids, _ = text_tokens(EvalSettings(text=s.text, text_field=s.text_field, max_tokens=s.max_tokens), tokenizer)
+    own_calib = s.method == "awq" and not s.calib  # calibrate on the tokens after the scored ones
+    extra = s.calib_tokens if own_calib else 0
+    ids, _ = text_tokens(EvalSettings(text=s.text, text_field=s.text_field, max_tokens=s.max_tokens + extra),
+                         tokenizer)
+    ids, calib_ids = ids[: s.max_tokens], ids[s.max_tokens:]
     if len(ids) < MIN_TOKENS:
         raise JobFailure(f"{s.text} gives {len(ids)} tokens; a scan needs at least {MIN_TOKENS} to rank anything",
                          hint="pick a longer held-out text", bad_input=True)
-    events.stage("scan", f"{len(ids)} held-out tokens, one {s.unit} at a time at W{s.bits} g{s.group_size}")
+    if s.method == "awq" and s.calib:
+        calib_ids = text_tokens(EvalSettings(text=s.calib, max_tokens=s.calib_tokens), tokenizer)[0]
+    if s.method == "awq" and len(calib_ids) < MIN_TOKENS:
+        raise JobFailure(f"{s.text} has {len(calib_ids)} tokens left after the {s.max_tokens} scored ones; the AWQ "
+                         f"scan needs at least {MIN_TOKENS} more to calibrate on",
+                         hint="lower --max-tokens, or give separate calibration text with --awq-calib",
+                         bad_input=True)
+    what = f"W{s.bits} g{s.group_size}" + (" with AWQ scales" if s.method == "awq" else "")
+    events.stage("scan", f"{len(ids)} held-out tokens, one {s.unit} at a time at {what}")
     result = scan(model, ids, s, device,
-                  progress=lambda done, total, name, eta: events.progress(done, total, s.unit, name, eta))
+                  progress=lambda done, total, name, eta: events.progress(done, total, s.unit, name, eta),
+                  calib_ids=calib_ids if s.method == "awq" else None, stage=events.stage)
     result["model"] = str(model_dir)
+    result["text"] = s.text
     return result

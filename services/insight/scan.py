@@ -4,6 +4,9 @@ of the next-token distribution against the unquantized model). Job runner only (
 
 Activations are reused: one reference pass caches each block's input per window, and a unit in block
 b runs only blocks b..N from that cache, so a scan costs about (units x half the blocks) block passes.
+`method` rtn rounds each weight to nearest; awq (services/insight/awq.py) first records every linear layer's
+input on calibration tokens in one more forward pass, then searches each unit's activation-aware scales on
+those recordings (no forward pass) before the same measurement.
 """
 from __future__ import annotations
 
@@ -120,21 +123,33 @@ class _Runner:
 
 
 def scan(model, ids: list[int], s: ScanSettings, device: str = "cpu",
-         progress: Callable[[int, int, str, float | None], None] | None = None) -> dict:
-    """Rank the units by the damage their quantization alone does; `progress(done, total, name, eta_s)`."""
+         progress: Callable[[int, int, str, float | None], None] | None = None,
+         calib_ids: list[int] | None = None, stage: Callable[[str, str], None] | None = None) -> dict:
+    """Rank the units by the damage their quantization alone does; `progress(done, total, name, eta_s)`.
+    With s.method "awq", `calib_ids` are the calibration tokens for the scale search (not the scored ones)."""
     windows = [ids[b:b + s.context] for b in range(0, len(ids) - 1, s.context)]
     windows = [w for w in windows if len(w) >= 2]
     run = _Runner(model, windows, device)
     t0 = time.monotonic()
     run.reference()
+    reference_s = time.monotonic() - t0  # one evaluation of the unquantized model on these tokens
     base_ppl, _ = run.score(0)
     units = units_of(model, s.unit, s.group_size)
+    weights = _Weights(s)
+    calib_s = 0.0
+    if s.method == "awq":
+        if stage:
+            stage("calibrate", f"recording every linear layer's input on {len(calib_ids or [])} calibration tokens")
+        t1 = time.monotonic()
+        weights.calibrate(model, calib_ids or [], units, device)
+        calib_s = time.monotonic() - t1
     rows = []
     started = time.monotonic()
     for i, (name, block, mods) in enumerate(units):
+        weights.prepare(mods)
         saved = [m.weight.data.clone() for _, m in mods]
-        for _, m in mods:
-            m.weight.data = fake_quantize(m.weight.data, s.bits, s.group_size)
+        for mod_name, m in mods:
+            m.weight.data = weights.quantized(mod_name, m)
         try:
             ppl, kl = run.score(block)
         finally:
@@ -142,9 +157,12 @@ def scan(model, ids: list[int], s: ScanSettings, device: str = "cpu",
                 m.weight.data = w
         n_params = sum(m.weight.numel() for _, m in mods)
         q_bytes = sum(quantized_bytes(m.weight.numel(), m.in_features, s.bits, s.group_size) for _, m in mods)
-        rows.append({"name": name, "block": block, "type": "block" if s.unit == "block" else module_type(name),
-                     "params": n_params, "fp16_bytes": 2 * n_params, "quantized_bytes": q_bytes,
-                     "perplexity": ppl, "delta_pct": 100 * (ppl / base_ppl - 1), "kl": kl})
+        row = {"name": name, "block": block, "type": "block" if s.unit == "block" else module_type(name),
+               "params": n_params, "fp16_bytes": 2 * n_params, "quantized_bytes": q_bytes,
+               "perplexity": ppl, "delta_pct": 100 * (ppl / base_ppl - 1), "kl": kl}
+        if s.method == "awq":
+            row["alpha"] = [round(weights.alpha[n], 3) for n, _ in mods]
+        rows.append(row)
         if progress:
             done = i + 1
             eta = (time.monotonic() - started) / done * (len(units) - done)
@@ -159,25 +177,73 @@ def scan(model, ids: list[int], s: ScanSettings, device: str = "cpu",
         t["kl"] += r["kl"]
         t["max_kl"] = max(t["max_kl"], r["kl"])
     # everything quantized, and everything but the most sensitive unit: what keeping it would buy
-    all_q = _all_but(model, run, units, set(), s)
+    all_q = _all_but(run, units, set(), weights)
     top = rows[0]["name"] if rows else None
-    keep_top = _all_but(model, run, units, {top}, s) if top else None
-    return {"tokens": sum(len(w) - 1 for w in windows), "windows": len(windows), "base_perplexity": base_ppl,
+    keep_top = _all_but(run, units, {top}, weights) if top else None
+    seconds = time.monotonic() - t0
+    result = {"tokens": sum(len(w) - 1 for w in windows), "windows": len(windows), "base_perplexity": base_ppl,
             "units": rows, "by_type": sorted(by_type.values(), key=lambda t: t["kl"], reverse=True),
             "all_quantized": {"perplexity": all_q[0], "kl": all_q[1]},
             "keep_most_sensitive": {"name": top, "perplexity": keep_top[0], "kl": keep_top[1]} if keep_top else None,
-            "seconds": round(time.monotonic() - t0, 2), "unit": s.unit, "bits": s.bits, "group_size": s.group_size}
+            "seconds": round(seconds, 2), "reference_seconds": round(reference_s, 3),
+            "calibrate_seconds": round(calib_s, 3), "cost_ratio": round(seconds / max(reference_s, 1e-9), 1),
+            "calib_tokens": len(calib_ids or []) if s.method == "awq" else 0,
+            "unit": s.unit, "bits": s.bits, "group_size": s.group_size, "method": s.method}
+    if s.budget_mb is not None:  # the advice for this budget, predicted and measured (one more pass)
+        from services.insight.advice import advise
+
+        adv = advise(result, s.budget_mb)
+        adv["measured_perplexity"], adv["measured_kl"] = _all_but(run, units, set(adv["keep"]), weights)
+        result["advice"] = adv
+    return result
 
 
-def _all_but(model, run: _Runner, units, keep: set, s: ScanSettings) -> tuple[float, float]:
+class _Weights:
+    """The quantized weight of each linear layer under the scan's method (AWQ scales searched once per unit)."""
+
+    def __init__(self, s: ScanSettings):
+        self.s = s
+        self.stats: dict = {}
+        self.scales: dict[str, object] = {}
+        self.alpha: dict[str, float] = {}
+
+    def calibrate(self, model, calib_ids: list[int], units, device: str) -> None:
+        import torch
+
+        from services.insight.awq import collect_inputs
+
+        windows = [torch.tensor([calib_ids[b:b + self.s.context]], device=device)
+                   for b in range(0, len(calib_ids), self.s.context) if len(calib_ids[b:b + self.s.context]) >= 2]
+        linears = {n: m for _, _, mods in units for n, m in mods}
+        self.stats = collect_inputs(model, windows, linears)
+
+    def prepare(self, mods) -> None:
+        if self.s.method != "awq":
+            return
+        from services.insight.awq import search_scales
+
+        for name, (scales, alpha) in search_scales(mods, self.stats, self.s.bits, self.s.group_size).items():
+            self.scales[name], self.alpha[name] = scales, alpha
+
+    def quantized(self, name: str, m):
+        if self.s.method != "awq":
+            return fake_quantize(m.weight.data, self.s.bits, self.s.group_size)
+        from services.insight.awq import scaled_weight
+
+        if name not in self.scales:
+            self.prepare([(name, m)])
+        return scaled_weight(m.weight.data, self.scales[name], self.s.bits, self.s.group_size)
+
+
+def _all_but(run: _Runner, units, keep: set, weights: _Weights) -> tuple[float, float]:
     """(perplexity, KL) with every unit quantized except those in `keep` (weights restored after)."""
     saved = []
     for name, _, mods in units:
         if name in keep:
             continue
-        for _, m in mods:
+        for mod_name, m in mods:
             saved.append((m, m.weight.data.clone()))
-            m.weight.data = fake_quantize(m.weight.data, s.bits, s.group_size)
+            m.weight.data = weights.quantized(mod_name, m)
     try:
         return run.score(0)
     finally:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+METHODS = ("rtn", "awq")
+
 
 @dataclass
 class ScanSettings:
@@ -13,14 +15,21 @@ class ScanSettings:
     bits: int = 4
     group_size: int = 128
     unit: str = "layer"  # layer | block
-    method: str = "rtn"
+    method: str = "rtn"  # rtn | awq
     device: str = "auto"
+    # awq: calibration text for the scale search (None: the tokens after the scored ones in `text`)
+    calib: str | None = None
+    calib_tokens: int = 512
+    budget_mb: float | None = None  # advise which units to keep in fp16 within this many MB (and measure it)
 
     def problems(self) -> list[str]:
         out = []
-        if self.method != "rtn":
-            out.append("--method awq is not built yet for the scan: use --method rtn (round to nearest, no "
-                       "calibration); AWQ's per-layer scales would need a calibration pass per layer")
+        if self.method not in METHODS:
+            out.append(f"--method is {' or '.join(METHODS)}, not {self.method!r}")
+        if self.method == "awq" and not 64 <= self.calib_tokens <= 1_000_000:
+            out.append("--calib-tokens must be between 64 and 1000000 for --method awq")
+        if self.budget_mb is not None and (isinstance(self.budget_mb, bool) or self.budget_mb < 0):
+            out.append("--budget-mb must be 0 or more (megabytes of fp16 layers to keep)")
         if self.unit not in ("layer", "block"):
             out.append("--unit is layer or block")
         if self.bits not in (2, 3, 4, 8):

@@ -97,10 +97,11 @@ def test_scan_tab_runs_a_scan_and_hands_the_worst_layers_to_quantize(qtbot, make
     qtbot.waitUntil(lambda: tab.result is not None, timeout=120000)
     assert tab.table.rowCount() == len(tab.result["units"]) == 14
     assert "everything at W4 g64" in tab.headline.text()
-    tab.keep_n.setValue(2)
+    tab.budget.setValue(tab.budget.maximum())  # every layer that hurts
     assert tab.keep_in_quantize()
     assert opened == [("quantize", {"model": str(structured_llama), "keep": tab.keep_list()})]
-    assert len(tab.keep_list()) == 2 and all(k.startswith("model.layers.") for k in tab.keep_list())
+    assert len(tab.keep_list()) >= 2 and all(k.startswith("model.layers.") for k in tab.keep_list())
+    assert "(predicted)" in tab.advice.text() and "not measured yet" in tab.measured.text()
     tab.model_dir.setText("relative/model")
     assert tab.start() is None and "full path" in tab.status.text()
     p.shutdown()

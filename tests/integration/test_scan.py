@@ -64,9 +64,9 @@ def test_a_planted_sensitive_layer_ranks_first_and_keeping_it_recovers_the_loss(
     print(f"scan: base {base:.3f}, all W4 g64 {all_q:.3f}, keeping {PLANTED} {keep['perplexity']:.3f} "
           f"({recovered:.0%} of the loss back), {r['seconds']} s for {len(r['units'])} layers")
     refused = subprocess.run([sys.executable, "-m", "app", "scan", "--model", str(planted), "--text",
-                              str(held_out_file), "--method", "awq"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=120, env=env)
-    assert refused.returncode == 2 and "--method rtn" in refused.stderr
+                              str(held_out_file), "--method", "awq", "--calib-tokens", "8"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode == 2 and "--calib-tokens must be between 64" in refused.stderr
     bad_group = subprocess.run([sys.executable, "-m", "app", "scan", "--model", str(planted), "--text",
                                 str(held_out_file), "--group-size", "100"], cwd=ROOT, capture_output=True,
                                text=True, timeout=120, env=env)
