@@ -33,6 +33,7 @@ from services.settings import default_output_dir
 from widgets.forms import readonly_table
 from widgets.i18n import translate
 from widgets.panel import Panel
+from widgets.service_text import translate_service as tr
 
 
 def _real_probe():
@@ -153,8 +154,8 @@ class EnvironmentPanel(Panel):
             status.setForeground(QColor(colour))
             status.setData(Qt.ItemDataRole.UserRole, c.id)
             self.table.setItem(row, 0, status)
-            self.table.setItem(row, 1, QTableWidgetItem(c.title))
-            self.table.setItem(row, 2, QTableWidgetItem(c.summary))
+            self.table.setItem(row, 1, QTableWidgetItem(tr(c.title)))
+            self.table.setItem(row, 2, QTableWidgetItem(tr(c.summary)))
         worst = next((i for i, c in enumerate(report.checks) if c.status == "fail"), None)
         if worst is None:
             worst = next((i for i, c in enumerate(report.checks) if c.status == "warn"), 0)
@@ -182,11 +183,11 @@ class EnvironmentPanel(Panel):
         if c is None:
             self.details.setHtml("")
             return
-        parts = [f"<h3>{html.escape(c.title)}</h3><p>{html.escape(c.summary)}</p>"]
+        parts = [f"<h3>{html.escape(tr(c.title))}</h3><p>{html.escape(tr(c.summary))}</p>"]
         if c.details:
-            parts.append("<p>" + html.escape(c.details).replace("\n", "<br>") + "</p>")
+            parts.append("<p>" + html.escape(tr(c.details)).replace("\n", "<br>") + "</p>")
         if fix:
-            parts.append(f"<p><b>{html.escape(translate('Environment', 'Fix'))}:</b> {html.escape(fix.label)}</p>")
+            parts.append(f"<p><b>{html.escape(translate('Environment', 'Fix'))}:</b> {html.escape(tr(fix.label))}</p>")
             if fix.command:
                 parts.append(f"<pre>{html.escape(fix.command)}</pre>")
             for k, v in fix.env.items():

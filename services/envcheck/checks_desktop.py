@@ -4,26 +4,26 @@ from __future__ import annotations
 from services.envcheck.context import CheckContext
 from services.envcheck.model import CheckResult, Fix
 from services.envcheck.probe import Probe
-
-CJK_PACKAGES = "fonts-wqy-microhei (Debian/Ubuntu: sudo apt-get install -y fonts-wqy-microhei) or fonts-noto-cjk"
+from services.messages import msg
 
 
 def check_cjk_font(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "Chinese font"
+    title = msg("Chinese font")
     system = probe.system()
     if system == "windows":
-        return CheckResult("cjk_font", title, "ok", "Windows ships Microsoft YaHei")
+        return CheckResult("cjk_font", title, "ok", msg("Windows ships Microsoft YaHei"))
     if system == "darwin":
-        return CheckResult("cjk_font", title, "ok", "macOS ships PingFang")
+        return CheckResult("cjk_font", title, "ok", msg("macOS ships PingFang"))
     fc = probe.which("fc-list")
-    fix = Fix("command", f"Install a CJK font: {CJK_PACKAGES}", command="sudo apt-get install -y fonts-wqy-microhei")
+    fix = Fix("command", msg("Install a CJK font: fonts-wqy-microhei (Debian/Ubuntu: sudo apt-get install -y "
+                             "fonts-wqy-microhei) or fonts-noto-cjk"), command="sudo apt-get install -y fonts-wqy-microhei")
     if not fc:
-        return CheckResult("cjk_font", title, "warn", "cannot tell: fc-list (fontconfig) is missing",
-                           "Without a CJK font the Chinese interface shows boxes instead of characters.", fix)
+        return CheckResult("cjk_font", title, "warn", msg("cannot tell: fc-list (fontconfig) is missing"),
+                           msg("Without a CJK font the Chinese interface shows boxes instead of characters."), fix)
     r = probe.run([fc, ":lang=zh", "family"], timeout=10)
     families = sorted({f.split(",")[0].strip() for f in r.stdout.splitlines() if f.strip()}) if r.ok else []
     if not families:
-        return CheckResult("cjk_font", title, "warn", "no font with Chinese characters",
-                           "The Chinese interface (Settings > Language: 简体中文) shows boxes instead of characters "
-                           "until one is installed.", fix)
+        return CheckResult("cjk_font", title, "warn", msg("no font with Chinese characters"),
+                           msg("The Chinese interface (Settings > Language: 简体中文) shows boxes instead of characters "
+                               "until one is installed."), fix)
     return CheckResult("cjk_font", title, "ok", ", ".join(families[:3]) + (" …" if len(families) > 3 else ""))

@@ -18,6 +18,7 @@ from services.envcheck import (
 from services.envcheck.context import CheckContext
 from services.envcheck.model import CheckResult, Report
 from services.envcheck.probe import Probe
+from services.messages import msg
 from services.progress import Cancelled, ProgressFn, never_cancelled, no_progress
 
 log = logging.getLogger("quantdesk.envcheck")
@@ -25,26 +26,26 @@ log = logging.getLogger("quantdesk.envcheck")
 Check = Callable[[Probe, CheckContext], CheckResult]
 
 CHECKS: list[tuple[str, str, Check]] = [
-    ("python", "Python", checks_python.check_python),
-    ("venv", "Virtual environment", checks_python.check_venv),
-    ("nvidia", "NVIDIA driver and GPUs", checks_gpu.check_nvidia),
-    ("torch", "PyTorch", checks_gpu.check_torch),
-    ("cuda_toolkit", "CUDA toolkit (nvcc)", checks_gpu.check_cuda_toolkit),
-    ("msvc", "Visual Studio C++ x64 build tools", checks_build.check_msvc),
-    ("cl_arch", "cl.exe architecture", checks_build.check_cl_arch),
-    ("windows_sdk", "Windows SDK headers", checks_build.check_windows_sdk),
-    ("long_paths", "Long paths", checks_build.check_long_paths),
-    ("compiler", "C/C++ compiler", checks_build.check_compiler),
-    ("ninja", "ninja", checks_build.check_ninja),
-    ("flash_attn", "Attention kernels (flash-attn)", checks_stack.check_flash_attn),
-    ("autoawq", "AutoAWQ", checks_stack.check_autoawq),
-    ("transformers", "transformers", checks_stack.check_transformers),
-    ("triton", "triton", checks_stack.check_triton),
-    ("runtime", "ML runtime", checks_engines.check_runtime),
-    ("engines", "Serving engines", checks_engines.check_engines),
-    ("disk", "Disk space for outputs", checks_storage.check_disk),
-    ("hub", "Model and dataset hubs", checks_storage.check_hub),
-    ("cjk_font", "Chinese font", checks_desktop.check_cjk_font),
+    ("python", msg("Python"), checks_python.check_python),
+    ("venv", msg("Virtual environment"), checks_python.check_venv),
+    ("nvidia", msg("NVIDIA driver and GPUs"), checks_gpu.check_nvidia),
+    ("torch", msg("PyTorch"), checks_gpu.check_torch),
+    ("cuda_toolkit", msg("CUDA toolkit (nvcc)"), checks_gpu.check_cuda_toolkit),
+    ("msvc", msg("Visual Studio C++ x64 build tools"), checks_build.check_msvc),
+    ("cl_arch", msg("cl.exe architecture"), checks_build.check_cl_arch),
+    ("windows_sdk", msg("Windows SDK headers"), checks_build.check_windows_sdk),
+    ("long_paths", msg("Long paths"), checks_build.check_long_paths),
+    ("compiler", msg("C/C++ compiler"), checks_build.check_compiler),
+    ("ninja", msg("ninja"), checks_build.check_ninja),
+    ("flash_attn", msg("Attention kernels (flash-attn)"), checks_stack.check_flash_attn),
+    ("autoawq", msg("AutoAWQ"), checks_stack.check_autoawq),
+    ("transformers", msg("transformers"), checks_stack.check_transformers),
+    ("triton", msg("triton"), checks_stack.check_triton),
+    ("runtime", msg("ML runtime"), checks_engines.check_runtime),
+    ("engines", msg("Serving engines"), checks_engines.check_engines),
+    ("disk", msg("Disk space for outputs"), checks_storage.check_disk),
+    ("hub", msg("Model and dataset hubs"), checks_storage.check_hub),
+    ("cjk_font", msg("Chinese font"), checks_desktop.check_cjk_font),
 ]
 
 
