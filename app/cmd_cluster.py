@@ -55,7 +55,7 @@ def _cluster(args: argparse.Namespace) -> Cluster:
         if not sep or not k.strip():
             raise UsageError(f"--env {e!r}: write it as NAME=VALUE")
         env[k.strip()] = v
-    return Cluster(args.name, args.address.rstrip("/"), headers, storage, args.python, args.pip, env)
+    return Cluster(args.name, args.address.strip().rstrip("/"), headers, storage, args.python, args.pip, env)
 
 
 def _show(c: Cluster, default: str) -> dict:

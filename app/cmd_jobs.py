@@ -27,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     fe = sub.add_parser("fetch", help="copy a cluster job's output to this machine")
     fe.add_argument("id", help="job id (or a unique part of it)")
     fe.add_argument("--out", required=True, help="folder (or file) here to copy it to")
-    fe.add_argument("--overwrite", action="store_true", help="replace --out if it is an earlier copy")
+    fe.add_argument("--overwrite", action="store_true", help="replace --out if it is an earlier QuantDesk output")
+    fe.add_argument("--force", action="store_true", help="with --overwrite: replace --out even if it is not one")
     fe.add_argument("--json", action="store_true")
     fo = sub.add_parser("follow", help="follow a cluster job that no QuantDesk window follows (after a restart)")
     fo.add_argument("id", help="job id (or a unique part of it)")
@@ -117,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
         from services.clusters.fetch import fetch_spec
 
         try:
-            spec = fetch_spec(rec, absolute(args.out), args.overwrite)
+            if args.force and not args.overwrite:
+                raise ValueError("--force only goes with --overwrite")
+            spec = fetch_spec(rec, absolute(args.out), args.overwrite, args.force)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         return run_job(spec, args.json)
@@ -136,12 +139,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"quantdesk: {rec.id} was not cancelled: it is not running ({rec.status})", file=sys.stderr)
             return 1
         manager = make_manager(store)
-        if manager.cancel(rec.id):
+        try:
+            cancelled = manager.cancel(rec.id)
+        except RuntimeError as exc:
+            print(f"quantdesk: {exc}", file=sys.stderr)
+            return 1
+        if cancelled:
             print(f"{rec.id}: cancelled")
             return 0
         final = store.get(rec.id)
         reason = ("it finished before the cancel arrived" if final.status == "succeeded"
-                  else f"it is not running ({final.status})")
+                  else f"it is not running ({final.status})" + (f": {final.error}" if final.error else ""))
         print(f"quantdesk: {rec.id} was not cancelled: {reason}", file=sys.stderr)
         return 1
     if cmd == "delete":

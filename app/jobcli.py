@@ -57,7 +57,13 @@ def follow_existing(job_id: str) -> JobRecord:
     """Reattach to a cluster job no QuantDesk process follows and wait for it; Ctrl-C cancels it."""
     manager = _manager()
     manager.add_listener(lambda jid, ev: print_event(ev) if jid == job_id else None)
-    if job_id not in manager.reattach():
+    try:
+        manager.executor_for(manager.store.get(job_id).spec.executor)
+    except ValueError as exc:
+        name = manager.store.get(job_id).spec.executor.partition(":")[2]
+        raise RuntimeError(f"{exc}: add cluster {name} again (quantdesk cluster add {name} --address ...) to follow "
+                           "this job") from exc
+    if job_id not in manager.reattach(only=[job_id]):
         rec = manager.store.get(job_id)
         if not rec.final:
             raise RuntimeError(f"{job_id} is followed by another QuantDesk process")
@@ -113,6 +119,10 @@ def report_job(final: JobRecord, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"id": final.id, "status": final.status, "error": final.error, "summary": final.result,
                           "log": final.log_path}, ensure_ascii=False))
+    if final.status == "running" and final.spec.remote:  # contact with its cluster was lost
+        print(f"\njob {final.id} may still run on {final.spec.executor}: follow it again with "
+              f"quantdesk jobs follow {final.id}", file=sys.stderr)
+        return 1
     if final.status != "succeeded":
         print(f"\njob {final.status}" + (f": {final.error}" if final.error else ""), file=sys.stderr)
         return exit_status(final)

@@ -30,9 +30,15 @@ def path_arg(value: str, remote: bool) -> str:
 
 def source_arg(value: str) -> str:
     """A cluster job's data source: a dataset name stays a name, a path as path_arg makes it."""
+    from services.datasets.catalog import CATALOG
     from services.jobs.kinds import is_dataset_name
 
-    return value if is_dataset_name(value) else path_arg(value, True)
+    if is_dataset_name(value):
+        return value
+    if not any(c in value for c in "/\\") and not value.startswith("~"):
+        raise UsageError(f"{value!r} is neither a dataset name ({', '.join(CATALOG)}) nor a path on the cluster's "
+                         "shared storage")
+    return path_arg(value, True)
 
 
 def prepare(args: argparse.Namespace, spec: JobSpec, local_check=None) -> JobSpec:
@@ -40,12 +46,17 @@ def prepare(args: argparse.Namespace, spec: JobSpec, local_check=None) -> JobSpe
     resources; warnings and notes on stderr; UsageError when something must change first."""
     from services.clusters.config import ClusterError, load_clusters
     from services.clusters.executor import ClusterUnavailable, RayExecutor
+    from services.clusters.paths import ClusterPathError, remote_spec
     from services.clusters.preflight import plan_remote
     from services.clusters.resources import ClusterResources
 
     try:
         cluster = load_clusters().get(args.cluster)
     except ClusterError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        remote_spec(cluster, spec)  # a path the cluster cannot read is refused before asking the cluster anything
+    except ClusterPathError as exc:
         raise UsageError(str(exc)) from exc
     try:
         resources = ClusterResources.from_answer(RayExecutor(cluster).call("resources"))

@@ -39,15 +39,19 @@ class Cluster:
         out = []
         if not NAME_RE.match(self.name or ""):
             out.append(f"cluster name {self.name!r}: use letters, digits, '-', '_' or '.' (up to 40), e.g. lab-gpu")
-        parts = urlsplit(self.address or "")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            out.append(f"address {self.address!r}: give the Ray dashboard's URL, e.g. http://10.0.0.5:8265")
-        for k in self.headers:
+        out += address_problems(self.address)
+        for k, v in self.headers.items():
             if not HEADER_RE.match(k):
                 out.append(f"header name {k!r}: use letters, digits and '-', e.g. Authorization")
+            elif any(c in v for c in "\r\n\0"):
+                out.append(f"header {k}: its value has a line break; give it on one line")
         for s in self.storage:
-            if not (s.remote.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", s.remote)):
+            if not _absolute(s.remote):
                 out.append(f"storage {s.remote!r}: give the folder's absolute path as the cluster's nodes see it")
+            if s.local and not _absolute(s.local):
+                out.append(f"storage {s.remote!r}: where it is mounted here ({s.local!r}) must be an absolute path")
+            if "=" in s.remote or "=" in s.local:
+                out.append(f"storage {s.remote}={s.local}: write REMOTE=LOCAL with one '='")
         if not self.python.strip():
             out.append("python: name the interpreter on the cluster, e.g. python or /opt/venv/bin/python")
         return out
@@ -57,12 +61,59 @@ class Cluster:
 
     @classmethod
     def from_dict(cls, d: dict) -> Cluster:
-        storage = [Storage(**{k: str(v) for k, v in s.items() if k in ("remote", "local")})
-                   for s in d.get("storage") or [] if isinstance(s, dict) and s.get("remote")]
-        return cls(name=str(d.get("name", "")), address=str(d.get("address", "")).rstrip("/"),
-                   headers={str(k): str(v) for k, v in (d.get("headers") or {}).items()}, storage=storage,
-                   python=str(d.get("python") or "python"), pip=[str(x) for x in d.get("pip") or []],
-                   env={str(k): str(v) for k, v in (d.get("env") or {}).items()})
+        """A cluster from clusters.json; wrong types raise ValueError naming the field."""
+        name = d.get("name")
+
+        def typed(key: str, kind: type, default):
+            value = d.get(key, default)
+            if value is None:
+                return default
+            if not isinstance(value, kind):
+                raise ValueError(f"cluster {name!r}: {key} must be a JSON {kind.__name__}, not {type(value).__name__}")
+            return value
+
+        def text_map(key: str) -> dict[str, str]:
+            m = typed(key, dict, {})
+            bad = [k for k, v in m.items() if not isinstance(v, str)]
+            if bad:
+                raise ValueError(f"cluster {name!r}: the values of {key} must be strings ({', '.join(bad)})")
+            return dict(m)
+
+        storage = []
+        for s in typed("storage", list, []):
+            if not isinstance(s, dict) or not isinstance(s.get("remote"), str):
+                raise ValueError(f"cluster {name!r}: each storage entry is {{\"remote\": ..., \"local\": ...}}")
+            storage.append(Storage(s["remote"], str(s.get("local") or "")))
+        pip = typed("pip", list, [])
+        if not all(isinstance(x, str) for x in pip):
+            raise ValueError(f"cluster {name!r}: pip is a list of requirement strings")
+        return cls(name=str(typed("name", str, "")), address=str(typed("address", str, "")).rstrip("/"),
+                   headers=text_map("headers"), storage=storage, python=str(typed("python", str, "python")),
+                   pip=list(pip), env=text_map("env"))
+
+
+def _absolute(path: str) -> bool:
+    return path.startswith("/") or path.startswith("\\\\") or bool(re.match(r"^[A-Za-z]:[\\/]", path))
+
+
+def address_problems(address: str) -> list[str]:
+    """What is wrong with a dashboard address (credentials go in a header, never in the URL: it is logged)."""
+    example = "e.g. http://10.0.0.5:8265"
+    if address != address.strip():
+        return [f"address {address!r}: remove the spaces around it"]
+    parts = urlsplit(address or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [f"address {address!r}: give the Ray dashboard's URL, {example}"]
+    try:
+        _ = parts.port
+    except ValueError:
+        return [f"address {address!r}: the port must be a number from 1 to 65535, {example}"]
+    if parts.username or parts.password:
+        return [f"address {parts.hostname}: do not put a user or password in the URL (it would show in logs); "
+                "give them as a header, e.g. --header 'Authorization: Basic ...'"]
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        return [f"address {address!r}: give only the dashboard's scheme, host and port, {example}"]
+    return []
 
 
 def clusters_path() -> Path:
@@ -113,14 +164,22 @@ def load_clusters(path: Path | None = None) -> Clusters:
         return Clusters()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise ValueError("not a JSON object")
-        items = [Cluster.from_dict(d) for d in raw.get("clusters") or [] if isinstance(d, dict)]
+        if not isinstance(raw, dict) or not isinstance(raw.get("clusters", []), list):
+            raise ValueError("not a JSON object with a list of clusters")
+        items = [Cluster.from_dict(d) if isinstance(d, dict) else _not_an_object(d) for d in raw.get("clusters", [])]
+        problems = [f"{c.name or '?'}: {p}" for c in items for p in c.problems()]
+        names = [c.name for c in items]
+        problems += [f"the name {n!r} is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+        if problems:
+            raise ValueError("; ".join(problems))
     except (OSError, ValueError) as exc:
         raise ClusterError(f"{path} cannot be read ({exc}): fix or delete it, then add the clusters again") from exc
-    names = {c.name for c in items}
     default = str(raw.get("default") or "")
-    return Clusters(items, default if default in names else "")
+    return Clusters(items, default if default in {c.name for c in items} else "")
+
+
+def _not_an_object(d) -> Cluster:
+    raise ValueError(f"each cluster is a JSON object, not {type(d).__name__}")
 
 
 def save_clusters(clusters: Clusters, path: Path | None = None) -> Path:

@@ -109,7 +109,8 @@ def copy_all(source, files: list[tuple[str, int]], dest: Path, events: Emitter,
              single_file: bool = False) -> int:
     total = sum(size for _, size in files)
     done, eta = 0, Eta(max(1, total))
-    events.progress(0, max(1, total // MB), "MB", f"0 of {len(files)} files")
+    step, unit = (MB, "MB") if total >= 16 * MB else (1024, "KB")
+    events.progress(0, max(1, total // step), unit, f"0 of {len(files)} files")
     for i, (rel, size) in enumerate(files, 1):
         target = dest if single_file else dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -119,8 +120,8 @@ def copy_all(source, files: list[tuple[str, int]], dest: Path, events: Emitter,
                 f.write(block)
                 got += len(block)
                 done += len(block)
-                events.progress(done // MB, max(1, total // MB), "MB", f"{i} of {len(files)} files: {rel or dest.name}",
-                                eta.remaining(done))
+                events.progress(done // step, max(1, total // step), unit,
+                                f"{i} of {len(files)} files: {rel or dest.name}", eta.remaining(done))
         if got != size:
             raise JobFailure(f"{rel or dest.name}: {got} of {size} bytes arrived (the file changed on the cluster?)",
                              hint="run Fetch again once the job that writes it has finished")
@@ -132,9 +133,10 @@ def run(spec: JobSpec, events: Emitter, load: Callable[[], object] = load_cluste
     cluster = load().get(p.get("cluster"))  # type: ignore[attr-defined]
     remote = str(p.get("remote") or spec.model)
     out = Path(str(spec.out))
-    check = check_output(out, [], overwrite=bool(p.get("overwrite")), force=bool(p.get("overwrite")))
-    if check.errors:
-        raise JobFailure("; ".join(check.errors), bad_input=True)
+    try:
+        check_destination(str(out), cluster.name, remote, bool(p.get("overwrite")), bool(p.get("force")), load)
+    except ValueError as exc:
+        raise JobFailure(str(exc), bad_input=True) from exc
     events.stage("list", f"files of {remote} on cluster {cluster.name}")
     mounted = to_local(cluster, remote)
     source: MountSource | RaySource
@@ -166,16 +168,34 @@ def run(spec: JobSpec, events: Emitter, load: Callable[[], object] = load_cluste
             "via": "mount" if isinstance(source, MountSource) else "ray"}
 
 
-def fetch_spec(rec, out: str, overwrite: bool = False) -> JobSpec:
+STATE = {"running": "is still running", "queued": "is still queued", "failed": "failed",
+         "cancelled": "was cancelled", "interrupted": "was interrupted"}
+
+
+def fetch_spec(rec, out: str, overwrite: bool = False, force: bool = False) -> JobSpec:
     """The fetch job for a finished cluster job's output (ValueError says why there is nothing to fetch)."""
     if not rec.spec.remote:
         raise ValueError(f"{rec.id} ran on this machine: its output is already here ({rec.out})")
-    if rec.status != "succeeded" or not rec.out:
-        raise ValueError(f"{rec.id} is {rec.status}" + ("" if rec.out else " and has no output")
-                         + ": only a finished job's output can be fetched")
-    check = check_output(out, [], overwrite=overwrite, force=overwrite)
+    if not rec.out:
+        raise ValueError(f"{rec.id} has no output to fetch")
+    if rec.status != "succeeded":
+        raise ValueError(f"{rec.id} {STATE.get(rec.status, rec.status)}: only a finished job's output can be fetched")
+    cluster = rec.spec.executor.partition(":")[2]
+    check_destination(out, cluster, rec.out, overwrite, force)
+    return JobSpec(kind="fetch", model=rec.out, out=out, params={"cluster": cluster, "remote": rec.out,
+                                                                  "overwrite": overwrite, "force": force, "job": rec.id})
+
+
+def check_destination(out: str, cluster_name: str, remote: str, overwrite: bool, force: bool,
+                      load: Callable[[], object] = load_clusters) -> None:
+    """ValueError when `out` cannot take the copy: it exists (without --overwrite), is not a QuantDesk output
+    (without --force), or is, holds or lies inside the output itself (as the cluster names it, or its mount)."""
+    inputs = [remote]
+    try:
+        mounted = to_local(load().get(cluster_name), remote)  # type: ignore[attr-defined]
+    except ValueError:
+        mounted = None
+    inputs += [mounted] if mounted else []
+    check = check_output(out, inputs, overwrite=overwrite, force=force)
     if check.errors:
         raise ValueError("; ".join(check.errors))
-    cluster = rec.spec.executor.partition(":")[2]
-    return JobSpec(kind="fetch", model=rec.out, out=out,
-                   params={"cluster": cluster, "remote": rec.out, "overwrite": overwrite, "job": rec.id})

@@ -74,6 +74,30 @@ def resources(client, req: dict) -> dict:
                        "resources": dict(n.resources_total or {})} for n in nodes]}
 
 
+def gone(exc: BaseException) -> bool:
+    """The cluster does not know the job (HTTP 404)."""
+    text = str(exc)
+    return "does not exist" in text or getattr(exc, "status", None) == 404 or "status code 404" in text
+
+
+def transient(exc: BaseException) -> bool:
+    """Worth retrying: the connection, a timeout, a server error (5xx); not a request the cluster refuses."""
+    import asyncio
+    import re
+
+    if isinstance(exc, (ConnectionError, OSError, asyncio.TimeoutError, TimeoutError)):
+        return True
+    if any(w in type(exc).__name__ for w in ("Connect", "Timeout", "Disconnected")):
+        return True
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int):
+        m = re.search(r"status code (\d{3})", str(exc))
+        status = int(m.group(1)) if m else None
+    if status is not None:
+        return status >= 500
+    return any(w in str(exc) for w in ("Cannot connect", "Connection", "closed unexpectedly"))
+
+
 def _split(line: str) -> list[str]:
     """A log line; text a library left without a newline before an event line goes on its own line."""
     i = line.find(EVENT_START)
@@ -129,8 +153,15 @@ def follow(client, job_id: str, write: Callable[[str], None], skip: int = 0, sle
             asyncio.run(tail())
             st = _status(client, job_id)
         except Exception as exc:  # the connection dropped: the job goes on; retry until LOST_AFTER_S
-            if "does not exist" in str(exc):
-                write(p.to_line(p.Error(f"the cluster has no job {job_id}: it was deleted there")))
+            if gone(exc):
+                write(p.to_line(p.Error(f"the cluster has no job {job_id}: it was deleted there, or the cluster's "
+                                        "head restarted and forgot it",
+                                        hint="run the job again; quantdesk cluster check shows the cluster's state")))
+                return p.EXIT_FAILED
+            if not transient(exc):  # a request the cluster will never accept: waiting does not help
+                write(p.to_line(p.Error(f"the cluster refused to report on the job: {type(exc).__name__}: {exc}",
+                                        hint="check the cluster's settings (address, auth header) with quantdesk "
+                                             "cluster check; the job may still run there")))
                 return p.EXIT_FAILED
             if clock() - last_ok > LOST_AFTER_S:
                 write(p.to_line(p.Log(f"lost contact with the cluster: {exc}", "WARNING")))

@@ -219,12 +219,14 @@ class JobManager:
         self._threads[job_id] = t
         t.start()
 
-    def reattach(self) -> list[str]:
-        """Follow again the remote jobs still running whose owner is gone (an app restart): their events go on
-        from where the store has them. Returns their ids."""
+    def reattach(self, only: list[str] | None = None) -> list[str]:
+        """Follow again the remote jobs still running whose owner is gone (an app restart), or just those in
+        `only`: their events go on from where the store has them. Returns their ids."""
         out = []
         for rec in self.store.list(1000):
             if rec.status != "running" or not rec.spec.remote or rec.id in self._handles:
+                continue
+            if only is not None and rec.id not in only:
                 continue
             if rec.owner and token_alive(rec.owner):
                 continue
@@ -364,12 +366,26 @@ class JobManager:
         return self.store.get(job_id).status in ("cancelled", "succeeded")
 
     def _cancel_remote(self, rec: JobRecord) -> bool:
-        """Stop a cluster's job that another process follows (or nobody does)."""
-        executor = self.executor_for(rec.spec.executor)
+        """Stop a cluster's job that another process follows (or nobody does). RuntimeError says why it could
+        not be stopped (the cluster does not answer)."""
+        try:
+            executor = self.executor_for(rec.spec.executor)
+        except ValueError as exc:  # the cluster was removed from the settings: nobody can follow or stop it now
+            note = f"{exc}: QuantDesk can no longer follow or stop this job on {rec.spec.executor}"
+            self.store.set_status(rec.id, "interrupted", error=note, only_if_not_final=True)
+            return False
         stop = getattr(executor, "stop", None)
         if stop is None:
             return False
-        stop(rec.id)
+        try:
+            stop(rec.id)
+        except Exception as exc:
+            if "does not exist" in str(exc) or "status code 404" in str(exc):
+                self.store.set_status(rec.id, "cancelled", error="the cluster no longer has this job",
+                                      only_if_not_final=True)
+                return True
+            raise RuntimeError(f"{rec.id} could not be stopped on {rec.spec.executor}: {exc}; try again once the "
+                               "cluster answers (quantdesk cluster check)") from exc
         deadline = time.monotonic() + 30
         while rec.owner and token_alive(rec.owner) and time.monotonic() < deadline:
             if self.store.get(rec.id).final:  # its follower recorded the end

@@ -24,7 +24,7 @@ from services.jobs.kinds import KINDS
 from services.jobs.outputs import discard_partial
 from services.jobs.spec import JobSpec
 from services.runtime import process
-from services.runtime.parentwatch import CANCELLED, StopWatch, cancel_file
+from services.runtime.parentwatch import CANCELLED, StopWatch, cancel_file, ray_supervisor
 
 log = logging.getLogger("quantdesk.runner")
 
@@ -147,9 +147,10 @@ def main(argv: list[str]) -> int:
             os._exit(p.EXIT_CANCELLED)
 
     watch = StopWatch(stdin_fd=sys.stdin.fileno() if watch_stdin else None, cancel_file=cancel_file(spec_path),
-                      parent_pid=parent, on_orphan=orphaned)
+                      parent_pid=parent, on_orphan=orphaned, ancestor=ray_supervisor() if on_term else None)
     if on_term:
         _stop_on_term(watch, orphaned)
+        log.info("stops with the Ray job supervisor %s", ray_supervisor())
     try:
         return run(spec_path, Emitter(stream, watch.requested))
     finally:

@@ -25,8 +25,9 @@ def cancel_file(spec_path: Path) -> Path:
 class StopWatch:
     def __init__(self, *, stdin_fd: int | None = None, cancel_file: Path | None = None,
                  parent_pid: int | None = None, on_orphan: Callable[[], None] | None = None,
-                 grace_s: float = 1.0, poll_s: float = 0.2):
+                 grace_s: float = 1.0, poll_s: float = 0.2, ancestor: tuple[int, float] | None = None):
         self.reason: str | None = None
+        self._ancestor = ancestor  # (pid, create time) of a process further up that must outlive the job
         self._cancel_file = cancel_file
         self._parent = parent_pid
         self._on_orphan = on_orphan
@@ -78,6 +79,32 @@ class StopWatch:
                 self._request(CANCELLED)
             if self._parent is not None and not _alive(self._parent):
                 self._request(PARENT_GONE)
+            if self._ancestor is not None and not _same_process(*self._ancestor):
+                self._request(PARENT_GONE)
+
+
+def _same_process(pid: int, started: float) -> bool:
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        return abs(p.create_time() - started) < 1.0 and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def ray_supervisor() -> tuple[int, float] | None:
+    """(pid, create time) of the Ray job supervisor above this process (ray::JobSupervisor), if there is one:
+    when the cluster's node dies, the job must not go on as an orphan."""
+    import psutil
+
+    try:
+        for p in psutil.Process().parents():
+            if p.name().startswith("ray::") or " ".join(p.cmdline()[:1]).startswith("ray::"):
+                return p.pid, p.create_time()
+    except psutil.Error:
+        return None
+    return None
 
 
 def _alive(pid: int) -> bool:

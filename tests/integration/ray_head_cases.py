@@ -148,3 +148,26 @@ class TestOnRayHead:
         assert done == list(range(1, 61)), "events were lost or given twice after the reattach"
         assert len(manager.store.events(job.id)) > seen and (out / "step59.txt").is_file()
         manager.shutdown()
+
+    def test_a_job_whose_cluster_node_dies_stops_and_leaves_no_partial_output(self):
+        import psutil
+
+        from services.jobs.local import make_manager
+        from services.jobs.spec import JobSpec
+
+        out = Path(self.storage) / "orphan"
+        manager = make_manager()
+        rec = manager.submit(JobSpec(kind="selftest", model="-", out=str(out), params={"steps": 900, "step_s": 0.1},
+                                     executor="ray:lab"))
+        deadline = time.monotonic() + 120
+        while manager.store.get(rec.id).done < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        runners = [p for p in psutil.process_iter(["cmdline"])  # the runner itself, not Ray's `sh -c` around it
+                   if "--stop-on-term" in (p.info["cmdline"] or []) and "python" in (p.info["cmdline"] or [""])[0]]
+        assert len(runners) == 1 and out.with_name("orphan.partial").exists()
+        supervisor = next(p for p in runners[0].parents() if p.name().startswith("ray::"))
+        supervisor.kill()  # the node's job supervisor dies (as when the head is killed)
+        psutil.wait_procs(runners, timeout=10)
+        assert not runners[0].is_running(), "the runner went on as an orphan"
+        assert not out.exists() and not out.with_name("orphan.partial").exists()
+        manager.shutdown(keep_remote=False)

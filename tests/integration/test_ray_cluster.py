@@ -41,4 +41,4 @@ def test_remote_jobs_on_a_ray_head_in_a_loopback_only_namespace(tmp_path):
                           timeout=900, env={**os.environ, INSIDE: "1", "RAY_USAGE_STATS_ENABLED": "0"})
     print(proc.stdout[-6000:], proc.stderr[-3000:])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert "6 passed" in proc.stdout
+    assert "7 passed" in proc.stdout

@@ -249,3 +249,117 @@ def test_a_follower_ends_with_the_quantdesk_that_started_it(fake_ray):
     extra.proc.wait(5)
     assert m.cancel(rec.id)
     m.shutdown()
+
+
+def test_cluster_settings_refuse_what_would_only_fail_later(tmp_path):
+    from services.clusters.config import address_problems
+
+    for address, words in (("http://h:99999", "port must be a number"), ("http://h:abc", "port must be a number"),
+                           (" http://h:1", "spaces"), ("http://alice:pw@h:8265", "do not put a user or password"),
+                           ("http://h:1/some/path?x=1", "only the dashboard's scheme, host and port")):
+        assert words in address_problems(address)[0], address
+    assert "pw" not in address_problems("http://alice:pw@h:8265")[0]  # the refusal does not repeat the password
+    bad = Cluster("lab", "http://h:8265", headers={"X": "a\r\nInjected: b"}, storage=[Storage("/a", "relative")])
+    assert any("line break" in p for p in bad.problems()) and any("absolute path" in p for p in bad.problems())
+    path = tmp_path / "clusters.json"
+    for doc, words in (({"clusters": [{"name": "lab", "address": "http://h:1", "headers": ["a"]}]}, "headers must be"),
+                       ({"clusters": [{"name": "lab", "address": "http://h:1", "pip": "torch"}]}, "pip must be"),
+                       ({"clusters": [{"name": "lab", "address": "http://h:1", "env": {"A": None}}]}, "must be strings"),
+                       ({"clusters": "x"}, "a list of clusters"),
+                       ({"clusters": [{"name": "bad name!", "address": "ftp://x"}]}, "cluster name"),
+                       ({"clusters": [{"name": "a", "address": "http://h:1"}, {"name": "a", "address": "http://h:2"}]},
+                        "used twice")):
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        with pytest.raises(ClusterError, match=words):
+            load_clusters(path)
+
+
+def test_follow_gives_up_at_once_on_a_job_the_cluster_forgot_or_a_request_it_refuses():
+    class Refusing(Flaky):
+        def __init__(self, exc):
+            super().__init__()
+            self.exc = exc
+
+        async def tail_job_logs(self, job_id):
+            raise self.exc
+            yield ""
+
+    class WsError(Exception):
+        status = 404
+
+    out: list[str] = []
+    assert follow(Refusing(WsError("404, message='Invalid response status'")), "j", out.append,
+                  sleep=lambda s: pytest.fail("no retry")) == p.EXIT_FAILED
+    assert "has no job j" in out[-1]
+    assert follow(Refusing(ValueError("Cannot combine AUTHORIZATION header with AUTH argument")), "j", out.append,
+                  sleep=lambda s: pytest.fail("no retry")) == p.EXIT_FAILED
+    assert "refused to report" in out[-1]
+
+
+def test_fetch_refuses_to_replace_a_folder_that_is_not_a_quantdesk_output_or_the_output_itself(fake_ray):
+    from services.clusters.fetch import fetch_spec
+
+    m = _manager()
+    rec = m.wait(m.submit(_selftest(fake_ray, name="made")).id, 60)
+    assert rec.status == "succeeded"
+    precious = fake_ray / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("my thesis")
+    with pytest.raises(ValueError, match="not an earlier QuantDesk output"):
+        fetch_spec(rec, str(precious), overwrite=True)
+    for inside in (fake_ray / "made", fake_ray / "made" / "copy", fake_ray):
+        with pytest.raises(ValueError, match="input"):
+            fetch_spec(rec, str(inside), overwrite=True, force=True)
+    assert (precious / "thesis.txt").read_text() == "my thesis" and (fake_ray / "made" / "step2.txt").exists()
+    m.shutdown()
+
+
+@pytest.mark.allow_log_errors
+def test_cancel_of_a_job_its_cluster_forgot_or_that_lost_its_cluster_ends_its_record(fake_ray, monkeypatch):
+    import shutil
+
+    m = _manager()
+    rec = m.submit(_selftest(fake_ray, steps=400, step_s=0.05))
+    deadline = time.monotonic() + 30
+    while m.store.get(rec.id).done < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    m.shutdown()  # QuantDesk closes; then the cluster loses the job (its head restarted)
+    shutil.rmtree(fake_ray / "cluster" / rec.id, ignore_errors=True)
+    m2 = _manager()
+    assert m2.cancel(rec.id) and m2.store.get(rec.id).status == "cancelled"
+    rec2 = m2.submit(_selftest(fake_ray, steps=400, step_s=0.05, name="o2"))
+    while m2.store.get(rec2.id).done < 1 and time.monotonic() < deadline + 30:
+        time.sleep(0.05)
+    m2.shutdown()
+    monkeypatch.setenv("FAKE_RAY_MODE", "down")
+    m3 = _manager()
+    with pytest.raises(RuntimeError, match="could not be stopped on ray:lab.*try again once the cluster answers"):
+        m3.cancel(rec2.id)
+    assert m3.store.get(rec2.id).status == "running"  # not claimed cancelled while it may still run
+    cs = load_clusters()
+    cs.remove("lab")
+    save_clusters(cs)
+    m4 = _manager()
+    assert not m4.cancel(rec2.id)
+    final = m4.store.get(rec2.id)
+    assert final.status == "interrupted" and "can no longer follow or stop" in final.error
+    m4.delete(rec2.id)  # the record can go now
+    monkeypatch.delenv("FAKE_RAY_MODE")
+    for pid_file in (fake_ray / "cluster").glob("*/pid"):  # the fake cluster's job: stop it
+        try:
+            os.killpg(int(pid_file.read_text()), 9)
+        except ProcessLookupError:
+            pass
+
+
+def test_the_cli_refuses_a_misspelt_dataset_and_an_unreadable_path_before_asking_the_cluster(fake_ray, monkeypatch,
+                                                                                               capsys):
+    from app.cli import main
+
+    monkeypatch.setenv("FAKE_RAY_MODE", "down")  # nothing here needs the cluster
+    assert main(["quantize", "--model", str(fake_ray / "m"), "--out", str(fake_ray / "o"), "--calib", "wikitext",
+                 "--executor", "ray", "--cluster", "lab"]) == 2
+    assert "'wikitext' is neither a dataset name (pileval, wikitext2" in capsys.readouterr().err
+    assert main(["quantize", "--model", "/home/nobody/m", "--out", str(fake_ray / "o"), "--calib", "pileval",
+                 "--executor", "ray", "--cluster", "lab"]) == 2
+    assert "cannot read /home/nobody/m" in capsys.readouterr().err
