@@ -37,6 +37,7 @@ LABELS = {
     "compile_threads": QT_TRANSLATE_NOOP("Settings", "Compile threads"),
     "gguf_verify": QT_TRANSLATE_NOOP("Settings", "compare logits with the source after writing"),
     "registry": QT_TRANSLATE_NOOP("Settings", "Registry"),
+    "precision": QT_TRANSLATE_NOOP("Settings", "Precision"),
 }
 
 

@@ -49,6 +49,8 @@ SUMMARIES = {  # the targets' one-liners, for lupdate
     "gguf": QT_TRANSLATE_NOOP("Targets", "one .gguf file for llama.cpp, Ollama and LM Studio, with a Modelfile"),
     "edge10": QT_TRANSLATE_NOOP("Targets", "the Edge10 / TyLLM NPU: checkpoint conversion and AOT compile in the "
                                            "vendor's Docker images"),
+    "qserve": QT_TRANSLATE_NOOP("Targets", "QServe W4A8KV4: scripts for DeepCompressor's QoQ, OmniServe's converter "
+                                           "and generation (Linux, CUDA)"),
 }
 
 

@@ -2018,6 +2018,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>镜像仓库</translation>
     </message>
     <message>
+        <source>Precision</source>
+        <translation>精度</translation>
+    </message>
+    <message>
         <source>default</source>
         <translation>默认</translation>
     </message>
@@ -2157,6 +2161,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>the Edge10 / TyLLM NPU: checkpoint conversion and AOT compile in the vendor&apos;s Docker images</source>
         <translation>Edge10 / TyLLM NPU：在厂商 Docker 镜像中转换检查点并进行 AOT 编译</translation>
+    </message>
+    <message>
+        <source>QServe W4A8KV4: scripts for DeepCompressor&apos;s QoQ, OmniServe&apos;s converter and generation (Linux, CUDA)</source>
+        <translation>QServe W4A8KV4：DeepCompressor QoQ 量化、OmniServe 转换与生成的脚本（Linux、CUDA）</translation>
     </message>
     <message>
         <source>Input and output</source>
