@@ -50,20 +50,29 @@ def inside(args) -> int:
         tmp = Path(tempfile.mkdtemp(prefix="qd-ray-bench-"))
         cluster = Cluster("bench", ADDRESS, storage=[Storage("/", "/")], python=sys.executable)
         manager = JobManager(JobStore(tmp / "jobs.db"), tmp / "jobs", remote=lambda label: RayExecutor(cluster))
+        from services.jobs import protocol as p
+
         times: dict[str, list[float]] = {"local": [], "ray:bench": []}
+        phases: dict[str, list[tuple[float, float]]] = {k: [] for k in times}  # (to first event, after result)
+        seen: dict[str, float] = {}
+        manager.add_listener(lambda job_id, ev: seen.setdefault(f"{job_id}:{ev.TYPE}", time.perf_counter())
+                             if isinstance(ev, (p.Stage, p.Result)) else None)
         for i in range(args.runs):
             for executor in times:
                 t = time.perf_counter()
                 rec = manager.wait(manager.submit(_spec("x", tmp, i, args, executor)).id, 1800)
+                end = time.perf_counter()
                 if rec.status != "succeeded":
                     raise SystemExit(f"{executor} run {i}: {rec.status}: {rec.error}")
-                times[executor].append(time.perf_counter() - t)
+                times[executor].append(end - t)
+                phases[executor].append((round(seen[f"{rec.id}:stage"] - t, 2), round(end - seen[f"{rec.id}:result"], 2)))
         manager.shutdown()
         local, remote = statistics.median(times["local"]), statistics.median(times["ray:bench"])
         print(json.dumps({"job": "quantize " + Path(args.model).name if args.model else
                           f"selftest {args.steps}x{args.step_s}s", "runs": args.runs, "ray_head_start_s": round(head_s, 1),
                           "local_s": round(local, 2), "ray_s": round(remote, 2), "ratio": round(remote / local, 2),
-                          "overhead_s": round(remote - local, 2), "all": times}))
+                          "overhead_s": round(remote - local, 2), "all": times,
+                          "to_first_event_and_after_result_s": phases}))
         shutil.rmtree(tmp, ignore_errors=True)
     finally:
         stop_head(temp)

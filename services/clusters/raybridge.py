@@ -111,6 +111,7 @@ class Follower:
 
     def __init__(self, write: Callable[[str], None], skip: int = 0):
         self.write, self.skip, self.events, self._buf = write, skip, 0, ""
+        self.outcome: int | None = None  # the runner's exit status, from its last event (result, error, cancelled)
 
     def feed(self, chunk: str) -> None:
         self._buf += chunk
@@ -130,10 +131,21 @@ class Follower:
             if line.startswith(EVENT_START):
                 self.events += 1
                 keep = self.events > self.skip
+                self._outcome(line)
             else:
                 keep = self.events >= self.skip
             if keep:
                 self.write(line)
+
+
+    def _outcome(self, line: str) -> None:
+        event = p.parse_line(line)
+        if isinstance(event, p.Result):
+            self.outcome = p.EXIT_OK if event.ok else p.EXIT_FAILED
+        elif isinstance(event, p.Error):
+            self.outcome = p.EXIT_BAD_INPUT if event.bad_input else p.EXIT_FAILED
+        elif isinstance(event, p.Cancelled):
+            self.outcome = p.EXIT_CANCELLED
 
 
 def follow(client, job_id: str, write: Callable[[str], None], skip: int = 0, sleep=time.sleep,
@@ -146,11 +158,16 @@ def follow(client, job_id: str, write: Callable[[str], None], skip: int = 0, sle
     async def tail() -> None:
         async for chunk in client.tail_job_logs(job_id):
             follower.feed(chunk)
+            if follower.outcome is not None:  # the runner said how it ended: do not wait for Ray to notice
+                return
 
     last_ok = clock()
     while True:
         try:
             asyncio.run(tail())
+            if follower.outcome is not None:
+                follower.close()
+                return follower.outcome
             st = _status(client, job_id)
         except Exception as exc:  # the connection dropped: the job goes on; retry until LOST_AFTER_S
             if gone(exc):
