@@ -27,6 +27,7 @@ from widgets import charts
 from widgets.forms import pick_text_file, remember_source, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.panel import Panel
+from widgets.service_text import translate_service
 
 
 class DatasetsPanel(Panel):
@@ -176,7 +177,7 @@ class DatasetsPanel(Panel):
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-        self.status.setText(message)
+        self.status.setText(translate_service(message))
 
     def _idle(self) -> None:
         self.worker = None
@@ -200,7 +201,7 @@ class DatasetsPanel(Panel):
     def _failed(self, message: str, tb: str) -> None:
         self._idle()
         self.progress.setValue(0)
-        self.status.setText(f'<span style="color:#c62828">{html.escape(message)}</span>')
+        self.status.setText(f'<span style="color:#c62828">{html.escape(translate_service(message))}</span>')
         self._clear(translate("Datasets", "No statistics: this source could not be read."))
 
     def _done(self, doc: dict) -> None:
@@ -228,7 +229,7 @@ class DatasetsPanel(Panel):
         else:
             rows.append((translate("Datasets", "Tokens"), translate("Datasets", "pick a tokenizer for token statistics")))
         table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
-        warns = "".join(f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in doc["warnings"])
+        warns = "".join(f'<li style="color:#b26a00">{html.escape(translate_service(w))}</li>' for w in doc["warnings"])
         self.warnings.setText(f'<ul style="margin:0">{warns}</ul>')
         self.warnings.setVisible(bool(doc["warnings"]))
         self.stats.setText(f"<table cellspacing=4>{table}</table>")

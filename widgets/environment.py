@@ -130,7 +130,7 @@ class EnvironmentPanel(Panel):
     def _progress(self, done: int, total: int, message: str) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        self.status.setText(translate("Environment", "Checking: %1").replace("%1", message))
+        self.status.setText(translate("Environment", "Checking: %1").replace("%1", tr(message)))
 
     def _finished(self) -> None:
         self.worker = None
@@ -185,7 +185,8 @@ class EnvironmentPanel(Panel):
             return
         parts = [f"<h3>{html.escape(tr(c.title))}</h3><p>{html.escape(tr(c.summary))}</p>"]
         if c.details:
-            parts.append("<p>" + html.escape(tr(c.details)).replace("\n", "<br>") + "</p>")
+            lines = [tr(line) for line in c.details.split("\n")]  # each line is its own message
+            parts.append("<p>" + html.escape("\n".join(lines)).replace("\n", "<br>") + "</p>")
         if fix:
             parts.append(f"<p><b>{html.escape(translate('Environment', 'Fix'))}:</b> {html.escape(tr(fix.label))}</p>")
             if fix.command:
@@ -202,7 +203,7 @@ class EnvironmentPanel(Panel):
             self.start_fix_job(c.fix)
             return
         self.fix_button.setEnabled(False)
-        self.status.setText(translate("Environment", "Fixing: %1").replace("%1", c.fix.label))
+        self.status.setText(translate("Environment", "Fixing: %1").replace("%1", tr(c.fix.label)))
         fix, config, factory = c.fix, user_dirs().config, self.probe_factory
 
         def apply_fix():
@@ -212,7 +213,7 @@ class EnvironmentPanel(Panel):
 
         run_in_background(apply_fix, on_result=self._fixed,
                           on_error=lambda msg, tb: self.status.setText(
-                              translate("Environment", "The fix failed: %1").replace("%1", msg)),
+                              translate("Environment", "The fix failed: %1").replace("%1", tr(msg))),
                           name="environment-fix")
 
     def start_fix_job(self, fix) -> str:
@@ -227,7 +228,7 @@ class EnvironmentPanel(Panel):
         return spec.id
 
     def _fixed(self, outcome: str) -> None:
-        self.status.setText(outcome)
+        self.status.setText(tr(outcome))
         self.run_checks()
 
     def _copy_command(self) -> None:

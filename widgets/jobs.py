@@ -28,9 +28,10 @@ from services.settings import default_output_dir
 from widgets.compare import ComparisonWindow
 from widgets.forms import readonly_table
 from widgets.i18n import translate
-from widgets.jobtext import STATUS_COLOURS, duration_text, eta_text, filtered, status_text
+from widgets.jobtext import STATUS_COLOURS, duration_text, error_text, eta_text, filtered, status_text
 from widgets.panel import Panel
 from widgets.serve import ChatBox, report_html
+from widgets.service_text import translate_service
 
 SERVABLE_TARGETS = ("gguf", "vllm", "lmdeploy")
 
@@ -158,7 +159,7 @@ class JobsPanel(Panel):
         self.records = self.service.store.list()
         self.table.setRowCount(len(self.records))
         for row, r in enumerate(self.records):
-            progress = f"{r.done}/{r.total} {r.unit}".strip() if r.total else ""
+            progress = f"{r.done}/{r.total} {translate_service(r.unit)}".strip() if r.total else ""
             kind = r.kind if r.known_kind else translate("Jobs", "%1 (newer version)").replace("%1", r.kind)
             if r.spec.remote:
                 kind = f"{kind} @ {r.spec.executor.partition(':')[2]}"
@@ -245,7 +246,7 @@ class JobsPanel(Panel):
             return
         self.progress.setRange(0, max(rec.total, 1))
         self.progress.setValue(rec.total if rec.status == "succeeded" else rec.done)
-        self.progress.setFormat(f"{rec.message}  %p%" if rec.message else "%p%")
+        self.progress.setFormat(f"{translate_service(rec.message)}  %p%" if rec.message else "%p%")
         lines = [f"<b>{html.escape(rec.id)}</b> · {html.escape(status_text(rec.status))}",
                  html.escape(rec.model) + (f" → {html.escape(rec.out)}" if rec.out else "")]
         if remote:
@@ -253,7 +254,7 @@ class JobsPanel(Panel):
                                                        "stays there until you fetch it.")
                                      .replace("%1", rec.spec.executor.partition(":")[2])))
         if rec.error:
-            lines.append(f'<span style="color:#c62828">{html.escape(rec.error)}</span>')
+            lines.append(f'<span style="color:#c62828">{html.escape(error_text(rec.error))}</span>')
         if rec.result and rec.result.get("output_bytes"):
             r = rec.result
             lines.append(translate("Jobs", "%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5")

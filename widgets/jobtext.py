@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from widgets.i18n import translate
+from widgets.service_text import translate_service
 
 STATUS_COLOURS = {"queued": "#6b7280", "running": "#2563eb", "succeeded": "#059669", "failed": "#c62828",
                   "cancelled": "#b26a00", "interrupted": "#b26a00"}
@@ -11,6 +12,11 @@ def status_text(status: str) -> str:
     return {"queued": translate("Jobs", "queued"), "running": translate("Jobs", "running"),
             "succeeded": translate("Jobs", "succeeded"), "failed": translate("Jobs", "failed"),
             "cancelled": translate("Jobs", "cancelled"), "interrupted": translate("Jobs", "interrupted")}.get(status, status)
+
+
+def error_text(error: str) -> str:
+    """A job's error ("message — hint", both from the services) in the interface's language."""
+    return " — ".join(translate_service(part) for part in error.split(" — "))
 
 
 def eta_text(seconds: float | None) -> str:

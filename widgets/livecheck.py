@@ -54,6 +54,9 @@ def checks_html(errors: list[str], warnings: list[str], notes: list[str], ready:
     """A check's outcome as a coloured list: `ready` (green, shown when there are no errors), errors, warnings, notes."""
     import html
 
+    from widgets.service_text import translate_service as tr
+
+    errors, warnings, notes = [tr(e) for e in errors], [tr(w) for w in warnings], [tr(n) for n in notes]
     items = [f'<li style="color:#059669">{html.escape(ready)}</li>'] if ready and not errors else []
     items += [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in errors]
     items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in warnings]

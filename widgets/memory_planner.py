@@ -26,6 +26,7 @@ from widgets import charts
 from widgets.charts import PALETTE, export_png
 from widgets.forms import dspin, row, spin
 from widgets.i18n import translate
+from widgets.service_text import translate_service
 
 SEGMENTS = (("weights", "#2563eb"), ("kv", "#059669"), ("other", "#d97706"), ("free", "#d1d5db"))
 
@@ -160,7 +161,7 @@ class MemoryPlanner(QWidget):
 
     def _model_error(self, message: str) -> None:
         self.shape = None
-        self.model_info.setText(f'<span style="color:#c62828">{html.escape(message)}</span>')
+        self.model_info.setText(f'<span style="color:#c62828">{html.escape(translate_service(message))}</span>')
         self.replan()
 
     def set_shape(self, shape: ModelShape) -> None:
@@ -191,7 +192,7 @@ class MemoryPlanner(QWidget):
             self.plan = make_plan(self.shape, self.request())
         except ValueError as exc:
             self.plan = None
-            self.summary.setText(f'<span style="color:#c62828">{html.escape(str(exc))}</span>')
+            self.summary.setText(f'<span style="color:#c62828">{html.escape(translate_service(str(exc)))}</span>')
             self.planChanged.emit(None)
             return
         self._show(self.plan)
@@ -211,8 +212,8 @@ class MemoryPlanner(QWidget):
             (translate("Monitor", "Sequences at context"), f"{p.max_sequences_at_context:,} × {p.context:,}"),
         ]
         table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
-        notes = "".join(f"<li>{html.escape(a)}</li>" for a in [p.rule, *p.assumptions])
-        warns = "".join(f'<li style="color:#c62828">{html.escape(w)}</li>' for w in p.warnings)
+        notes = "".join(f"<li>{html.escape(translate_service(a))}</li>" for a in [p.rule, *p.assumptions])
+        warns = "".join(f'<li style="color:#c62828">{html.escape(translate_service(w))}</li>' for w in p.warnings)
         legend = " ".join(f'<span style="color:{c}">■</span> {html.escape(n)}' for n, c in zip(
             (translate("Monitor", "weights"), translate("Monitor", "KV cache"),
              translate("Monitor", "activations + other"), translate("Monitor", "free")), [c for _, c in SEGMENTS], strict=True))

@@ -13,6 +13,7 @@ from widgets.charts import TimeSeriesChart
 from widgets.i18n import translate
 from widgets.memory_planner import MemoryPlanner
 from widgets.panel import Panel
+from widgets.service_text import translate_service
 
 
 class MonitorPanel(Panel):
@@ -74,7 +75,8 @@ class MonitorPanel(Panel):
         s = self.sampler
         reason = s.gpu_reason
         self.gpu_note.setText(
-            translate("Monitor", "No GPU charts: %1. Showing the host only.").replace("%1", reason) if reason
+            translate("Monitor", "No GPU charts: %1. Showing the host only.").replace("%1", translate_service(reason))
+            if reason
             else translate("Monitor", "Sampling %1 GPU(s) and the host at %2 Hz.")
             .replace("%1", str(len(s.gpus))).replace("%2", f"{s.rate_hz:g}"))
         self.gpu_mem.setVisible(not reason)

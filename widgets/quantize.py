@@ -34,11 +34,12 @@ from services.settings import default_output_dir
 from widgets.compare import CompareDialog, ComparisonWindow
 from widgets.forms import pick_text_file, row, source_combo, spin
 from widgets.i18n import translate
-from widgets.jobtext import eta_text
+from widgets.jobtext import error_text, eta_text
 from widgets.livecheck import LiveCheck, checks_html
 from widgets.panel import Panel
 from widgets.run_on import RunOnCombo
 from widgets.schema_form import SchemaForm
+from widgets.service_text import translate_service
 
 
 class QuantizePanel(Panel):
@@ -453,19 +454,19 @@ class QuantizePanel(Panel):
         if job_id != self.job_id:
             return
         if isinstance(event, p.Stage):
-            self.job_status.setText(f"{event.name}: {event.message}")
+            self.job_status.setText(f"{event.name}: {translate_service(event.message)}")
         elif isinstance(event, p.Progress) and event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
             eta = eta_text(event.eta_s)
-            self.job_status.setText(event.message + (f" · ETA {eta}" if eta else ""))
+            self.job_status.setText(translate_service(event.message) + (f" · ETA {eta}" if eta else ""))
         elif isinstance(event, p.Status) and event.status in ("succeeded", "failed", "cancelled", "interrupted"):
             self.progress.setRange(0, 1)
             self.progress.setValue(1 if event.status == "succeeded" else 0)
             text = {"succeeded": translate("Quantize", "Done: %1"), "failed": translate("Quantize", "Failed: %1"),
                     "cancelled": translate("Quantize", "Cancelled: %1"),
                     "interrupted": translate("Quantize", "Failed: %1")}[event.status]
-            detail = event.error or self.out_dir.text()
+            detail = error_text(event.error) if event.error else self.out_dir.text()
             self.job_status.setText(text.replace("%1", detail))
             self.finished_out = self.out_dir.text() if event.status == "succeeded" else None
             self.export_button.setVisible(self.finished_out is not None)
@@ -476,17 +477,26 @@ class QuantizePanel(Panel):
         self._live.stop()
 
 
-def gui_wording(message: str, fixes: list[dict]) -> str:
-    """A pre-flight message without the command-line advice a fix button stands for ("use --group-size 64")."""
+def gui_wording(message: str, fixes: list[dict], language: str | None = None) -> str:
+    """A pre-flight message in the interface's language without the command-line advice a fix button stands for
+    ("use --group-size 64")."""
+    if language is None:
+        from app.i18n import running_language
+
+        language = running_language()
+    message = translate_service(message, language)
     for fix in fixes:
-        cli = fix.get("cli") or ""
-        for sep in ("; ", ": ", ", "):
+        cli = translate_service(fix.get("cli") or "", language)
+        for sep in ("; ", ": ", ", ", "；", "：", "，"):
             if sep + cli in message:
                 message = message.replace(sep + cli, "")
-        message = message.replace(cli + ", ", "").replace(cli, "")
+        message = message.replace(cli + ", ", "").replace(cli + "，", "").replace(cli, "")
     for flag, name in FLAG_NAMES.items():  # what is left names the panel's fields, not the CLI's flags
-        message = message.replace(flag, name)
-    return message.rstrip(" :;,")
+        if language == "en":
+            message = message.replace(flag, name)
+        elif flag in message and (shown := translate("Quantize", name)) != name:
+            message = message.replace(flag, shown)  # a field the .ts translates; else the flag stays as it is
+    return message.rstrip(" :;,；：，")
 
 
 FLAG_NAMES = {"--samples": "Samples", "--seqlen": "Sequence length", "--group-size": "Group size",

@@ -19,16 +19,17 @@ def catalog(language: str) -> tuple[dict[str, str], list[tuple[re.Pattern, str]]
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}, []
-    exact, patterns = {}, []
+    exact: dict[str, str] = {}
+    patterns: list[tuple[re.Pattern, str, int]] = []
     for template, translated in entries.items():
         if not translated:
             continue
         if _PLACEHOLDER.search(template):
-            patterns.append((template_pattern(template), translated))
+            patterns.append((template_pattern(template), translated, len(_PLACEHOLDER.sub("", template))))
         else:
             exact[template] = translated
-    patterns.sort(key=lambda p: -len(p[0].pattern))  # the most specific template first
-    return exact, patterns
+    patterns.sort(key=lambda p: -p[2])  # the most specific first: the most fixed characters
+    return exact, [(pattern, translated) for pattern, translated, _ in patterns]
 
 
 def template_pattern(template: str) -> re.Pattern:
@@ -55,6 +56,8 @@ def translate_service(text: str, language: str | None = None) -> str:
     exact, patterns = catalog(language)
     if text in exact:
         return exact[text]
+    if "\n" in text:  # one message per line: a placeholder never swallows several
+        return "\n".join(translate_service(line, language) for line in text.split("\n"))
     for pattern, translated in patterns:
         m = pattern.match(text)
         if m:
@@ -65,7 +68,7 @@ def translate_service(text: str, language: str | None = None) -> str:
 
 def _by_parts(text: str, language: str) -> str:
     """Messages joined with '; ' or a newline (several errors in one line) are translated part by part."""
-    for sep in ("\n", "; "):
+    for sep in ("; ",):
         if sep in text:
             parts = text.split(sep)
             out = [translate_service(p, language) for p in parts]

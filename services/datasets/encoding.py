@@ -5,6 +5,7 @@ import codecs
 from pathlib import Path
 
 from services.datasets.errors import DatasetError
+from services.messages import msg
 
 SNIFF_BYTES = 1 << 20
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -38,7 +39,7 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> str:
         with open(path, "rb") as f:
             sample = f.read(SNIFF_BYTES)
     if not sample:
-        raise DatasetError(f"{path.name} is empty: pick a file with text in it")
+        raise DatasetError(msg("{name} is empty: pick a file with text in it", name=path.name))
     for bom, name in BOMS:
         if sample.startswith(bom):
             return name
@@ -46,13 +47,14 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> str:
     if utf16 and _valid(sample, utf16):
         return utf16
     if b"\x00" in sample:
-        raise DatasetError(f"{path.name} looks binary (it contains NUL bytes): pick a text, JSON, CSV or Parquet file")
+        raise DatasetError(msg("{name} looks binary (it contains NUL bytes): pick a text, JSON, CSV or Parquet file",
+                               name=path.name))
     if _valid(sample, "utf-8"):
         return "utf-8"
     if _valid(sample, "gb18030"):
         return "gb18030"
-    raise DatasetError(f"{path.name}: unknown text encoding (not UTF-8, UTF-16 or GBK/GB18030); "
-                       "save it as UTF-8 and try again")
+    raise DatasetError(msg("{name}: unknown text encoding (not UTF-8, UTF-16 or GBK/GB18030); save it as UTF-8 and "
+                           "try again", name=path.name))
 
 
 def open_text(path: Path):

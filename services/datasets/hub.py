@@ -14,6 +14,7 @@ from services.datasets.catalog import CATALOG
 from services.datasets.errors import DatasetError
 from services.datasets.reachable import fallbacks, hub_endpoint, hub_unreachable, offline_requested
 from services.datasets.readers import TEXT_FIELDS, ReadInfo
+from services.messages import msg
 
 
 def _go_offline(datasets) -> None:
@@ -32,16 +33,17 @@ def iter_named(name: str, info: ReadInfo) -> Iterator[str]:
     """Texts of a named dataset (streamed when online, from the cache when offline)."""
     d = CATALOG.get(name)
     if d is None:
-        raise DatasetError(f"unknown dataset {name!r}; names: {', '.join(CATALOG)} (or a local path)")
-    reason = "offline mode is on (HF_HUB_OFFLINE)" if offline_requested() else ""
+        raise DatasetError(msg("unknown dataset {name!r}; names: {names} (or a local path)", name=name,
+                               names=", ".join(CATALOG)))
+    reason = msg("offline mode is on (HF_HUB_OFFLINE)") if offline_requested() else ""
     if not reason:
         unreachable = hub_unreachable()
         if unreachable:
-            reason = f"the hub {hub_endpoint()} is unreachable ({unreachable})"
+            reason = msg("the hub {endpoint} is unreachable ({reason})", endpoint=hub_endpoint(), reason=unreachable)
     try:
         import datasets
     except ImportError as exc:
-        raise DatasetError("named datasets need the `datasets` package: pip install datasets") from exc
+        raise DatasetError(msg("named datasets need the `datasets` package: pip install datasets")) from exc
     if reason:
         _go_offline(datasets)
     kwargs = {"split": d.split}
@@ -55,8 +57,10 @@ def iter_named(name: str, info: ReadInfo) -> Iterator[str]:
     except Exception as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         if reason:
-            raise DatasetError(f"{name}: {reason} and {d.hub_id} is not in the local cache; {fallbacks(d)}") from exc
-        raise DatasetError(f"{name}: loading {d.hub_id} failed ({first}); {fallbacks(d)}"
+            raise DatasetError(msg("{name}: {reason} and {hub_id} is not in the local cache; {fallbacks}", name=name,
+                                   reason=reason, hub_id=d.hub_id, fallbacks=fallbacks(d))) from exc
+        raise DatasetError(msg("{name}: loading {hub_id} failed ({error}); {fallbacks}", name=name, hub_id=d.hub_id,
+                               error=first, fallbacks=fallbacks(d))
                            + (f" [{d.note}]" if d.note else "")) from exc
     info.encoding = f"hub {d.hub_id}" + (" (from cache)" if reason else "")
     info.field = d.column

@@ -13,6 +13,7 @@ from services.datasets.readers import plain_chat
 from services.datasets.sampling import CalibrationSpec, build_samples
 from services.datasets.source import collect_texts
 from services.datasets.stats import cjk_share, histogram, quantiles
+from services.messages import msg
 from services.progress import ProgressFn, never_cancelled, no_progress
 
 
@@ -20,15 +21,16 @@ def load_tokenizer(folder: str | Path):
     """A transformers tokenizer from a local folder; DatasetError when there is none."""
     path = Path(folder)
     if not path.is_dir():
-        raise DatasetError(f"tokenizer folder not found: {folder}")
+        raise DatasetError(msg("tokenizer folder not found: {folder}", folder=folder))
     if not any((path / f).exists() for f in ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")):
-        raise DatasetError(f"{folder} has no tokenizer files (tokenizer.json, tokenizer.model or vocab.json)")
+        raise DatasetError(msg("{folder} has no tokenizer files (tokenizer.json, tokenizer.model or vocab.json)",
+                               folder=folder))
     from transformers import AutoTokenizer
 
     try:
         return AutoTokenizer.from_pretrained(str(path))
     except Exception as exc:
-        raise DatasetError(f"could not load the tokenizer in {folder}: {exc}") from exc
+        raise DatasetError(msg("could not load the tokenizer in {folder}: {error}", folder=folder, error=exc)) from exc
 
 
 def chat_renderer(tokenizer):
@@ -71,7 +73,7 @@ def preview(spec: CalibrationSpec, tokenizer_dir: str | None = None, first_n: in
         "warnings": [],
     }
     if limited:
-        out["warnings"].append(f"read the first {len(texts):,} texts only (enough for calibration)")
+        out["warnings"].append(msg("read the first {count:,} texts only (enough for calibration)", count=len(texts)))
     if tokenizer is not None:
         cal = build_samples(texts, tokenizer, spec, progress, cancelled)
         lengths = cal.token_lengths

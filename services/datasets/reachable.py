@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 
 from services.datasets.catalog import CATALOG, NamedDataset
+from services.messages import msg
 
 REACH_TIMEOUT_S = 5.0
 
@@ -43,13 +44,15 @@ def named_source_problem(name: str, unreachable=None) -> str | None:
     d = CATALOG.get(name.strip().lower())
     if d is None or cached(d):
         return None
-    reason = "offline mode is on (HF_HUB_OFFLINE)" if offline_requested() else \
+    offline = offline_requested()
+    reason = msg("offline mode is on (HF_HUB_OFFLINE)") if offline else \
         (unreachable or (lambda: hub_unreachable(timeout=2.0)))()
     if not reason:
         return None
-    if not reason.startswith("offline"):
-        reason = f"the hub {hub_endpoint()} cannot be reached ({reason})"
-    return f"calibration dataset {d.name} cannot be read: {reason} and it is not in the local cache; {fallbacks(d)}"
+    if not offline and not reason.startswith("offline"):
+        reason = msg("the hub {endpoint} cannot be reached ({reason})", endpoint=hub_endpoint(), reason=reason)
+    return msg("calibration dataset {name} cannot be read: {reason} and it is not in the local cache; {fallbacks}",
+               name=d.name, reason=reason, fallbacks=fallbacks(d))
 
 
 def cached_names() -> list[str]:
@@ -58,6 +61,6 @@ def cached_names() -> list[str]:
 
 
 def fallbacks(d: NamedDataset) -> str:
-    ms = f"; ModelScope: {d.modelscope}" if d.modelscope else ""
-    return ("use a local .txt/.jsonl/.parquet/.csv file or folder, a folder saved with save_to_disk, "
-            f"or set HF_ENDPOINT to a mirror{ms}")
+    text = msg("use a local .txt/.jsonl/.parquet/.csv file or folder, a folder saved with save_to_disk, or set "
+               "HF_ENDPOINT to a mirror")
+    return text + ("; " + msg("ModelScope: {name}", name=d.modelscope) if d.modelscope else "")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from services.datasets.errors import DatasetError
+from services.messages import msg
 from services.progress import Cancelled, ProgressFn, never_cancelled, no_progress
 
 MODES = ("concat", "truncate")
@@ -31,11 +32,11 @@ class CalibrationSpec:
 
     def validate(self) -> None:
         if self.mode not in MODES:
-            raise DatasetError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+            raise DatasetError(msg("mode must be one of {modes}, not {mode!r}", modes=", ".join(MODES), mode=self.mode))
         if self.text_split not in ("blocks", "lines"):
-            raise DatasetError("text split must be 'blocks' or 'lines'")
+            raise DatasetError(msg("text split must be 'blocks' or 'lines'"))
         if self.samples < 1 or self.seqlen < 8:
-            raise DatasetError("need at least 1 sample of at least 8 tokens")
+            raise DatasetError(msg("need at least 1 sample of at least 8 tokens"))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,7 +71,7 @@ def tokenize_all(texts: list[str], tokenizer, progress: ProgressFn = no_progress
             raise Cancelled()
         enc = tokenizer(texts[i:i + batch], add_special_tokens=False)["input_ids"]
         out.extend(enc)
-        progress(min(i + batch, len(texts)), len(texts), "tokenizing")
+        progress(min(i + batch, len(texts)), len(texts), msg("tokenizing"))
     return out
 
 
@@ -98,12 +99,13 @@ def build_samples(texts: list[str], tokenizer, spec: CalibrationSpec, progress: 
         available = len(long_enough)
         ids = [t[:spec.seqlen] for t in long_enough[:spec.samples]]
     if available == 0:
-        hint = ("lower --seqlen or add text" if spec.mode == "concat" else
-                "use --mode concat, lower --seqlen, or pick longer texts")
+        hint = (msg("lower --seqlen or add text") if spec.mode == "concat" else
+                msg("use --mode concat, lower --seqlen, or pick longer texts"))
         longest = max(lengths, default=0)
-        raise DatasetError(f"fewer tokens than one sample: {total:,} tokens in all (longest text {longest:,}) "
-                           f"for samples of {spec.seqlen} tokens; {hint}")
+        raise DatasetError(msg("fewer tokens than one sample: {total:,} tokens in all (longest text {longest:,}) for "
+                               "samples of {seqlen} tokens; {hint}", total=total, longest=longest, seqlen=spec.seqlen,
+                               hint=hint))
     if available < spec.samples:
-        warnings.append(f"the source gives only {available} samples of {spec.seqlen} tokens "
-                        f"({spec.samples} requested)")
+        warnings.append(msg("the source gives only {available} samples of {seqlen} tokens ({samples} requested)",
+                            available=available, seqlen=spec.seqlen, samples=spec.samples))
     return CalibrationSet(ids, available, total, lengths, warnings)

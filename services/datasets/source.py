@@ -7,6 +7,7 @@ from pathlib import Path
 from services.datasets.catalog import CATALOG
 from services.datasets.errors import DatasetError
 from services.datasets.readers import ChatRenderer, ReadInfo, plain_chat, read_path
+from services.messages import msg
 from services.progress import Cancelled, ProgressFn, never_cancelled, no_progress
 
 
@@ -44,7 +45,7 @@ def collect_texts(source: str, field: str | None = None, split: str = "blocks", 
         if seen % 1000 == 0:
             if cancelled():
                 raise Cancelled()
-            progress(len(texts), max_texts, f"read {len(texts):,} texts")
+            progress(len(texts), max_texts, msg("read {count:,} texts", count=len(texts)))
         if not text.strip() or len(text) < min_chars:
             continue
         texts.append(text)
@@ -53,11 +54,12 @@ def collect_texts(source: str, field: str | None = None, split: str = "blocks", 
             limited = True
             break
     if not texts:
-        what = source if len(source) < 80 else "the source"
+        what = source if len(source) < 80 else msg("the source")
         if seen == 0:
-            raise DatasetError(f"{what} holds no text (blank or only whitespace): pick a file with calibration text")
+            raise DatasetError(msg("{source} holds no text (blank or only whitespace): pick a file with calibration text",
+                                   source=what))
         if min_chars > 1:
-            raise DatasetError(f"{what}: all {seen:,} texts are blank or shorter than {min_chars} characters; "
-                               "lower the minimum length")
-        raise DatasetError(f"{what} holds only whitespace: pick a file with calibration text")
+            raise DatasetError(msg("{source}: all {count:,} texts are blank or shorter than {min_chars} characters; "
+                                   "lower the minimum length", source=what, count=seen, min_chars=min_chars))
+        raise DatasetError(msg("{source} holds only whitespace: pick a file with calibration text", source=what))
     return texts, info, limited

@@ -7,6 +7,7 @@ from services.envcheck.jobenv import set_overrides
 from services.envcheck.model import Fix
 from services.envcheck.probe import Probe
 from services.envcheck.vcvars import capture_msvc_env, find_vcvars64, save_msvc_env
+from services.messages import msg
 from services.runtime.runtime import Runtime, current_runtime
 
 
@@ -17,22 +18,23 @@ def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str 
     python = python or current_runtime().python
     if fix.kind == "env":
         set_overrides(config_dir, fix.env)
-        return "jobs will run with " + ", ".join(f"{k}={v}" for k, v in fix.env.items())
+        return msg("jobs will run with {variables}", variables=", ".join(f"{k}={v}" for k, v in fix.env.items()))
     if fix.action == "capture_msvc":
         vcvars = fix.args[0] if fix.args else find_vcvars64(probe)[0]
         if not vcvars:
-            raise RuntimeError("vcvars64.bat not found: install the Visual Studio C++ build tools first")
+            raise RuntimeError(msg("vcvars64.bat not found: install the Visual Studio C++ build tools first"))
         delta = capture_msvc_env(probe, vcvars)
         path = save_msvc_env(config_dir, delta)
         n = sum(len(v) for v in delta["prepend"].values())
-        return f"captured {len(delta['set'])} variables and {n} path entries from {vcvars} into {path}"
+        return msg("captured {variables} variables and {entries} path entries from {vcvars} into {path}",
+                   variables=len(delta["set"]), entries=n, vcvars=vcvars, path=path)
     if fix.action == "pip_install":
         r = probe.run(Runtime("job", python).module_command("pip", "install", *fix.args), timeout=1800)
         if not r.ok:
             tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
-            raise RuntimeError("pip install failed: " + " / ".join(tail))
-        return f"installed {' '.join(fix.args)}"
-    raise RuntimeError(f"this fix is done by hand: {fix.label}")
+            raise RuntimeError(msg("pip install failed: {output}", output=" / ".join(tail)))
+        return msg("installed {packages}", packages=" ".join(fix.args))
+    raise RuntimeError(msg("this fix is done by hand: {fix}", fix=fix.label))
 
 
 def job_for_fix(fix: Fix, probe: Probe | None = None):

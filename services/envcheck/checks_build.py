@@ -7,6 +7,7 @@ from services.envcheck.context import CheckContext, join
 from services.envcheck.model import CheckResult, Fix
 from services.envcheck.probe import Probe
 from services.envcheck.vcvars import find_vcvars64
+from services.messages import msg
 
 BUILD_TOOLS_CMD = ('winget install Microsoft.VisualStudio.2022.BuildTools --override "--wait --passive '
                    '--add Microsoft.VisualStudio.Workload.VCTools --includeRecommended"')
@@ -17,45 +18,47 @@ LONG_PATHS_CMD = ('New-ItemProperty -Path "HKLM:\\SYSTEM\\CurrentControlSet\\Con
 
 
 def check_msvc(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "Visual Studio C++ x64 build tools"
+    title = msg("Visual Studio C++ x64 build tools")
     if probe.system() != "windows":
-        return CheckResult("msvc", title, "skip", "not Windows")
+        return CheckResult("msvc", title, "skip", msg("not Windows"))
     vcvars, found = find_vcvars64(probe)
     if not vcvars:
-        return CheckResult("msvc", title, "fail", "MSVC x64 build tools not found", found,
-                           Fix("command", "Install Visual Studio 2022 Build Tools with the C++ workload",
+        return CheckResult("msvc", title, "fail", msg("MSVC x64 build tools not found"), found,
+                           Fix("command", msg("Install Visual Studio 2022 Build Tools with the C++ workload"),
                                command=BUILD_TOOLS_CMD))
     if not ctx.msvc_env or ctx.msvc_env.get("vcvars", "").lower() != vcvars.lower():
-        return CheckResult("msvc", title, "warn", "x64 environment not captured yet",
-                           f"{found}\n{vcvars}\nQuantDesk can run vcvars64.bat once, store the x64 compiler "
-                           "environment and apply it to every job, so you never need the x64 Native Tools prompt.",
-                           Fix("action", "Capture the MSVC x64 environment", action="capture_msvc", args=[vcvars]))
+        return CheckResult("msvc", title, "warn", msg("x64 environment not captured yet"),
+                           f"{found}\n{vcvars}\n" + msg("QuantDesk can run vcvars64.bat once, store the x64 compiler "
+                                                        "environment and apply it to every job, so you never need "
+                                                        "the x64 Native Tools prompt."),
+                           Fix("action", msg("Capture the MSVC x64 environment"), action="capture_msvc", args=[vcvars]))
     n = len(ctx.msvc_env.get("prepend", {}).get("INCLUDE", []))
-    return CheckResult("msvc", title, "ok", "x64 environment captured and applied to jobs",
-                       f"{found}\n{vcvars}\n{n} INCLUDE folders")
+    return CheckResult("msvc", title, "ok", msg("x64 environment captured and applied to jobs"),
+                       f"{found}\n{vcvars}\n" + msg("{n} INCLUDE folders", n=n))
 
 
 def check_cl_arch(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "cl.exe architecture"
+    title = msg("cl.exe architecture")
     if probe.system() != "windows":
-        return CheckResult("cl_arch", title, "skip", "not Windows")
+        return CheckResult("cl_arch", title, "skip", msg("not Windows"))
     cl = probe.which("cl") or probe.which("cl.exe")
     if not cl:
         if ctx.msvc_env:
-            return CheckResult("cl_arch", title, "ok", "jobs get the captured x64 cl.exe")
-        return CheckResult("cl_arch", title, "warn", "cl.exe is not on PATH",
-                           "Builds started outside an x64 Native Tools prompt cannot find the compiler.",
-                           Fix("info", "Capture the MSVC x64 environment (see the check above)"))
+            return CheckResult("cl_arch", title, "ok", msg("jobs get the captured x64 cl.exe"))
+        return CheckResult("cl_arch", title, "warn", msg("cl.exe is not on PATH"),
+                           msg("Builds started outside an x64 Native Tools prompt cannot find the compiler."),
+                           Fix("info", msg("Capture the MSVC x64 environment (see the check above)")))
     low = cl.replace("/", "\\").lower()
     if "\\hostx64\\x64\\" in low:
-        return CheckResult("cl_arch", title, "ok", "x64 compiler (Hostx64\\x64)", cl)
+        return CheckResult("cl_arch", title, "ok", msg("x64 compiler (Hostx64\\x64)"), cl)
     if re.search(r"\\host(x86|x64)\\(x86|arm64?)\\", low) or "\\hostx86\\" in low:
-        return CheckResult("cl_arch", title, "fail", "an x86 (32-bit target) cl.exe is first on PATH", cl +
-                           "\nThis is the cause of `error: invalid redeclaration of type name \"size_t\"` when "
-                           "building CUDA extensions: they need the x64 compiler.",
-                           Fix("action", "Use the captured x64 environment for jobs (Capture MSVC x64 environment)",
+        return CheckResult("cl_arch", title, "fail", msg("an x86 (32-bit target) cl.exe is first on PATH"), cl +
+                           "\n" + msg("This is the cause of `error: invalid redeclaration of type name \"size_t\"` "
+                                      "when building CUDA extensions: they need the x64 compiler."),
+                           Fix("action", msg("Use the captured x64 environment for jobs (Capture MSVC x64 "
+                                             "environment)"),
                                action="capture_msvc"))
-    return CheckResult("cl_arch", title, "warn", "cl.exe of unknown architecture on PATH", cl)
+    return CheckResult("cl_arch", title, "warn", msg("cl.exe of unknown architecture on PATH"), cl)
 
 
 def _sdk_root(probe: Probe) -> str:
@@ -64,9 +67,9 @@ def _sdk_root(probe: Probe) -> str:
 
 
 def check_windows_sdk(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "Windows SDK headers"
+    title = msg("Windows SDK headers")
     if probe.system() != "windows":
-        return CheckResult("windows_sdk", title, "skip", "not Windows")
+        return CheckResult("windows_sdk", title, "skip", msg("not Windows"))
     root = _sdk_root(probe)
     include = join("windows", root, "Include")
     versions = [v for v in probe.listdir(include) if v.startswith("10.")]
@@ -74,49 +77,52 @@ def check_windows_sdk(probe: Probe, ctx: CheckContext) -> CheckResult:
         corecrt = join("windows", include, v, "ucrt", "corecrt.h")
         assert_h = join("windows", include, v, "ucrt", "assert.h")
         if probe.exists(corecrt) and probe.exists(assert_h):
-            return CheckResult("windows_sdk", title, "ok", f"Windows SDK {v}", join("windows", include, v, "ucrt"))
-    return CheckResult("windows_sdk", title, "fail", "Windows SDK headers (corecrt.h, assert.h) not found",
-                       f"Looked in {include} ({', '.join(versions) or 'no SDK versions'}). Without them builds fail "
-                       "with `Cannot open include file: 'corecrt.h'` / `assert.h`.",
-                       Fix("command", "Install the Windows 11 SDK with the Build Tools", command=SDK_CMD))
+            return CheckResult("windows_sdk", title, "ok", msg("Windows SDK {version}", version=v), join("windows", include, v, "ucrt"))
+    return CheckResult("windows_sdk", title, "fail", msg("Windows SDK headers (corecrt.h, assert.h) not found"),
+                       msg("Looked in {folder} ({versions}). Without them builds fail with `Cannot open include file: "
+                           "'corecrt.h'` / `assert.h`.", folder=include,
+                           versions=", ".join(versions) or msg("no SDK versions")),
+                       Fix("command", msg("Install the Windows 11 SDK with the Build Tools"), command=SDK_CMD))
 
 
 def check_long_paths(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "Long paths"
+    title = msg("Long paths")
     if probe.system() != "windows":
-        return CheckResult("long_paths", title, "skip", "not Windows")
+        return CheckResult("long_paths", title, "skip", msg("not Windows"))
     value = probe.registry(r"HKLM\SYSTEM\CurrentControlSet\Control\FileSystem", "LongPathsEnabled")
     if value == 1:
-        return CheckResult("long_paths", title, "ok", "enabled")
-    return CheckResult("long_paths", title, "warn", "paths longer than 260 characters are not enabled",
-                       "Building flash-attn and other extensions from source fails on long paths.",
-                       Fix("command", "Enable long paths (then restart)", command=LONG_PATHS_CMD))
+        return CheckResult("long_paths", title, "ok", msg("enabled"))
+    return CheckResult("long_paths", title, "warn", msg("paths longer than 260 characters are not enabled"),
+                       msg("Building flash-attn and other extensions from source fails on long paths."),
+                       Fix("command", msg("Enable long paths (then restart)"), command=LONG_PATHS_CMD))
 
 
 def check_compiler(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "C/C++ compiler"
+    title = msg("C/C++ compiler")
     if probe.system() == "windows":
-        return CheckResult("compiler", title, "skip", "on Windows the MSVC checks apply")
+        return CheckResult("compiler", title, "skip", msg("on Windows the MSVC checks apply"))
     missing = [c for c in ("gcc", "g++") if not probe.which(c)]
     if missing:
-        return CheckResult("compiler", title, "fail", f"{' and '.join(missing)} not found",
-                           "Needed to JIT-compile and build C++/CUDA extensions.",
-                           Fix("command", "Install the compilers", command="sudo apt-get install -y build-essential"))
+        summary = (msg("gcc and g++ not found") if len(missing) == 2 else
+                   msg("gcc not found") if missing == ["gcc"] else msg("g++ not found"))
+        return CheckResult("compiler", title, "fail", summary,
+                           msg("Needed to JIT-compile and build C++/CUDA extensions."),
+                           Fix("command", msg("Install the compilers"), command="sudo apt-get install -y build-essential"))
     r = probe.run([probe.which("g++") or "g++", "--version"], timeout=10)
     first = r.stdout.splitlines()[0] if r.stdout else "g++"
     return CheckResult("compiler", title, "ok", first)
 
 
 def check_ninja(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "ninja"
+    title = msg("ninja")
     exe = probe.which("ninja")
-    fix = Fix("action", "Install ninja into QuantDesk's environment (pip install ninja)", command="pip install ninja",
+    fix = Fix("action", msg("Install ninja into QuantDesk's environment (pip install ninja)"), command="pip install ninja",
               action="pip_install", args=["ninja"])
     if not exe:
-        return CheckResult("ninja", title, "fail", "ninja not found",
-                           "Without it, C++/CUDA extensions fail with `RuntimeError: Ninja is required to load C++ "
-                           "extensions` or build very slowly.", fix)
+        return CheckResult("ninja", title, "fail", msg("ninja not found"),
+                           msg("Without it, C++/CUDA extensions fail with `RuntimeError: Ninja is required to load C++ "
+                               "extensions` or build very slowly."), fix)
     r = probe.run([exe, "--version"], timeout=10)
     if not r.ok:
-        return CheckResult("ninja", title, "fail", "ninja is on PATH but does not run", f"{exe}\n{r.stderr}", fix)
+        return CheckResult("ninja", title, "fail", msg("ninja is on PATH but does not run"), f"{exe}\n{r.stderr}", fix)
     return CheckResult("ninja", title, "ok", f"ninja {r.stdout.strip()}", exe)

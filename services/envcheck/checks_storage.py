@@ -4,6 +4,7 @@ from __future__ import annotations
 from services.envcheck.context import CheckContext, join
 from services.envcheck.model import CheckResult, Fix
 from services.envcheck.probe import Probe
+from services.messages import msg
 
 GB = 1000**3
 HF_URL = "https://huggingface.co"
@@ -12,16 +13,18 @@ HF_MIRROR = "https://hf-mirror.com"
 
 
 def check_disk(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "Disk space for outputs"
+    title = msg("Disk space for outputs")
     free = probe.disk_free(ctx.output_dir)
     if free is None:
-        return CheckResult("disk", title, "warn", f"cannot read free space at {ctx.output_dir}")
-    text = f"{free / GB:.1f} GB free at {ctx.output_dir}"
-    fix = Fix("info", "Free some space or pick another default output folder in Settings")
+        return CheckResult("disk", title, "warn", msg("cannot read free space at {path}", path=ctx.output_dir))
+    text = msg("{free:.1f} GB free at {path}", free=free / GB, path=ctx.output_dir)
+    fix = Fix("info", msg("Free some space or pick another default output folder in Settings"))
     if free < 5 * GB:
-        return CheckResult("disk", title, "fail", text, "A 7B model's AWQ output takes ~4 GB plus temporary files.", fix)
+        return CheckResult("disk", title, "fail", text, msg("A 7B model's AWQ output takes ~4 GB plus temporary files."),
+                           fix)
     if free < 20 * GB:
-        return CheckResult("disk", title, "warn", text, "Enough for small models; a 7B fp16 copy needs ~14 GB.", fix)
+        return CheckResult("disk", title, "warn", text, msg("Enough for small models; a 7B fp16 copy needs ~14 GB."),
+                           fix)
     return CheckResult("disk", title, "ok", text)
 
 
@@ -34,20 +37,24 @@ def _hf_cache(probe: Probe) -> str:
 
 
 def check_hub(probe: Probe, ctx: CheckContext) -> CheckResult:
-    title = "Model and dataset hubs"
+    title = msg("Model and dataset hubs")
     cache = _hf_cache(probe)
     endpoint = probe.env("HF_ENDPOINT") or HF_URL
     if (probe.env("HF_HUB_OFFLINE") or "").lower() in ("1", "true", "yes"):
-        return CheckResult("hub", title, "ok", "offline mode (HF_HUB_OFFLINE): only local files and the cache are used",
-                           f"Hugging Face cache: {cache}")
+        return CheckResult("hub", title, "ok",
+                           msg("offline mode (HF_HUB_OFFLINE): only local files and the cache are used"),
+                           msg("Hugging Face cache: {path}", path=cache))
     hf = probe.http_ok(endpoint)
     ms = probe.http_ok(MODELSCOPE_URL)
-    details = (f"Hugging Face ({endpoint}): {'reachable' if not hf else hf}\n"
-               f"ModelScope: {'reachable' if not ms else ms}\nHugging Face cache: {cache}")
+    details = (msg("Hugging Face ({endpoint}): {state}", endpoint=endpoint, state=hf or msg("reachable")) + "\n"
+               + (msg("ModelScope: {state}", state=ms) if ms else msg("ModelScope: reachable")) + "\n"
+               + msg("Hugging Face cache: {path}", path=cache))
     if not hf:
-        return CheckResult("hub", title, "ok", f"{endpoint} reachable", details)
+        return CheckResult("hub", title, "ok", msg("{endpoint} reachable", endpoint=endpoint), details)
     if not ms:
-        return CheckResult("hub", title, "warn", "Hugging Face unreachable; ModelScope reachable", details,
-                           Fix("env", "Use a Hugging Face mirror (or pick ModelScope datasets)", env={"HF_ENDPOINT": HF_MIRROR}))
-    return CheckResult("hub", title, "warn", "no hub reachable: use local files and the cache", details,
-                       Fix("env", "Work offline: hub lookups fail fast instead of waiting", env={"HF_HUB_OFFLINE": "1"}))
+        return CheckResult("hub", title, "warn", msg("Hugging Face unreachable; ModelScope reachable"), details,
+                           Fix("env", msg("Use a Hugging Face mirror (or pick ModelScope datasets)"),
+                               env={"HF_ENDPOINT": HF_MIRROR}))
+    return CheckResult("hub", title, "warn", msg("no hub reachable: use local files and the cache"), details,
+                       Fix("env", msg("Work offline: hub lookups fail fast instead of waiting"),
+                           env={"HF_HUB_OFFLINE": "1"}))

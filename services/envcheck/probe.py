@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.messages import msg
 from services.runtime import process
 from services.runtime.runtime import Runtime, job_runtime
 
@@ -159,12 +160,13 @@ class Probe:
     def packages(self, timeout: float = 60.0) -> dict:
         """Versions of the ML stack in the job environment (probed once, in a child process)."""
         if self._packages is None and getattr(sys, "frozen", False) and self.python == sys.executable:
-            self._packages = {"probe_error": "checked in the ML runtime, which is not installed yet: quantdesk "
-                                             "runtime install", "no_runtime": True}
+            self._packages = {"probe_error": msg("checked in the ML runtime, which is not installed yet: quantdesk "
+                                                 "runtime install"), "no_runtime": True}
         if self._packages is None:
             r = self.run(Runtime("job", self.python).code_command(PACKAGES_SCRIPT), timeout=timeout)
             if r.timed_out:
-                self._packages = {"probe_error": f"the package probe timed out after {timeout:.0f} s"}
+                self._packages = {"probe_error": msg("the package probe timed out after {seconds:.0f} s",
+                                                       seconds=timeout)}
             elif not r.ok:
                 self._packages = {"probe_error": (r.stderr.strip().splitlines() or ["failed"])[-1]}
             else:

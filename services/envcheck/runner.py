@@ -56,11 +56,12 @@ def run_one(check_id: str, title: str, fn: Check, probe: Probe, ctx: CheckContex
     try:
         return future.result(timeout=timeout)
     except concurrent.futures.TimeoutError:
-        return CheckResult(check_id, title, "warn", f"timed out after {timeout:.0f} s",
-                           "The check is still running in the background; re-run to try again.")
+        return CheckResult(check_id, title, "warn", msg("timed out after {seconds:.0f} s", seconds=timeout),
+                           msg("The check is still running in the background; re-run to try again."))
     except Exception as exc:
         log.exception("check %s crashed", check_id)
-        return CheckResult(check_id, title, "warn", f"the check itself failed: {type(exc).__name__}: {exc}")
+        return CheckResult(check_id, title, "warn",
+                           msg("the check itself failed: {error}", error=f"{type(exc).__name__}: {exc}"))
     finally:
         pool.shutdown(wait=False)
 

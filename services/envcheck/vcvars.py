@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from services.envcheck.context import join
+from services.messages import msg
 
 if TYPE_CHECKING:
     from services.envcheck.probe import Probe
@@ -29,17 +30,17 @@ def find_vcvars64(probe: Probe) -> tuple[str | None, str]:
     """(path to vcvars64.bat or None, what was found on the way)."""
     vswhere = vswhere_path(probe)
     if not probe.exists(vswhere):
-        return None, f"vswhere.exe not found at {vswhere}: Visual Studio or its Build Tools are not installed"
+        return None, msg("vswhere.exe not found at {path}: Visual Studio or its Build Tools are not installed", path=vswhere)
     r = probe.run([vswhere, *VSWHERE_ARGS], timeout=20)
     if r.timed_out:
-        return None, "vswhere.exe timed out after 20 s"
+        return None, msg("vswhere.exe timed out after 20 s")
     install = r.stdout.strip().splitlines()[0].strip() if r.stdout.strip() else ""
     if not install:
-        return None, "Visual Studio is installed without the C++ x64 build tools (MSVC v143 workload)"
+        return None, msg("Visual Studio is installed without the C++ x64 build tools (MSVC v143 workload)")
     bat = join("windows", install, "VC", "Auxiliary", "Build", "vcvars64.bat")
     if not probe.exists(bat):
-        return None, f"{bat} is missing: repair the Visual Studio installation"
-    return bat, f"Visual Studio at {install}"
+        return None, msg("{path} is missing: repair the Visual Studio installation", path=bat)
+    return bat, msg("Visual Studio at {path}", path=install)
 
 
 def capture_command(vcvars: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.messages import msg
 from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, read_config, shape_from_config
 
@@ -18,8 +19,8 @@ def check_models(folders: list[str], context: int) -> list[str]:
             continue
         errors += check_weights(Path(folder))[0]
         if shape.max_positions and context > int(shape.max_positions):
-            errors.append(f"--context {context} exceeds {Path(folder).name}'s max_position_embeddings "
-                          f"{shape.max_positions}: use --context {shape.max_positions} or less")
+            errors.append(msg("--context {context} exceeds {model}'s max_position_embeddings {limit}: use --context "
+                              "{limit} or less", context=context, model=Path(folder).name, limit=shape.max_positions))
     return errors
 
 
@@ -38,6 +39,6 @@ def check_precision(folder: str, precisions: list[str], group_sizes: list[int]) 
     except (ValueError, ModelConfigError) as exc:
         return [str(exc)]
     if fmt.quantized:
-        return [f"--precision simulates quantizing an unquantized model, and {name} is already quantized "
-                f"({fmt.describe()}): give its fp16/bf16 source model as --model"]
+        return [msg("--precision simulates quantizing an unquantized model, and {model} is already quantized "
+                    "({format}): give its fp16/bf16 source model as --model", model=name, format=fmt.describe())]
     return shape_problems(shape, precisions, group_sizes, name)

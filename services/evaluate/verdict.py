@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.messages import msg
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -15,11 +17,11 @@ def verdict(delta_pct: float | None, kv: str, is_baseline: bool, t: Thresholds =
     """(level, text): level is "baseline", "fine", "caution" or "bad"; `what` names the thing not to ship
     (default: the KV policy, or "these weights")."""
     if is_baseline or delta_pct is None:
-        return "baseline", "baseline"
-    what = what or (f"{kv} KV" if kv != "fp16" else "these weights")
-    sign = f"{delta_pct:+.1f}%"
+        return "baseline", msg("baseline")
+    what = what or (f"{kv} KV" if kv != "fp16" else msg("these weights"))
     if delta_pct <= t.fine_pct:
-        return "fine", f"perplexity {sign}: fine"
+        return "fine", msg("perplexity {change:+.1f}%: fine", change=delta_pct)
     if delta_pct <= t.caution_pct:
-        return "caution", f"perplexity {sign}: compare answers before shipping {what}"
-    return "bad", f"perplexity {sign}: do not ship {what} for this model"
+        return "caution", msg("perplexity {change:+.1f}%: compare answers before shipping {what}", change=delta_pct,
+                              what=what)
+    return "bad", msg("perplexity {change:+.1f}%: do not ship {what} for this model", change=delta_pct, what=what)

@@ -7,6 +7,7 @@ fp8 (vLLM kv_cache_dtype fp8_e4m3/e5m2): 1 byte an element (per-tensor scales, n
 """
 from __future__ import annotations
 
+from services.messages import msg
 from services.modelinfo import ModelShape
 
 KV_POLICIES = ("fp16", "int8", "int4", "fp8")
@@ -28,5 +29,6 @@ def kv_bytes_per_token(shape: ModelShape, policy: str = "fp16", tp: int = 1) -> 
         "fp8": d,
     }.get(policy)
     if per_head is None:
-        raise ValueError(f"unknown KV policy {policy!r}; choose one of {', '.join(KV_POLICIES)}")
+        raise ValueError(msg("unknown KV policy {policy!r}; choose one of {policies}", policy=policy,
+                             policies=", ".join(KV_POLICIES)))
     return 2 * shape.layers * heads * per_head

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from services.memory.assumptions import format_notes
 from services.memory.kv import KV_POLICIES, kv_bytes_per_token, kv_heads_per_gpu
 from services.memory.weights import PER_CHANNEL, WEIGHT_FORMATS, weight_bytes
+from services.messages import msg
 from services.modelinfo import ModelShape
 
 GIB = 1024**3
@@ -45,27 +46,30 @@ class PlanRequest:
         for name, flag in flags.items():
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
-                raise ValueError(f"{flag} must be a finite number, not {value}")
+                raise ValueError(msg("{flag} must be a finite number, not {value}", flag=flag, value=value))
         if self.other_gib is not None and self.other_gib < 0:
-            raise ValueError("--other-gib must be 0 or more")
+            raise ValueError(msg("--other-gib must be 0 or more"))
         if self.engine not in ENGINES:
-            raise ValueError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+            raise ValueError(msg("unknown engine {engine!r}; choose one of {engines}", engine=self.engine,
+                                 engines=", ".join(ENGINES)))
         if self.gpu_mem_gib <= 0:
-            raise ValueError("GPU memory must be more than 0 GiB")
+            raise ValueError(msg("GPU memory must be more than 0 GiB"))
         if not 0 < self.utilization <= 1:
-            raise ValueError("--utilization must be in (0, 1], e.g. 0.9")
+            raise ValueError(msg("--utilization must be in (0, 1], e.g. 0.9"))
         if self.cache_max_entry_count <= 0:
-            raise ValueError("--cache-max-entry-count must be > 0 (a fraction < 1 or a block count >= 1)")
+            raise ValueError(msg("--cache-max-entry-count must be > 0 (a fraction < 1 or a block count >= 1)"))
         if self.tp < 1:
-            raise ValueError("--tp must be 1 or more")
+            raise ValueError(msg("--tp must be 1 or more"))
         if self.context < 1:
-            raise ValueError("--context must be 1 or more tokens")
+            raise ValueError(msg("--context must be 1 or more tokens"))
         if self.group_size < 1 and self.group_size != PER_CHANNEL:
-            raise ValueError("--group-size must be 1 or more, or -1 for one scale per output channel")
+            raise ValueError(msg("--group-size must be 1 or more, or -1 for one scale per output channel"))
         if self.weights not in ("auto", *WEIGHT_FORMATS):
-            raise ValueError(f"unknown weight format {self.weights!r}; choose one of auto, {', '.join(WEIGHT_FORMATS)}")
+            raise ValueError(msg("unknown weight format {format!r}; choose one of auto, {formats}", format=self.weights,
+                                 formats=", ".join(WEIGHT_FORMATS)))
         if self.kv not in KV_POLICIES:
-            raise ValueError(f"unknown KV policy {self.kv!r}; choose one of {', '.join(KV_POLICIES)}")
+            raise ValueError(msg("unknown KV policy {policy!r}; choose one of {policies}", policy=self.kv,
+                                 policies=", ".join(KV_POLICIES)))
 
 
 @dataclass
@@ -123,17 +127,21 @@ def check_tp(shape: ModelShape, tp: int, group_size: int | None) -> None:
     """Raise ValueError when `tp` cannot split this model, naming the sizes that can."""
     if tp == 1:
         return
-    problems = []
-    if shape.heads % tp:
-        problems.append(f"{shape.heads} attention heads")
-    if shape.kv_heads % tp:
-        problems.append(f"{shape.kv_heads} KV heads")
-    if group_size and not problems and (shape.intermediate % tp or (shape.intermediate // tp) % group_size):
-        problems.append(f"intermediate_size {shape.intermediate} / tp into groups of {group_size}")
-    if problems:
-        valid = ", ".join(map(str, valid_tp(shape, group_size)))
-        raise ValueError(f"tensor parallel {tp} does not divide the {' and the '.join(problems)}; "
-                         f"use --tp {valid}")
+    heads, kv_heads = shape.heads % tp, shape.kv_heads % tp
+    if heads and kv_heads:
+        what = msg("{heads} attention heads and the {kv_heads} KV heads", heads=shape.heads, kv_heads=shape.kv_heads)
+    elif heads:
+        what = msg("{heads} attention heads", heads=shape.heads)
+    elif kv_heads:
+        what = msg("{kv_heads} KV heads", kv_heads=shape.kv_heads)
+    elif group_size and (shape.intermediate % tp or (shape.intermediate // tp) % group_size):
+        what = msg("intermediate_size {size} / tp into groups of {group_size}", size=shape.intermediate,
+                   group_size=group_size)
+    else:
+        return
+    valid = ", ".join(map(str, valid_tp(shape, group_size)))
+    raise ValueError(msg("tensor parallel {tp} does not divide the {what}; use --tp {valid}", tp=tp, what=what,
+                         valid=valid))
 
 
 def _activation_bytes(shape: ModelShape, req: PlanRequest) -> int:
@@ -152,8 +160,8 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
     if fmt == "auto":
         fmt, stored_group, kept = detect_weight_format(shape)
         group = stored_group or group
-        assumptions.append(f"weights format {fmt} read from config.json"
-                           + (f"; {', '.join(kept)} kept in fp16" if kept else ""))
+        assumptions.append(msg("weights format {format} read from config.json", format=fmt)
+                           + ("; " + msg("{modules} kept in fp16", modules=", ".join(kept)) if kept else ""))
     grouped = fmt in ("awq4", "w4a8")
     check_tp(shape, req.tp, group if grouped and group != PER_CHANNEL else None)
     notes, cautions = format_notes(fmt, group, req.kv, req.engine)
@@ -169,33 +177,35 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
     if req.engine == "vllm":
         act = _activation_bytes(shape, req)
         budget = int(total * req.utilization) - w_gpu - act - other
-        rule = (f"vLLM: KV budget = gpu_memory_utilization {req.utilization:g} x total {total / GIB:.1f} GiB "
-                f"- weights - activation peak - other")
-        assumptions.append(f"activation peak estimated for max_num_batched_tokens={req.max_num_batched_tokens}, "
-                           f"max_num_seqs={req.max_num_seqs} (fp16 activations, fp32 logits)")
+        rule = msg("vLLM: KV budget = gpu_memory_utilization {utilization:g} x total {total:.1f} GiB - weights - "
+                   "activation peak - other", utilization=req.utilization, total=total / GIB)
+        assumptions.append(msg("activation peak estimated for max_num_batched_tokens={tokens}, max_num_seqs={seqs} "
+                               "(fp16 activations, fp32 logits)", tokens=req.max_num_batched_tokens,
+                               seqs=req.max_num_seqs))
         blocks = max(0, budget) // (block * kv_tok)
     else:
         act = 0
         free_after_weights = total - w_gpu - other
         if req.cache_max_entry_count < 1:
             budget = int(free_after_weights * req.cache_max_entry_count)
-            rule = (f"LMDeploy: KV budget = cache_max_entry_count {req.cache_max_entry_count:g} x free memory "
-                    f"after weights ({free_after_weights / GIB:.2f} GiB)")
+            rule = msg("LMDeploy: KV budget = cache_max_entry_count {count:g} x free memory after weights "
+                       "({free:.2f} GiB)", count=req.cache_max_entry_count, free=free_after_weights / GIB)
             blocks = max(0, budget) // (block * kv_tok)
         else:
             blocks = int(req.cache_max_entry_count)
             budget = blocks * block * kv_tok
-            rule = f"LMDeploy: cache_max_entry_count {blocks} >= 1 is a block count: {blocks} blocks of {block} tokens"
+            rule = msg("LMDeploy: cache_max_entry_count {blocks} >= 1 is a block count: {blocks} blocks of {block} "
+                       "tokens", blocks=blocks, block=block)
             if budget > free_after_weights:
-                warnings.append(f"{blocks} blocks need {budget / GIB:.2f} GiB but only "
-                                f"{free_after_weights / GIB:.2f} GiB is free after the weights")
+                warnings.append(msg("{blocks} blocks need {need:.2f} GiB but only {free:.2f} GiB is free after the "
+                                    "weights", blocks=blocks, need=budget / GIB, free=free_after_weights / GIB))
         if req.kv in ("int8", "int4") and req.cache_max_entry_count < 1:
-            assumptions.append("KV quantization does not lower LMDeploy's memory use: it fills the same fraction "
-                               "with more tokens; lower --cache-max-entry-count to save memory")
+            assumptions.append(msg("KV quantization does not lower LMDeploy's memory use: it fills the same fraction "
+                                   "with more tokens; lower --cache-max-entry-count to save memory"))
         if req.kv == "fp8":
-            warnings.append("LMDeploy has no fp8 KV cache (quant_policy 0, 4 or 8); fp8 is vLLM's kv_cache_dtype")
+            warnings.append(msg("LMDeploy has no fp8 KV cache (quant_policy 0, 4 or 8); fp8 is vLLM's kv_cache_dtype"))
     if req.engine == "vllm" and req.kv in ("int8", "int4"):
-        warnings.append("vLLM has no int8/int4 KV cache; use --kv-cache-dtype fp8 or LMDeploy's --quant-policy")
+        warnings.append(msg("vLLM has no int8/int4 KV cache; use --kv-cache-dtype fp8 or LMDeploy's --quant-policy"))
 
     max_tokens = blocks * block
     blocks_per_seq = -(-req.context // block)
@@ -203,17 +213,22 @@ def make_plan(shape: ModelShape, req: PlanRequest) -> Plan:
     used = w_gpu + max(0, budget) + act + other
     fits = budget > 0 and seqs >= 1
     if budget <= 0:
-        warnings.append(f"does not fit: weights {w_gpu / GIB:.2f} GiB + activations and other "
-                        f"{(act + other) / GIB:.2f} GiB leave no room for a KV cache on {req.gpu_mem_gib:g} GiB")
+        warnings.append(msg("does not fit: weights {weights:.2f} GiB + activations and other {rest:.2f} GiB leave no "
+                            "room for a KV cache on {gpu:g} GiB", weights=w_gpu / GIB, rest=(act + other) / GIB,
+                            gpu=req.gpu_mem_gib))
     elif seqs < 1:
-        warnings.append(f"the KV cache holds {max_tokens} tokens: not one sequence of {req.context} tokens")
+        warnings.append(msg("the KV cache holds {tokens} tokens: not one sequence of {context} tokens",
+                            tokens=max_tokens, context=req.context))
     if shape.max_positions and req.context > shape.max_positions:
-        warnings.append(f"context {req.context} exceeds the model's max_position_embeddings {shape.max_positions}")
+        warnings.append(msg("context {context} exceeds the model's max_position_embeddings {limit}",
+                            context=req.context, limit=shape.max_positions))
     if req.tp > 1:
-        assumptions.append(f"tensor parallel {req.tp}: weights split evenly, "
-                           f"{kv_heads_per_gpu(shape, req.tp)} of {shape.kv_heads} KV heads per GPU; figures are per GPU")
-    assumptions.append(f"other memory (CUDA context, runtime buffers) {other / GIB:.2f} GiB per GPU")
-    assumptions.append(f"{block}-token blocks; a sequence of {req.context} tokens takes {blocks_per_seq} blocks")
+        assumptions.append(msg("tensor parallel {tp}: weights split evenly, {heads} of {kv_heads} KV heads per GPU; "
+                               "figures are per GPU", tp=req.tp, heads=kv_heads_per_gpu(shape, req.tp),
+                               kv_heads=shape.kv_heads))
+    assumptions.append(msg("other memory (CUDA context, runtime buffers) {other:.2f} GiB per GPU", other=other / GIB))
+    assumptions.append(msg("{block}-token blocks; a sequence of {context} tokens takes {blocks} blocks", block=block,
+                           context=req.context, blocks=blocks_per_seq))
     return Plan(
         engine=req.engine, rule=rule, weights_format=fmt, kv_policy=req.kv, tp=req.tp, gpu_mem_bytes=total,
         weight_bytes=w_total, weight_bytes_per_gpu=w_gpu, kv_bytes_per_token=kv_tok, kv_budget_bytes=max(0, budget),

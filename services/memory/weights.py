@@ -10,6 +10,7 @@ layer. Embeddings and lm_head are counted once when tied.
 """
 from __future__ import annotations
 
+from services.messages import msg
 from services.modelinfo import ModelShape
 
 WEIGHT_FORMATS = ("fp16", "bf16", "fp32", "awq4", "int8", "fp8", "w4a8", "w8a8")
@@ -32,7 +33,8 @@ def _linear_bytes(fmt: str, n_in: int, n_out: int, group_size: int) -> int:
         return n_in * n_out // 2 + groups * n_out * 2 + n_out * 2
     if fmt == "fp8":
         return n_in * n_out + 4
-    raise ValueError(f"unknown weight format {fmt!r}; choose one of {', '.join(WEIGHT_FORMATS)}")
+    raise ValueError(msg("unknown weight format {format!r}; choose one of {formats}", format=fmt,
+                         formats=", ".join(WEIGHT_FORMATS)))
 
 
 def weight_bytes(shape: ModelShape, fmt: str = "fp16", group_size: int = 128,

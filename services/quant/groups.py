@@ -1,11 +1,13 @@
 """Group sizes of weight quantization against a model's layer widths (from config.json; no torch)."""
 from __future__ import annotations
 
+from services.messages import msg
+
 GROUP_SIZES = (128, 64, 32)
 
 
 def group_size_choice_problem(group_size: int) -> list[str]:
-    return [] if group_size in GROUP_SIZES else [f"group size must be one of {', '.join(map(str, GROUP_SIZES))}"]
+    return [] if group_size in GROUP_SIZES else [msg("group size must be one of {sizes}", sizes=", ".join(map(str, GROUP_SIZES)))]
 
 
 def layer_inputs(text: dict) -> dict[str, int]:
@@ -36,5 +38,7 @@ def group_size_problem(text: dict, group_size: int) -> str | None:
         return None
     name, value = next(iter(bad.items()))
     better = suggest_group(dims)
-    return (f"group size {group_size} does not divide {name} = {value}"
-            + (f"; use --group-size {better}" if better else "; no group size of 128/64/32 fits"))
+    advice = msg("use --group-size {group_size}", group_size=better) if better else \
+        msg("no group size of 128/64/32 fits")
+    return msg("group size {group_size} does not divide {name} = {value}; {advice}", group_size=group_size, name=name,
+               value=value, advice=advice)

@@ -15,6 +15,7 @@ from services.jobs.events import Emitter, JobFailure
 from services.jobs.outputs import commit, make_partial, partial_path
 from services.jobs.protocol import QuantizeSummary
 from services.jobs.spec import JobSpec
+from services.messages import msg
 from services.quant import writer
 from services.quant.backends import get_backend
 from services.quant.backends.base import QuantizeInputs
@@ -26,8 +27,8 @@ def resolve_device(requested: str) -> str:
     import torch
 
     if requested == "cuda" and not torch.cuda.is_available():
-        raise JobFailure("--device cuda but no CUDA device is available to torch",
-                         hint="run `quantdesk doctor` (CPU build of torch? driver?), or use --device cpu",
+        raise JobFailure(msg("--device cuda but no CUDA device is available to torch"),
+                         hint=msg("run `quantdesk doctor` (CPU build of torch? driver?), or use --device cpu"),
                          bad_input=True)
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -56,7 +57,7 @@ def calibration(model_dir: Path, s: QuantSettings, events: Emitter):
         texts, info, _ = collect_texts(spec.source, spec.field, spec.text_split, spec.min_chars, spec.max_texts)
         cal = build_samples(texts, tokenizer, spec)
     except DatasetError as exc:
-        raise JobFailure(str(exc), hint="pick another calibration source (--calib)", bad_input=True) from exc
+        raise JobFailure(str(exc), hint=msg("pick another calibration source (--calib)"), bad_input=True) from exc
     events.log(f"calibration: {len(cal.ids)} samples of {s.seqlen} tokens from {s.calib} "
                f"({info.encoding}); token hash {cal.token_hash[:16]}")
     for w in cal.warnings:
@@ -74,7 +75,7 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     model_dir, out = Path(spec.model), Path(str(spec.out))
     partial = partial_path(out)
 
-    events.stage("preflight", "checking the model, settings, disk and memory")
+    events.stage("preflight", msg("checking the model, settings, disk and memory"))
     report = preflight(model_dir, out, s)
     for w in report.warnings:
         events.log(w, "WARNING")
@@ -84,7 +85,8 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     make_partial(out)
 
     if backend.needs_calibration(s):
-        events.stage("calibration", f"{s.samples} samples of {s.seqlen} tokens from {s.calib}")
+        events.stage("calibration", msg("{samples} samples of {seqlen} tokens from {source}", samples=s.samples,
+                                        seqlen=s.seqlen, source=s.calib))
         tokenizer, cal, calib_info = calibration(model_dir, s, events)
         samples, check_sample = cal.ids, cal.ids[0][: min(s.seqlen, 256)]
         calib_record: dict | None = {
@@ -101,10 +103,11 @@ def run(spec: JobSpec, events: Emitter) -> QuantizeSummary:
     copied = writer.copy_side_files(model_dir, partial)
     writer.restore_config_fields(model_dir, partial)
 
-    events.stage("verify", "loading the result and checking its logits")
+    events.stage("verify", msg("loading the result and checking its logits"))
     check = backend.verify(partial, check_sample, device, s)
     if check["logits_finite"] is False:
-        raise JobFailure("the quantized model gives non-finite logits", hint="try --dtype float16 or another group size")
+        raise JobFailure(msg("the quantized model gives non-finite logits"),
+                         hint=msg("try --dtype float16 or another group size"))
 
     in_bytes = int(report.info.get("weights_bytes") or 0)
     duration_s = round(time.monotonic() - started, 2)

@@ -11,6 +11,7 @@ from pathlib import Path
 from services.datasets.catalog import CATALOG
 from services.datasets.reachable import cached_names, named_source_problem
 from services.jobs.outputs import check_output
+from services.messages import msg
 from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, ModelShape, read_config, shape_from_config, text_config
 from services.quant.backends import get_backend
@@ -59,13 +60,13 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
         r.errors.append(str(exc))
         return r
     if backend.needs_calibration(s) and s.calib.strip().lower() not in CATALOG and not Path(s.calib).exists():
-        r.errors.append(f"calibration source {s.calib} does not exist: pick a file or folder, or a dataset name "
-                        f"({', '.join(CATALOG)})")
+        r.errors.append(msg("calibration source {source} does not exist: pick a file or folder, or a dataset name "
+                            "({names})", source=s.calib, names=", ".join(CATALOG)))
     elif backend.needs_calibration(s) and (problem := calib_problem(s.calib)):
         r.errors.append(problem)
         r.info["calib_fallbacks"] = cached_names()
     if not model_dir.is_absolute():
-        r.errors.append(f"model path {model_dir} is relative: give a full path")
+        r.errors.append(msg("model path {path} is relative: give a full path", path=model_dir))
         return r
     try:
         cfg = read_config(model_dir)
@@ -79,14 +80,14 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     quant = cfg.get("quantization_config")
     if quant:
         method = quant.get("quant_method", "?") if isinstance(quant, dict) else "?"
-        r.errors.append(f"this model is already quantized ({method}): start from the fp16/bf16 model")
+        r.errors.append(msg("this model is already quantized ({method}): start from the fp16/bf16 model", method=method))
     model_type = str(cfg.get("model_type") or text.get("model_type", ""))
     arch = (cfg.get("architectures") or [model_type or "unknown"])[0]
     r.info.update(model_type=model_type, architecture=arch, backend=backend.name,
                   output_format=backend.output_format(s), notes=backend.notes(s))
     if cfg.get("auto_map") and not s.trust_remote_code:
-        r.errors.append("this model ships its own Python code (auto_map in config.json); allow it with "
-                        "--trust-remote-code only if you trust its author")
+        r.errors.append(msg("this model ships its own Python code (auto_map in config.json); allow it with "
+                            "--trust-remote-code only if you trust its author"))
     shape: ModelShape | None = None
     try:
         shape = shape_from_config(cfg)
@@ -98,14 +99,15 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
         r.warnings += warnings
         limit = shape.max_positions
         if limit and s.seqlen > int(limit):
-            r.errors.append(f"sequence length {s.seqlen} exceeds the model's max_position_embeddings "
-                            f"{limit}: use --seqlen {min(int(limit), 2048)} or less")
-            add_fix(r, "seqlen", min(int(limit), 2048), f"use --seqlen {min(int(limit), 2048)} or less")
+            advice = msg("use --seqlen {seqlen} or less", seqlen=min(int(limit), 2048))
+            r.errors.append(msg("sequence length {seqlen} exceeds the model's max_position_embeddings {limit}: "
+                                "{advice}", seqlen=s.seqlen, limit=limit, advice=advice))
+            add_fix(r, "seqlen", min(int(limit), 2048), advice)
         group = getattr(s, "group_size", None)
         if isinstance(group, int) and group > 0 and group_size_problem(text, group):
             better = suggest_group(layer_inputs(text))
             if better:
-                add_fix(r, "group_size", better, f"use --group-size {better}")
+                add_fix(r, "group_size", better, msg("use --group-size {group_size}", group_size=better))
     r.info.update(layers=text.get("num_hidden_layers"), hidden_size=text.get("hidden_size"),
                   dtype=str(text.get("torch_dtype") or text.get("dtype") or cfg.get("torch_dtype") or "float16"))
 
@@ -122,8 +124,9 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     free = disk_free(out_dir)
     r.info["free_disk_bytes"] = free
     if free < est_out * 1.2:
-        r.errors.append(f"not enough disk space at {out_dir.parent}: {free / GIB:.1f} GiB free, about "
-                        f"{est_out * 1.2 / GIB:.1f} GiB needed; free some space or pick another output folder")
+        r.errors.append(msg("not enough disk space at {path}: {free:.1f} GiB free, about {need:.1f} GiB needed; "
+                            "free some space or pick another output folder", path=out_dir.parent, free=free / GIB,
+                            need=est_out * 1.2 / GIB))
     if shape is not None:
         widest = max(shape.hidden, shape.intermediate, shape.heads * shape.head_dim)
         samples = s.samples if backend.needs_calibration(s) else 0
@@ -136,10 +139,11 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
             r.info["memory_short"] = True  # the panel asks for an explicit "start anyway"
             per_sample = act // max(1, samples)
             fit = (avail - weights) // per_sample if per_sample and avail > weights else 0
+            advice = msg("lower --samples or --seqlen, or close other programs")
             if 0 < fit < samples:
-                add_fix(r, "samples", int(fit), "lower --samples or --seqlen, or close other programs")
-            r.warnings.append(f"this job may need about {need / GIB:.1f} GiB of RAM but {avail / GIB:.1f} GiB is free: "
-                              "lower --samples or --seqlen, or close other programs")
+                add_fix(r, "samples", int(fit), advice)
+            r.warnings.append(msg("this job may need about {need:.1f} GiB of RAM but {free:.1f} GiB is free: {advice}",
+                                  need=need / GIB, free=avail / GIB, advice=advice))
     return r
 
 

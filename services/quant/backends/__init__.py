@@ -1,6 +1,7 @@
 """Quantization backends by name; each says which methods it offers (services/quant/backends/base.py)."""
 from __future__ import annotations
 
+from services.messages import msg
 from services.quant.backends.autoawq import AutoAwqBackend
 from services.quant.backends.base import QuantBackend
 from services.quant.backends.llmcompressor import LlmCompressorBackend
@@ -20,10 +21,11 @@ def get_backend(name: str | None, method: str = "awq") -> QuantBackend:
     name = name or DEFAULT_BACKEND.get(method)
     backend = BACKENDS.get(name or "")
     if backend is None:
-        raise ValueError(f"unknown quantization backend {name!r}; choose one of {', '.join(BACKENDS)}")
+        raise ValueError(msg("unknown quantization backend {name!r}; choose one of {names}", name=name,
+                             names=", ".join(BACKENDS)))
     if method not in backend.methods:
         offered = [b.name for b in BACKENDS.values() if method in b.methods]
-        raise ValueError(f"backend {backend.name} does not offer {method!r}"
-                         + (f"; use --backend {' or '.join(offered)}" if offered else
-                            f"; methods: {', '.join(methods())}"))
+        raise ValueError(msg("backend {backend} does not offer {method!r}", backend=backend.name, method=method) + "; "
+                         + (msg("use --backend {backends}", backends=" or ".join(offered)) if offered else
+                            msg("methods: {methods}", methods=", ".join(methods()))))
     return backend

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.messages import msg
 from services.quant.backends.base import QuantBackend, Setting
 from services.quant.groups import GROUP_SIZES, group_size_choice_problem, group_size_problem
 from services.quant.settings import QuantSettings
@@ -32,10 +33,10 @@ class AwqSettings(QuantSettings):
     def problems(self) -> list[str]:
         out = super().problems()
         if self.bits != 4:
-            out.append("AutoAWQ quantizes to 4 bits only: use --bits 4")
+            out.append(msg("AutoAWQ quantizes to 4 bits only: use --bits 4"))
         out += group_size_choice_problem(self.group_size)
         if self.version not in VERSIONS:
-            out.append(f"version must be gemm or gemv, not {self.version!r}")
+            out.append(msg("version must be gemm or gemv, not {version!r}", version=self.version))
         return out
 
     def quant_config(self) -> dict:
@@ -70,21 +71,22 @@ class AutoAwqBackend(QuantBackend):
         model_type = str(cfg.get("model_type") or text.get("model_type", ""))
         arch = (cfg.get("architectures") or [model_type or "unknown"])[0]
         if model_type not in MODEL_TYPES:
-            errors.append(f"AutoAWQ does not support {arch} (model_type {model_type!r}); supported: "
-                          f"{', '.join(MODEL_TYPES)}")
+            errors.append(msg("AutoAWQ does not support {architecture} (model_type {model_type!r}); supported: "
+                              "{supported}", architecture=arch, model_type=model_type, supported=", ".join(MODEL_TYPES)))
         warnings = []
         names = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
                  "mlp.up_proj", "mlp.down_proj")
         for keep in s.keep:
             hit = [n for n in names if keep in n]
             if hit:  # AutoAWQ's scaling looks these up by name: leaving one out crashes it mid-job
-                errors.append(f"AutoAWQ cannot leave {', '.join(hit)} unquantized (its scaling needs every linear "
-                              f"layer of a decoder block): use --method awq --backend llmcompressor --keep {keep}")
+                errors.append(msg("AutoAWQ cannot leave {modules} unquantized (its scaling needs every linear layer "
+                                  "of a decoder block): use --method awq --backend llmcompressor --keep {keep}",
+                                  modules=", ".join(hit), keep=keep))
             elif keep.startswith("re:"):
-                errors.append(f"--keep {keep}: AutoAWQ takes module names, not re: patterns")
+                errors.append(msg("--keep {keep}: AutoAWQ takes module names, not re: patterns", keep=keep))
             else:
-                warnings.append(f"--keep {keep} matches none of a decoder layer's linear layers "
-                                f"({', '.join(names)}): it only applies to other modules with that name")
+                warnings.append(msg("--keep {keep} matches none of a decoder layer's linear layers ({names}): it only "
+                                    "applies to other modules with that name", keep=keep, names=", ".join(names)))
         if problem := group_size_problem(text, s.group_size):
             errors.append(problem)
         return errors, warnings

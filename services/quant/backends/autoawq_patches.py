@@ -17,6 +17,7 @@ import functools
 from collections.abc import Iterator
 
 from services.jobs.events import Emitter, Eta
+from services.messages import msg
 
 
 @contextlib.contextmanager
@@ -60,14 +61,20 @@ def layer_progress(events: Emitter) -> Iterator[None]:
     def reporting_tqdm(iterable, desc: str | None = None, **_kw):
         items = list(iterable)
         total = len(items)
-        label = {"AWQ": "quantizing", "Packing": "packing"}.get(desc or "", desc or "working")
+        def step(where: str) -> str:
+            if desc == "AWQ":
+                return msg("quantizing: {where}", where=where)
+            if desc == "Packing":
+                return msg("packing: {where}", where=where)
+            return msg("working: {where}", where=where) if not desc else f"{desc}: {where}"
+
         eta = Eta(total)
-        events.progress(0, total, "layer", f"{label}: layer 1/{total}", None)
+        events.progress(0, total, msg("layer"), step(msg("layer {layer}/{layers}", layer=1, layers=total)), None)
         for i, item in enumerate(items):
             yield item
             done = i + 1
-            nxt = f"layer {done + 1}/{total}" if done < total else "done"
-            events.progress(done, total, "layer", f"{label}: {nxt}", eta.remaining(done))
+            nxt = msg("layer {layer}/{layers}", layer=done + 1, layers=total) if done < total else msg("done")
+            events.progress(done, total, msg("layer"), step(nxt), eta.remaining(done))
 
     quantizer_module.tqdm = reporting_tqdm
     try:

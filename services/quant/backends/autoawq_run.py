@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from services.jobs.events import Emitter
+from services.messages import msg
 from services.quant.awq_loader import load_awq_model
 from services.quant.backends import autoawq_patches as patches
 from services.quant.backends.autoawq import AwqSettings
@@ -18,11 +19,12 @@ from services.quant.settings import QuantSettings
 def quantize(inputs: QuantizeInputs, events: Emitter) -> None:
     s = inputs.settings
     assert isinstance(s, AwqSettings)
-    events.stage("load", f"loading {inputs.model_dir.name} ({s.dtype})")
+    events.stage("load", msg("loading {model} ({dtype})", model=inputs.model_dir.name, dtype=s.dtype))
     model = patches.load_for_quantization(str(inputs.model_dir), s.dtype, s.trust_remote_code)
-    events.stage("quantize", f"AWQ W{s.bits} group {s.group_size} on {inputs.device}")
+    events.stage("quantize", msg("AWQ W{bits} group {group_size} on {device}", bits=s.bits, group_size=s.group_size,
+                                 device=inputs.device))
     patches.quantize(model, inputs.tokenizer, s.quant_config(), inputs.samples, s.seqlen, events)
-    events.stage("save", f"writing {inputs.partial.name}")
+    events.stage("save", msg("writing {name}", name=inputs.partial.name))
     model.save_quantized(str(inputs.partial))
     del model
     gc.collect()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from services.messages import msg
 from services.quant.backends.base import QuantBackend, Setting
 from services.quant.groups import GROUP_SIZES, group_size_choice_problem, group_size_problem
 from services.quant.settings import QuantSettings
@@ -24,9 +25,9 @@ METHODS = {
 ACTORDER = ("static", "weight", "none")  # GPTQ in llm-compressor 0.14 takes static or weight
 # where vLLM runs each kind of checkpoint (compute capability of the GPU)
 RUNS_ON = {
-    4: "vLLM runs W4A16 compressed-tensors through its Marlin kernels on sm80+ (Ampere or newer)",
-    "w8a8": "vLLM's int8 W8A8 kernels need sm75+ (Turing or newer)",
-    "fp8": "vLLM's FP8 W8A8 kernels need sm89+ (Ada, Hopper); sm80 GPUs run FP8 as weight-only (Marlin)",
+    4: msg("vLLM runs W4A16 compressed-tensors through its Marlin kernels on sm80+ (Ampere or newer)"),
+    "w8a8": msg("vLLM's int8 W8A8 kernels need sm75+ (Turing or newer)"),
+    "fp8": msg("vLLM's FP8 W8A8 kernels need sm89+ (Ada, Hopper); sm80 GPUs run FP8 as weight-only (Marlin)"),
 }
 
 
@@ -74,20 +75,20 @@ class LlmcSettings(QuantSettings):
     def problems(self) -> list[str]:
         out = super().problems()
         if self.method not in METHODS:
-            out.append(f"llm-compressor offers {', '.join(METHODS)}, not {self.method!r}")
+            out.append(msg("llm-compressor offers {methods}, not {method!r}", methods=", ".join(METHODS), method=self.method))
         out += group_size_choice_problem(self.group_size)
         if self.actorder not in ACTORDER:
-            out.append(f"--actorder must be one of {', '.join(ACTORDER)}")
+            out.append(msg("--actorder must be one of {choices}", choices=", ".join(ACTORDER)))
         if not 0 < self.dampening_frac < 1:
-            out.append("--dampening-frac must be between 0 and 1 (0.01 is typical)")
+            out.append(msg("--dampening-frac must be between 0 and 1 (0.01 is typical)"))
         if not 0 < self.smoothing_strength <= 1:
-            out.append("--smoothing-strength must be more than 0 and at most 1 (0.8 is typical)")
+            out.append(msg("--smoothing-strength must be more than 0 and at most 1 (0.8 is typical)"))
         for keep in self.keep:
             if keep.startswith("re:"):
                 try:
                     re.compile(keep[3:])
                 except re.error as exc:
-                    out.append(f"--keep {keep}: not a valid regular expression ({exc})")
+                    out.append(msg("--keep {keep}: not a valid regular expression ({error})", keep=keep, error=exc))
         return out
 
     def to_dict(self) -> dict:
@@ -132,10 +133,10 @@ class LlmCompressorBackend(QuantBackend):
         text: dict = cfg["text_config"] if isinstance(cfg.get("text_config"), dict) else cfg
         if s.method in METHODS and s.grouped and (problem := group_size_problem(text, s.group_size)):
             errors.append(problem)
-        errors += [f"--keep {k!r}: give a module name or a re: pattern, not an empty one" for k in s.keep
-                   if not k.strip()]
-        warnings = [f"--keep {k} matches no linear layer of this model (e.g. model.layers.0.mlp.down_proj, "
-                    "mlp.down_proj, re:.*down_proj): nothing is kept for it"
+        errors += [msg("--keep {keep!r}: give a module name or a re: pattern, not an empty one", keep=k)
+                   for k in s.keep if not k.strip()]
+        warnings = [msg("--keep {keep} matches no linear layer of this model (e.g. model.layers.0.mlp.down_proj, "
+                        "mlp.down_proj, re:.*down_proj): nothing is kept for it", keep=k)
                     for k in s.keep if k.strip() and not keep_matches(k, cfg)]
         return errors, warnings
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from services.jobs.events import Emitter, Eta
+from services.messages import msg
 from services.quant.backends.base import QuantizeInputs
 from services.quant.backends.llmcompressor import LlmcSettings
 from services.quant.logits_check import logits_check
@@ -57,9 +58,13 @@ def layer_progress(events: Emitter, passes: int) -> Iterator[None]:
             if state["eta"] is None:
                 state["eta"] = Eta(total)
             done = (state["pass"] - 1) * n + i - 1
-            where = f"layer {i}/{n - 1}" if i < n else "final norm and head"  # the last subgraph is the tail
-            label = f"pass {state['pass']}/{passes}, " if passes > 1 else ""
-            events.progress(done, total, "layer", f"{label}{phase.lower()}: {where}", state["eta"].remaining(done))
+            where = msg("layer {layer}/{layers}", layer=i, layers=n - 1) if i < n else \
+                msg("final norm and head")  # the last subgraph is the tail
+            step = {"Calibrating": msg("calibrating: {where}", where=where),
+                    "Propagating": msg("propagating: {where}", where=where)}.get(phase, f"{phase.lower()}: {where}")
+            if passes > 1:
+                step = msg("pass {done}/{passes}, {step}", done=state["pass"], passes=passes, step=step)
+            events.progress(done, total, msg("layer"), step, state["eta"].remaining(done))
         yield from original(activations, num_batches, input_names, desc, *a, **k)
 
     seq._get_batches = reporting
@@ -98,7 +103,7 @@ def quantize(inputs: QuantizeInputs, events: Emitter) -> None:
 
     s = inputs.settings
     assert isinstance(s, LlmcSettings)
-    events.stage("load", f"loading {inputs.model_dir.name} ({s.dtype})")
+    events.stage("load", msg("loading {model} ({dtype})", model=inputs.model_dir.name, dtype=s.dtype))
     model = AutoModelForCausalLM.from_pretrained(str(inputs.model_dir), dtype=getattr(torch, s.dtype),
                                                  trust_remote_code=s.trust_remote_code)
     mods = recipe(s)
@@ -110,7 +115,8 @@ def quantize(inputs: QuantizeInputs, events: Emitter) -> None:
                                               "attention_mask": [[1] * len(x) for x in inputs.samples]}),
                 "num_calibration_samples": len(inputs.samples), "max_seq_length": s.seqlen,
                 "shuffle_calibration_samples": False}
-    events.stage("quantize", f"{s.method} ({s.scheme}) with llm-compressor on {inputs.device}")
+    events.stage("quantize", msg("{method} ({scheme}) with llm-compressor on {device}", method=s.method, scheme=s.scheme,
+                                 device=inputs.device))
     try:
         with cpu_pin_memory_fix(), layer_progress(events, passes=2 if s.method == "w8a8" else 1):
             oneshot(model=model, processor=inputs.tokenizer, recipe=mods, output_dir=None, log_dir=None, **data)
@@ -120,7 +126,7 @@ def quantize(inputs: QuantizeInputs, events: Emitter) -> None:
             if hasattr(mod, "remove_hooks"):
                 mod.remove_hooks()
         raise
-    events.stage("save", f"writing {inputs.partial.name}")
+    events.stage("save", msg("writing {name}", name=inputs.partial.name))
     model.save_pretrained(str(inputs.partial), save_compressed=True)
     active_session().reset()
 
