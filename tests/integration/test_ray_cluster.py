@@ -37,8 +37,10 @@ def test_remote_jobs_on_a_ray_head_in_a_loopback_only_namespace(tmp_path):
         pytest.skip(reason)
     cmd = (f"ip link set lo up && exec {sys.executable} -m pytest -p no:cacheprovider -p no:randomly -q -s -x "
            f"--basetemp {tmp_path / 'inner'} tests/integration/ray_head_cases.py")
+    # the inner run is no xdist worker: its shared models must stay inside its basetemp (the "shared storage")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
     proc = subprocess.run(["unshare", "--net", "sh", "-c", cmd], cwd=ROOT, capture_output=True, text=True,
-                          timeout=900, env={**os.environ, INSIDE: "1", "RAY_USAGE_STATS_ENABLED": "0"})
+                          timeout=900, env={**env, INSIDE: "1", "RAY_USAGE_STATS_ENABLED": "0"})
     print(proc.stdout[-6000:], proc.stderr[-3000:])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "7 passed" in proc.stdout
