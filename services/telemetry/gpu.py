@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from services.messages import msg
+
 log = logging.getLogger("quantdesk.telemetry")
 
 
@@ -54,7 +56,7 @@ class NvmlReader:
         except ImportError:
             self.reason = "nvidia-ml-py is not installed"
         except Exception as exc:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
-            self.reason = f"no NVIDIA driver or GPU ({exc})"
+            self.reason = msg("no NVIDIA driver or GPU ({reason})", reason=exc)
 
     def _try(self, fn, *args):
         try:
