@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         delta = "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}%"
         agree = "" if v["agreement"] is None else f"{v['agreement']:.0%}"
         print(f"{v['name'][:46]:46} {v['perplexity']:11.3f} {delta:>8} {agree:>6} {v['seconds']:7.1f}  "
-              f"{verdict(v['delta_pct'], v['kv'], v['baseline'], t, what(v))[1]}")
+              f"{verdict(v['delta_pct'], v['kv'], v['baseline'], t, what(v), v.get('agreement'))[1]}")
     sims = [v for v in summary["variants"] if v.get("precision")]
     if sims:
         print(f"\n{'simulated precision':24} {'KV':6} {'vs baseline':>12} {'vs W4A16':>9} {'agree':>6} "

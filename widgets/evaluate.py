@@ -45,22 +45,12 @@ from widgets.livecheck import checks_html
 from widgets.panel import Panel
 from widgets.run_on import RunOnCombo
 from widgets.scan import ScanTab
+from widgets.service_text import translate_service
 
 LEVEL_COLOURS = {"baseline": "#6b7280", "fine": "#059669", "caution": "#b26a00", "bad": "#c62828"}
 KV_CHOICES = ("fp16", "int8", "int4", "fp8")
 PRECISION_CHOICES = ("w4a16", "w4a8", "w4a8kv4", "w4a8kv8", "w8a8", "w8a8kv4")
 GROUP_CHOICES = (-1, 128)
-
-
-def verdict_text(level: str, delta_pct: float | None, kv: str) -> str:
-    """The verdict line in the interface language (services/evaluate/verdict.py decides the level)."""
-    if level == "baseline":
-        return translate("Evaluate", "baseline")
-    what = translate("Evaluate", "%1 KV").replace("%1", kv) if kv != "fp16" else translate("Evaluate", "these weights")
-    text = {"fine": translate("Evaluate", "perplexity %1: fine"),
-            "caution": translate("Evaluate", "perplexity %1: compare answers before shipping %2"),
-            "bad": translate("Evaluate", "perplexity %1: do not ship %2 for this model")}[level]
-    return text.replace("%1", f"{delta_pct:+.1f}%").replace("%2", what)
 
 
 class EvaluatePanel(Panel):
@@ -384,8 +374,8 @@ class EvaluatePanel(Panel):
         self.table.setRowCount(len(variants))
         lines = []
         for r, v in enumerate(variants):
-            level = verdict(v["delta_pct"], v["kv"], v["baseline"], t)[0]
-            text = verdict_text(level, v["delta_pct"], v["kv"])
+            level, english = verdict(v["delta_pct"], v["kv"], v["baseline"], t, agreement=v.get("agreement"))
+            text = translate_service(english)
             values = (v["name"], f"{v['perplexity']:.3f}", "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}",
                       "" if v["agreement"] is None else f"{v['agreement']:.0%}", str(v["tokens"]),
                       f"{v['seconds']:.1f}", text)
@@ -400,7 +390,8 @@ class EvaluatePanel(Panel):
         self.verdicts.setText("<br>".join(lines))
         self.chart.clear()
         xs = list(range(len(variants)))
-        brushes = [LEVEL_COLOURS[verdict(v["delta_pct"], v["kv"], v["baseline"], t)[0]] for v in variants]
+        brushes = [LEVEL_COLOURS[verdict(v["delta_pct"], v["kv"], v["baseline"], t, agreement=v.get("agreement"))[0]]
+                   for v in variants]
         self.chart.addItem(pg.BarGraphItem(x=xs, height=[v["perplexity"] for v in variants], width=0.6, brushes=brushes))
         self.chart.getAxis("bottom").setTicks([[(i, v["name"].replace(" · ", "\n")) for i, v in enumerate(variants)]])
         self.answer_view.setHtml(self._answers_html(s))

@@ -523,30 +523,6 @@
 <context>
     <name>Evaluate</name>
     <message>
-        <source>baseline</source>
-        <translation>基线</translation>
-    </message>
-    <message>
-        <source>%1 KV</source>
-        <translation>%1 KV 缓存</translation>
-    </message>
-    <message>
-        <source>these weights</source>
-        <translation>这组权重</translation>
-    </message>
-    <message>
-        <source>perplexity %1: fine</source>
-        <translation>困惑度 %1：可以接受</translation>
-    </message>
-    <message>
-        <source>perplexity %1: compare answers before shipping %2</source>
-        <translation>困惑度 %1：发布 %2 之前请先比较回答</translation>
-    </message>
-    <message>
-        <source>perplexity %1: do not ship %2 for this model</source>
-        <translation>困惑度 %1：此模型不要使用 %2</translation>
-    </message>
-    <message>
         <source>Compare models</source>
         <translation>比较模型</translation>
     </message>

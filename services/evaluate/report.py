@@ -26,7 +26,8 @@ def rows(summary: dict, t: Thresholds = Thresholds()) -> list[dict]:
     out = []
     for v in summary["variants"]:
         out.append({**{k: v.get(k) for k in columns(summary) if k != "verdict"},
-                    "verdict": verdict(v.get("delta_pct"), v["kv"], v.get("baseline", False), t, what(v))[1]})
+                    "verdict": verdict(v.get("delta_pct"), v["kv"], v.get("baseline", False), t, what(v),
+                                       v.get("agreement"))[1]})
     return out
 
 

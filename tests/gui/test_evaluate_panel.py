@@ -105,3 +105,23 @@ def test_scan_tab_runs_a_scan_and_hands_the_worst_layers_to_quantize(qtbot, make
     tab.model_dir.setText("relative/model")
     assert tab.start() is None and "full path" in tab.status.text()
     p.shutdown()
+
+
+def test_half_agreeing_answers_are_not_called_fine_however_close_the_perplexity(qtbot, service, make_context,
+                                                                                  monkeypatch):
+    import copy
+
+    from app import i18n
+
+    summary = copy.deepcopy(SUMMARY)
+    summary["variants"][1]["agreement"] = 0.5  # perplexity +2.0%, answers agree half the time
+    summary["variants"][2].update(delta_pct=1.0, agreement=0.2)
+    p = EvaluatePanel(make_context(jobs=service))
+    qtbot.addWidget(p)
+    p.show_results(summary)
+    assert p.table.item(1, 6).text() == ("perplexity +2.0%, but the answers agree only 50% with the baseline's: "
+                                         "compare answers before shipping int8 KV")
+    assert "do not ship int4 KV" in p.table.item(2, 6).text() and "agree only 20%" in p.table.item(2, 6).text()
+    monkeypatch.setattr(i18n, "_running", ["zh_CN"])
+    p.show_results(summary)
+    assert p.table.item(1, 6).text() == "困惑度 +2.0%，但回答与基线只有 50% 一致：发布 int8 KV 之前请先比较回答"
