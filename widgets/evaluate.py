@@ -426,11 +426,19 @@ class EvaluatePanel(Panel):
         Path(path).write_text(text, encoding="utf-8-sig" if kind == "csv" else "utf-8")  # BOM: Excel reads UTF-8 CSV
         self.status.setText(translate("Evaluate", "Saved %1").replace("%1", path))
 
-    def open_with(self, tab: str | None = None, model: str | None = None, **_) -> None:
+    def open_with(self, tab: str | None = None, model: str | None = None, candidate: str | None = None,
+                  baseline: str | None = None, **_) -> None:
+        """From another panel: the Scan tab on a model, or a finished output to compare with its source."""
         if tab == "scan":
             self.tabs.setCurrentWidget(self.scan)
             if model:
                 self.scan.model_dir.setText(model)
+            return
+        if candidate:
+            self.tabs.setCurrentIndex(0)
+            if baseline:
+                self.baseline.setText(baseline)
+            self.add_candidate(candidate)
 
     def shutdown(self) -> None:
         self.scan.shutdown()

@@ -150,6 +150,12 @@ class MonitorPanel(Panel):
             translate("Monitor", "weights + KV budget"),
             plan.weight_bytes_per_gpu + plan.kv_budget_bytes if plan else None, colour="#059669")
 
+    def open_with(self, model: str | None = None, **_) -> None:
+        """From another panel: the memory planner on a model (a finished quantize output)."""
+        if model:
+            self.tabs.setCurrentWidget(self.planner)
+            self.planner.load_model(model)
+
     def shutdown(self) -> None:
         self.timer.stop()
         self.kv_watch.close()

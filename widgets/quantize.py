@@ -159,8 +159,21 @@ class QuantizePanel(Panel):
                                                             "or an NPU"))
         self.export_button.setVisible(False)
         self.export_button.clicked.connect(self.export_output)
+        # next steps once a job succeeded: the path model -> quantize -> evaluate -> plan -> export
+        self.evaluate_button = QPushButton(translate("Quantize", "Evaluate this…"))
+        self.evaluate_button.setToolTip(translate("Quantize", "Compare the output with its source: perplexity and "
+                                                              "answers on held-out text"))
+        self.evaluate_button.clicked.connect(self.evaluate_output)
+        self.plan_button = QPushButton(translate("Quantize", "Plan memory…"))
+        self.plan_button.setToolTip(translate("Quantize", "How much GPU memory the output needs, and how many "
+                                                          "tokens of KV cache fit beside it"))
+        self.plan_button.clicked.connect(self.plan_output)
+        for b in (self.evaluate_button, self.plan_button):
+            b.setVisible(False)
         compare_row = QHBoxLayout()
         compare_row.addWidget(self.compare_button)
+        compare_row.addWidget(self.evaluate_button)
+        compare_row.addWidget(self.plan_button)
         compare_row.addWidget(self.export_button)
         compare_row.addStretch(1)
         right.addLayout(compare_row)
@@ -426,6 +439,15 @@ class QuantizePanel(Panel):
         self.jobStarted.emit(rec.id)
         return rec.id
 
+    def evaluate_output(self) -> bool:
+        """Open Evaluate with the finished output as a candidate and its source as the baseline."""
+        return bool(self.finished_out and self.context.open_panel(
+            "evaluate", candidate=self.finished_out, baseline=getattr(self, "finished_source", None)))
+
+    def plan_output(self) -> bool:
+        """Open the memory planner on the finished output."""
+        return bool(self.finished_out and self.context.open_panel("monitor", model=self.finished_out))
+
     def export_output(self) -> bool:
         return bool(self.finished_out and self.context.open_panel("targets", model=self.finished_out))
 
@@ -469,7 +491,10 @@ class QuantizePanel(Panel):
             detail = error_text(event.error) if event.error else self.out_dir.text()
             self.job_status.setText(text.replace("%1", detail))
             self.finished_out = self.out_dir.text() if event.status == "succeeded" else None
-            self.export_button.setVisible(self.finished_out is not None)
+            self.finished_source = self.model_dir.text() if event.status == "succeeded" else None
+            local = self.finished_out is not None and Path(self.finished_out).exists()  # not one left on a cluster
+            for b in (self.export_button, self.evaluate_button, self.plan_button):
+                b.setVisible(local)
             self.job_id = None
             self.schedule_check()
 

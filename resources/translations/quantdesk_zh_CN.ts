@@ -1498,6 +1498,22 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>导出完成的模型，用于推理引擎、GGUF 或 NPU</translation>
     </message>
     <message>
+        <source>Evaluate this…</source>
+        <translation>评估此模型…</translation>
+    </message>
+    <message>
+        <source>Compare the output with its source: perplexity and answers on held-out text</source>
+        <translation>把输出与源模型比较：留出文本上的困惑度和回答</translation>
+    </message>
+    <message>
+        <source>Plan memory…</source>
+        <translation>规划显存…</translation>
+    </message>
+    <message>
+        <source>How much GPU memory the output needs, and how many tokens of KV cache fit beside it</source>
+        <translation>输出需要多少 GPU 显存，以及旁边还能放下多少 token 的 KV 缓存</translation>
+    </message>
+    <message>
         <source>Replace a folder</source>
         <translation>替换文件夹</translation>
     </message>

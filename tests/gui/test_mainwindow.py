@@ -257,3 +257,28 @@ def test_edit_and_rerun_opens_a_quantize_jobs_settings_in_its_panel(qtbot, make_
     assert q.device.currentText() == "cpu" and q.dtype.currentText() == "bfloat16" and q.keep.text() == "lm_head"
     assert q.backend_form.values()["group_size"] == 64
     assert q.out_dir.text() != str(out) and q.out_dir.text().startswith(str(out))  # a fresh folder beside the old
+
+
+def test_a_finished_quantize_job_offers_the_next_steps(qtbot, make_context, tiny_llama, tmp_path):
+    from services.jobs import protocol as p
+
+    w = make_window(qtbot, make_context)
+    q = w.show_panel("quantize")
+    out = tmp_path / "awq"
+    out.mkdir()
+    (out / "config.json").write_text((tiny_llama / "config.json").read_text())
+    q.set_model(str(tiny_llama))
+    q.out_dir.setText(str(out))
+    assert not q.evaluate_button.isVisible() and not q.plan_button.isVisible()
+    q.job_id = "j1"
+    q._on_job_event("j1", p.Status("succeeded"))
+    assert q.evaluate_button.isVisible() and q.plan_button.isVisible() and q.export_button.isVisible()
+    assert q.evaluate_output()
+    ev = w.panels["evaluate"]
+    assert w.current_panel_id() == "evaluate"
+    assert ev.candidate_folders() == [str(out)] and ev.baseline.text() == str(tiny_llama)
+    w.show_panel("quantize")
+    assert q.plan_output()
+    assert w.current_panel_id() == "monitor"
+    planner = w.panels["monitor"].planner
+    assert w.panels["monitor"].tabs.currentWidget() is planner and planner.model_dir.text() == str(out)
