@@ -7,12 +7,13 @@ import html
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -51,6 +52,11 @@ LEVEL_COLOURS = {"baseline": "#6b7280", "fine": "#059669", "caution": "#b26a00",
 KV_CHOICES = ("fp16", "int8", "int4", "fp8")
 PRECISION_CHOICES = ("w4a16", "w4a8", "w4a8kv4", "w4a8kv8", "w8a8", "w8a8kv4")
 GROUP_CHOICES = (-1, 128)
+
+
+def level_word(level: str) -> str:
+    return {"baseline": translate("Evaluate", "baseline"), "fine": translate("Evaluate", "fine"),
+            "caution": translate("Evaluate", "check answers"), "bad": translate("Evaluate", "do not ship")}[level]
 
 
 class EvaluatePanel(Panel):
@@ -113,13 +119,12 @@ class EvaluatePanel(Panel):
             box.setChecked(k in ("fp16", "int8", "int4"))
             kv_row.addWidget(box)
         df.addRow(translate("Evaluate", "KV cache"), kv_row)
-        precision_row = QHBoxLayout()
+        precision_row = QGridLayout()  # three to a row: the form stays narrow enough for the results beside it
         self.precisions = {n: QCheckBox(PRECISIONS[n].label) for n in PRECISION_CHOICES}
-        for box in self.precisions.values():
+        for i, box in enumerate(self.precisions.values()):
             box.setToolTip(translate("Evaluate", "Simulate this precision on the first candidate (an unquantized "
                                                  "model): W weight bits, A activation bits, KV cache bits"))
-            precision_row.addWidget(box)
-        precision_row.addStretch(1)
+            precision_row.addWidget(box, i // 3, i % 3)
         df.addRow(translate("Evaluate", "Simulated precisions"), precision_row)
         group_row = QHBoxLayout()
         self.groups = {g: QCheckBox(translate("Evaluate", "per channel") if g == -1 else str(g)) for g in GROUP_CHOICES}
@@ -169,10 +174,11 @@ class EvaluatePanel(Panel):
         self.verdicts.setWordWrap(True)
         rl.addWidget(self.verdicts)
         tabs = QTabWidget()
+        # the verdict second and short (its full line is above the tabs and in its tooltip): seen at 1024 px
         self.table = readonly_table([
-            translate("Evaluate", "Variant"), translate("Evaluate", "Perplexity"), translate("Evaluate", "Δ %"),
-            translate("Evaluate", "Agreement"), translate("Evaluate", "Tokens"), translate("Evaluate", "Time (s)"),
-            translate("Evaluate", "Verdict")], stretch=6)
+            translate("Evaluate", "Variant"), translate("Evaluate", "Verdict"), translate("Evaluate", "Perplexity"),
+            translate("Evaluate", "Δ %"), translate("Evaluate", "Agreement"), translate("Evaluate", "Tokens"),
+            translate("Evaluate", "Time (s)")], stretch=6)
         tabs.addTab(self.table, translate("Evaluate", "Table"))
         self.chart = charts.plot(translate("Evaluate", "Perplexity by variant"), "", translate("Evaluate", "perplexity"))
         tabs.addTab(self.chart, translate("Evaluate", "Chart"))
@@ -192,6 +198,8 @@ class EvaluatePanel(Panel):
         export.addStretch(1)
         rl.addLayout(export)
         split.addWidget(results)
+        split.setStretchFactor(0, 0)  # extra width goes to the results (the verdict column)
+        split.setStretchFactor(1, 1)
         split.setSizes([430, 600])
 
         self.fine.valueChanged.connect(self._render)
@@ -376,13 +384,15 @@ class EvaluatePanel(Panel):
         for r, v in enumerate(variants):
             level, english = verdict(v["delta_pct"], v["kv"], v["baseline"], t, agreement=v.get("agreement"))
             text = translate_service(english)
-            values = (v["name"], f"{v['perplexity']:.3f}", "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}",
-                      "" if v["agreement"] is None else f"{v['agreement']:.0%}", str(v["tokens"]),
-                      f"{v['seconds']:.1f}", text)
+            values = (v["name"], "● " + level_word(level), f"{v['perplexity']:.3f}",
+                      "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}",
+                      "" if v["agreement"] is None else f"{v['agreement']:.0%}", str(v["tokens"]), f"{v['seconds']:.1f}")
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                if col == 6:
+                if col == 1:
                     item.setForeground(pg.mkColor(LEVEL_COLOURS[level]))
+                    item.setToolTip(text)
+                    item.setData(Qt.ItemDataRole.UserRole, text)
                 self.table.setItem(r, col, item)
             if level != "baseline":
                 lines.append(f'<span style="color:{LEVEL_COLOURS[level]}">●</span> <b>{html.escape(v["name"])}</b>: '

@@ -675,6 +675,22 @@
         <translation>判定</translation>
     </message>
     <message>
+        <source>baseline</source>
+        <translation>基线</translation>
+    </message>
+    <message>
+        <source>fine</source>
+        <translation>可以接受</translation>
+    </message>
+    <message>
+        <source>check answers</source>
+        <translation>需核对回答</translation>
+    </message>
+    <message>
+        <source>do not ship</source>
+        <translation>不要发布</translation>
+    </message>
+    <message>
         <source>Table</source>
         <translation>表格</translation>
     </message>

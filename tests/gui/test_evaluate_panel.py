@@ -31,15 +31,22 @@ def service(tmp_path):
     svc.shutdown()
 
 
+def verdict_of(panel, row: int) -> str:
+    """The full verdict line of a row (the table shows its level; the line is the cell's tooltip)."""
+    from PySide6.QtCore import Qt
+
+    return panel.table.item(row, 1).data(Qt.ItemDataRole.UserRole)
+
+
 def test_results_verdicts_and_thresholds(qtbot, service, make_context, tmp_path):
     p = EvaluatePanel(make_context(jobs=service))
     qtbot.addWidget(p)
     p.show_results(SUMMARY)
     assert p.table.rowCount() == 3
-    assert p.table.item(1, 6).text() == "perplexity +2.0%: fine"
-    assert p.table.item(2, 6).text() == "perplexity +35.0%: do not ship int4 KV for this model"
+    assert verdict_of(p, 1) == "perplexity +2.0%: fine" and p.table.item(1, 1).text() == "● fine"
+    assert verdict_of(p, 2) == "perplexity +35.0%: do not ship int4 KV for this model"
     p.fine.setValue(1.0)
-    assert "compare answers" in p.table.item(1, 6).text()  # thresholds are the user's
+    assert "compare answers" in verdict_of(p, 1)  # thresholds are the user's
     assert '<span style="background:#fecaca">x</span>' in p._answers_html(SUMMARY)  # the first diverging token
     p.export(str(tmp_path / "r.md"), "md")
     p.export(str(tmp_path / "r.csv"), "csv")
@@ -119,9 +126,26 @@ def test_half_agreeing_answers_are_not_called_fine_however_close_the_perplexity(
     p = EvaluatePanel(make_context(jobs=service))
     qtbot.addWidget(p)
     p.show_results(summary)
-    assert p.table.item(1, 6).text() == ("perplexity +2.0%, but the answers agree only 50% with the baseline's: "
+    assert verdict_of(p, 1) == ("perplexity +2.0%, but the answers agree only 50% with the baseline's: "
                                          "compare answers before shipping int8 KV")
-    assert "do not ship int4 KV" in p.table.item(2, 6).text() and "agree only 20%" in p.table.item(2, 6).text()
+    assert "do not ship int4 KV" in verdict_of(p, 2) and "agree only 20%" in verdict_of(p, 2)
     monkeypatch.setattr(i18n, "_running", ["zh_CN"])
     p.show_results(summary)
-    assert p.table.item(1, 6).text() == "困惑度 +2.0%，但回答与基线只有 50% 一致：发布 int8 KV 之前请先比较回答"
+    assert verdict_of(p, 1) == "困惑度 +2.0%，但回答与基线只有 50% 一致：发布 int8 KV 之前请先比较回答"
+
+
+def test_the_verdict_is_in_view_at_1024_px(qtbot, make_context):
+    from app.mainwindow import MainWindow
+    from services.settings import Settings
+
+    w = MainWindow(make_context(settings=Settings()), panel="evaluate")
+    qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
+    w.resize(1024, 700)
+    w.show()
+    p = w.panels["evaluate"]
+    p.show_results(SUMMARY)
+    qtbot.wait(50)
+    t = p.table
+    assert w.width() <= 1024  # the form no longer forces a wider window
+    assert t.columnViewportPosition(1) + t.columnWidth(1) <= t.viewport().width()  # the verdict is not cut off
+    assert t.item(2, 1).text() == "● do not ship"
