@@ -123,3 +123,16 @@ def main() -> None:  # `python -m tests.fakes.ray_jobs JOB_ID`: the job's state,
 
 if __name__ == "__main__":
     main()
+
+
+def use_fake_cluster(monkeypatch, root: Path, storage_remote: str, storage_local: str, **cluster) -> None:
+    """Point QuantDesk at this fake (state under root/cluster) and save a cluster "lab" whose shared storage
+    is `storage_remote` (mounted here at `storage_local`)."""
+    from services.clusters.config import Cluster, Clusters, Storage, save_clusters
+
+    monkeypatch.setenv("QUANTDESK_RAY_CLIENT", "tests.fakes.ray_jobs:FakeJobSubmissionClient")
+    monkeypatch.setenv("FAKE_RAY_DIR", str(root / "cluster"))
+    cs = Clusters()
+    cs.put(Cluster("lab", "http://10.0.0.5:8265", storage=[Storage(storage_remote, storage_local)],
+                   python=sys.executable, **cluster))
+    save_clusters(cs)

@@ -3,14 +3,14 @@ the Jobs panel, all against the FAKE JobSubmissionClient (tests/fakes/ray_jobs.p
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
 from app.jobs import JobService
-from services.clusters.config import Cluster, Clusters, Storage, load_clusters, save_clusters
+from services.clusters.config import Storage, load_clusters
 from services.jobs.local import make_manager
 from services.jobs.spec import JobSpec
+from tests.fakes.ray_jobs import use_fake_cluster
 from widgets.clusters_editor import ClustersEditor, parse_storage
 from widgets.jobs import JobsPanel
 from widgets.quantize import QuantizePanel
@@ -18,13 +18,9 @@ from widgets.quantize import QuantizePanel
 
 @pytest.fixture
 def fake_ray(tmp_path, monkeypatch):
-    monkeypatch.setenv("QUANTDESK_RAY_CLIENT", "tests.fakes.ray_jobs:FakeJobSubmissionClient")
-    monkeypatch.setenv("FAKE_RAY_DIR", str(tmp_path / "cluster"))
     shared = tmp_path / "shared 共享"
     shared.mkdir()
-    cs = Clusters()
-    cs.put(Cluster("lab", "http://10.0.0.5:8265", storage=[Storage(str(shared), str(shared))], python=sys.executable))
-    save_clusters(cs)
+    use_fake_cluster(monkeypatch, tmp_path, str(shared), str(shared))
     return shared
 
 

@@ -4,7 +4,6 @@ Scan tab's budget advice handed to Quantize with its prediction later set beside
 from __future__ import annotations
 
 import csv
-import sys
 
 import pytest
 
@@ -98,15 +97,11 @@ def test_simulated_precisions_reach_the_job_spec(qtbot, make_context, service, t
 
 @pytest.fixture
 def fake_ray(tmp_path, monkeypatch):
-    from services.clusters.config import Cluster, Clusters, Storage, save_clusters
+    from tests.fakes.ray_jobs import use_fake_cluster
 
-    monkeypatch.setenv("QUANTDESK_RAY_CLIENT", "tests.fakes.ray_jobs:FakeJobSubmissionClient")
-    monkeypatch.setenv("FAKE_RAY_DIR", str(tmp_path / "cluster"))
     shared = tmp_path / "shared 共享"
     shared.mkdir()
-    cs = Clusters()
-    cs.put(Cluster("lab", "http://10.0.0.5:8265", storage=[Storage("/mnt/lab", str(shared))], python=sys.executable))
-    save_clusters(cs)
+    use_fake_cluster(monkeypatch, tmp_path, "/mnt/lab", str(shared))
     return shared
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -146,12 +145,9 @@ def test_follow_maps_the_jobs_end_and_survives_a_dropped_connection():
 # -- the executor through its bridge processes, against the fake client
 @pytest.fixture
 def fake_ray(tmp_path, monkeypatch, quantdesk_home):
-    monkeypatch.setenv("QUANTDESK_RAY_CLIENT", "tests.fakes.ray_jobs:FakeJobSubmissionClient")
-    monkeypatch.setenv("FAKE_RAY_DIR", str(tmp_path / "cluster"))
-    cs = Clusters()
-    cs.put(Cluster("lab", "http://10.0.0.5:8265", headers={"Authorization": "Bearer t0ken"},
-                   storage=[Storage(str(tmp_path), str(tmp_path))], python=sys.executable))
-    save_clusters(cs)
+    from tests.fakes.ray_jobs import use_fake_cluster
+
+    use_fake_cluster(monkeypatch, tmp_path, str(tmp_path), str(tmp_path), headers={"Authorization": "Bearer t0ken"})
     return tmp_path
 
 

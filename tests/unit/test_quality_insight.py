@@ -4,7 +4,6 @@ eval's command lines refusing bad input (exit 2, one line), and `quantdesk eval 
 cluster's spec against the FAKE Ray client."""
 import csv
 import io
-import sys
 from types import SimpleNamespace
 
 import pytest
@@ -150,15 +149,11 @@ def test_bad_scan_input_exits_2_with_one_line(folders, capsys, extra, reason):
 
 @pytest.fixture
 def fake_ray(tmp_path, monkeypatch):
-    from services.clusters.config import Cluster, Clusters, Storage, save_clusters
+    from tests.fakes.ray_jobs import use_fake_cluster
 
-    monkeypatch.setenv("QUANTDESK_RAY_CLIENT", "tests.fakes.ray_jobs:FakeJobSubmissionClient")
-    monkeypatch.setenv("FAKE_RAY_DIR", str(tmp_path / "cluster"))
     shared = tmp_path / "shared 共享"
     shared.mkdir()
-    cs = Clusters()
-    cs.put(Cluster("lab", "http://10.0.0.5:8265", storage=[Storage("/mnt/lab", str(shared))], python=sys.executable))
-    save_clusters(cs)
+    use_fake_cluster(monkeypatch, tmp_path, "/mnt/lab", str(shared))
     return shared
 
 
