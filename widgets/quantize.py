@@ -367,9 +367,9 @@ class QuantizePanel(Panel):
         self.force.setVisible(foreign or self.force.isChecked())
         info = report.info
         short = bool(info.get("memory_short"))
-        ready = None if short else translate("Quantize", "Ready: about %1 GB out, %2 GB free on disk") \
-            .replace("%1", f"{info.get('estimated_output_bytes', 0) / 1e9:.2f}") \
-            .replace("%2", f"{info.get('free_disk_bytes', 0) / 1e9:.0f}")
+        ready = None if short else translate("Quantize", "Ready: about %1 GiB out, %2 GiB free on disk") \
+            .replace("%1", f"{info.get('estimated_output_bytes', 0) / 2**30:.2f}") \
+            .replace("%2", f"{info.get('free_disk_bytes', 0) / 2**30:.0f}")
         fixes = info.get("fixes", [])
         self.checks.setText(checks_html([gui_wording(e, fixes) for e in report.errors],
                                         [gui_wording(w, fixes) for w in report.warnings], info.get("notes", []), ready))

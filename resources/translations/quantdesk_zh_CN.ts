@@ -1566,8 +1566,8 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>可以在集群 %1 上运行；输出会留在集群上（%2），直到您取回</translation>
     </message>
     <message>
-        <source>Ready: about %1 GB out, %2 GB free on disk</source>
-        <translation>就绪：输出约 %1 GB，磁盘剩余 %2 GB</translation>
+        <source>Ready: about %1 GiB out, %2 GiB free on disk</source>
+        <translation>就绪：输出约 %1 GiB，磁盘剩余 %2 GiB</translation>
     </message>
     <message>
         <source>Use a local file…</source>

@@ -6,7 +6,7 @@ from services.envcheck.model import CheckResult, Fix
 from services.envcheck.probe import Probe
 from services.messages import msg
 
-GB = 1000**3
+GIB = 1024**3
 HF_URL = "https://huggingface.co"
 MODELSCOPE_URL = "https://www.modelscope.cn"
 HF_MIRROR = "https://hf-mirror.com"
@@ -17,13 +17,13 @@ def check_disk(probe: Probe, ctx: CheckContext) -> CheckResult:
     free = probe.disk_free(ctx.output_dir)
     if free is None:
         return CheckResult("disk", title, "warn", msg("cannot read free space at {path}", path=ctx.output_dir))
-    text = msg("{free:.1f} GB free at {path}", free=free / GB, path=ctx.output_dir)
+    text = msg("{free:.1f} GiB free at {path}", free=free / GIB, path=ctx.output_dir)
     fix = Fix("info", msg("Free some space or pick another default output folder in Settings"))
-    if free < 5 * GB:
-        return CheckResult("disk", title, "fail", text, msg("A 7B model's AWQ output takes ~4 GB plus temporary files."),
+    if free < 5 * GIB:
+        return CheckResult("disk", title, "fail", text, msg("A 7B model's AWQ output takes ~4 GiB plus temporary files."),
                            fix)
-    if free < 20 * GB:
-        return CheckResult("disk", title, "warn", text, msg("Enough for small models; a 7B fp16 copy needs ~14 GB."),
+    if free < 20 * GIB:
+        return CheckResult("disk", title, "warn", text, msg("Enough for small models; a 7B fp16 copy needs ~13 GiB."),
                            fix)
     return CheckResult("disk", title, "ok", text)
 
