@@ -32,10 +32,14 @@ def row(*widgets: QWidget) -> QHBoxLayout:
     return layout
 
 
+SPIN_WIDTH = 180
+
+
 def spin(lo: int, hi: int, value: int, on_change: Callable | None = None, step: int | None = None) -> QSpinBox:
     s = QSpinBox()
     s.setRange(lo, hi)
     s.setValue(value)
+    s.setMaximumWidth(SPIN_WIDTH)  # a number does not need the form's whole width
     if step:
         s.setSingleStep(step)
     if on_change:
@@ -48,6 +52,7 @@ def dspin(lo: float, hi: float, value: float, on_change: Callable | None = None,
     s = QDoubleSpinBox()
     s.setRange(lo, hi)
     s.setValue(value)
+    s.setMaximumWidth(SPIN_WIDTH)
     if step:
         s.setSingleStep(step)
     if suffix:

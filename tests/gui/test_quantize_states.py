@@ -58,3 +58,9 @@ def test_a_memory_warning_holds_start_until_start_anyway(qtbot, panel, calib_fil
     panel.check()
     qtbot.waitUntil(lambda: not panel.start_anyway.isVisible(), timeout=10000)
     assert panel.start_button.isEnabled() and not panel.start_anyway.isChecked()
+
+
+def test_number_fields_are_not_stretched_across_the_form(qtbot, panel):
+    panel.resize(1020, 760)
+    qtbot.wait(20)
+    assert max(panel.samples.width(), panel.seqlen.width(), panel.seed.width()) <= 180
