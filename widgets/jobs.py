@@ -108,8 +108,14 @@ class JobsPanel(Panel):
         self.fetch_button.setToolTip(translate("Jobs", "Copy this job's output from the cluster to this machine"))
         self.fetch_button.clicked.connect(self.fetch_selected)
         self.fetch_button.setVisible(False)
+        self.follow_button = QPushButton(translate("Jobs", "Follow again"))
+        self.follow_button.setToolTip(translate("Jobs", "Contact with the cluster was lost while this job ran: "
+                                                        "follow it again (it may have gone on there)"))
+        self.follow_button.clicked.connect(self.follow_selected)
+        self.follow_button.setVisible(False)
         self.progress = QProgressBar()
-        for w in (self.cancel_button, self.open_button, self.fetch_button, self.export_button, self.serve_button,
+        for w in (self.cancel_button, self.follow_button, self.open_button, self.fetch_button, self.export_button,
+                  self.serve_button,
                   self.rerun_button, self.edit_button, self.delete_button, self.compare_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
@@ -226,6 +232,8 @@ class JobsPanel(Panel):
         out_ready = bool(rec and rec.status == "succeeded" and rec.out and not remote and Path(rec.out).exists())
         self.open_button.setEnabled(out_ready or bool(rec and rec.status == "succeeded" and local_view(rec)))
         self.fetch_button.setVisible(remote and bool(rec and rec.out))
+        self.follow_button.setVisible(bool(rec and remote and rec.status == "running" and unfollowed(rec)
+                                           and rec.id not in self.service.manager.running()))
         self.fetch_button.setEnabled(bool(rec and rec.status == "succeeded"))
         self.export_button.setVisible(bool(rec and rec.kind == "quantize"))
         self.export_button.setEnabled(out_ready)
@@ -306,6 +314,15 @@ class JobsPanel(Panel):
         rec = self.selected()
         if rec and rec.out:
             QDesktopServices.openUrl(QUrl.fromLocalFile(local_view(rec) if rec.spec.remote else rec.out))
+
+    def follow_selected(self) -> None:
+        """Follow the selected cluster job again (off the UI thread: it asks the cluster)."""
+        import threading
+
+        rec = self.selected()
+        if rec is not None:
+            threading.Thread(target=self.service.manager.reattach, kwargs={"only": [rec.id]}, name="follow-again",
+                             daemon=True).start()
 
     def fetch_selected(self, folder: str | None = None) -> str | None:
         """Copy the selected cluster job's output into `folder` (asked for when not given), as a fetch job."""
@@ -419,6 +436,13 @@ class JobsPanel(Panel):
 
 
 EDITABLE = {"quantize": "quantize"}  # job kind -> the panel whose open_with(spec=...) loads its settings
+
+
+def unfollowed(rec: JobRecord) -> bool:
+    """No live QuantDesk process follows this job (its owner is gone or gave it up)."""
+    from services.jobs.manager import token_alive
+
+    return not rec.owner or not token_alive(rec.owner)
 
 
 def local_view(rec: JobRecord) -> str | None:

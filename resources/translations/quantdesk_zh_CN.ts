@@ -972,6 +972,14 @@
         <translation>把此任务的输出从集群复制到本机</translation>
     </message>
     <message>
+        <source>Follow again</source>
+        <translation>重新跟踪</translation>
+    </message>
+    <message>
+        <source>Contact with the cluster was lost while this job ran: follow it again (it may have gone on there)</source>
+        <translation>任务运行时与集群失去了联系：重新跟踪它（它可能仍在集群上继续运行）</translation>
+    </message>
+    <message>
         <source>Raw log</source>
         <translation>原始日志</translation>
     </message>

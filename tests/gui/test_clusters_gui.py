@@ -111,3 +111,26 @@ def test_a_cluster_job_in_the_jobs_panel_says_where_it_ran_and_fetches_its_outpu
     assert json.loads(json.dumps(fetched.result))["files"] == 3
     panel.select(job)
     assert not panel.fetch_button.isVisible()  # the copy is a local job
+
+
+def test_a_cluster_job_nobody_follows_can_be_followed_again_from_the_jobs_panel(qtbot, make_context, fake_ray,
+                                                                               quantdesk_home):
+    first = JobService(make_manager())
+    rec = first.submit(JobSpec(kind="selftest", model="-", out=str(fake_ray / "again"),
+                               params={"steps": 30, "step_s": 0.05}, executor="ray:lab"))
+    qtbot.waitUntil(lambda: first.store.get(rec.id).done >= 2, timeout=30000)
+    first.shutdown()  # QuantDesk closes; the job goes on on the cluster, followed by nobody
+    second = JobService(make_manager())
+    panel = JobsPanel(make_context(jobs=second))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.refresh()
+    panel.select(rec.id)
+    assert panel.follow_button.isVisible()
+    panel.follow_button.click()
+    qtbot.waitUntil(lambda: second.store.get(rec.id).final, timeout=60000)
+    assert second.store.get(rec.id).status == "succeeded"
+    panel.refresh()
+    panel.select(rec.id)
+    assert not panel.follow_button.isVisible()
+    second.shutdown()
