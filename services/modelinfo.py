@@ -5,6 +5,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.messages import msg
+
 DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float8_e4m3fn": 1, "int8": 1}
 
 
@@ -119,15 +121,18 @@ def read_config(model_dir: Path | str) -> dict:
     """`model_dir/config.json` as a dict; raise ModelConfigError with what to change."""
     path = Path(model_dir) / "config.json"
     if not Path(model_dir).exists():
-        raise ModelConfigError(f"model folder not found: {model_dir}")
+        raise ModelConfigError(msg("model folder not found: {path}", path=model_dir))
     if not Path(model_dir).is_dir():
-        raise ModelConfigError(f"{model_dir} is a file: pick the folder that holds the model's config.json")
+        raise ModelConfigError(msg("{path} is a file: pick the folder that holds the model's config.json",
+                                   path=model_dir))
     if not path.is_file():
-        raise ModelConfigError(f"no config.json in {model_dir}: pick the folder that holds the model's config.json")
+        raise ModelConfigError(msg("no config.json in {path}: pick the folder that holds the model's config.json",
+                                   path=model_dir))
     try:
         cfg = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
-        raise ModelConfigError(f"config.json in {model_dir} is not valid JSON ({exc})") from exc
+        raise ModelConfigError(msg("config.json in {path} is not valid JSON ({reason})", path=model_dir,
+                                   reason=exc)) from exc
     if not isinstance(cfg, dict):
         raise ModelConfigError(f"config.json in {model_dir} is a JSON {type(cfg).__name__}, not an object: "
                                "is this a Hugging Face model folder?")

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.messages import msg
+
 MARKER = "quantdesk.json"
 PARTIAL_MARKER = ".quantdesk-partial"  # inside every work folder a job made: only those are ever deleted
 FOLDER, FILE = "folder", "file"
@@ -91,11 +93,12 @@ def check_output(out: str | Path, inputs: Sequence[str | Path], *, overwrite: bo
     r = OutputCheck()
     out = Path(out)
     if not out.is_absolute():
-        r.errors.append(f"output path {out} is relative: give a full path")
+        r.errors.append(msg("output path {path} is relative: give a full path", path=out))
         return r
     for src in (Path(p) for p in inputs if p):
         if _inside(out, src):
-            r.errors.append(f"the output {out} is or lies inside the input {src}: pick a folder outside it")
+            r.errors.append(msg("the output {out} is or lies inside the input {src}: pick a folder outside it", out=out,
+                                src=src))
         elif src.exists() and _inside(src, out):
             r.errors.append(f"the output {out} contains the input {src}: replacing it would delete the input; "
                             "pick another output folder")
@@ -115,23 +118,24 @@ def check_output(out: str | Path, inputs: Sequence[str | Path], *, overwrite: bo
         return r
     if out.exists():
         if kind == FOLDER and not out.is_dir():
-            r.errors.append(f"{out} is a file, not a folder: pick a folder path for the output")
+            r.errors.append(msg("{out} is a file, not a folder: pick a folder path for the output", out=out))
             return r
         if kind == FILE and out.is_dir():
             r.errors.append(f"{out} is a folder: give a file path for the output")
             return r
         if kind == FOLDER and out.is_dir() and any(out.iterdir()):
             if not overwrite:
-                r.errors.append(f"output folder {out} exists and is not empty: pick another or use --overwrite")
+                r.errors.append(msg("output folder {out} exists and is not empty: pick another or use --overwrite", out=out))
             elif not (out / MARKER).is_file() and not force:
                 r.errors.append(f"{out} is not an earlier QuantDesk output (it has no {MARKER}), so --overwrite will "
                                 "not replace it: pick another folder, or add --force to replace it anyway")
             else:
-                r.warnings.append(f"{out} exists and will be replaced when the job succeeds")
+                r.warnings.append(msg("{out} exists and will be replaced when the job succeeds", out=out))
         elif kind == FILE and not overwrite:
             r.errors.append(f"output file {out} exists: pick another name or use --overwrite")
     if (reason := writable(existing)) is not None:
-        r.errors.append(f"cannot write in {existing} ({reason}): pick a folder you can write to")
+        r.errors.append(msg("cannot write in {folder} ({reason}): pick a folder you can write to", folder=existing,
+                            reason=reason))
     return r
 
 
