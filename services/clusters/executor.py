@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -81,7 +80,7 @@ class RayExecutor:
         try:
             done = process.run(cmd, env=self._environment(), input=self._request(**kw) + "\n",
                                timeout=self._timeout)
-        except subprocess.TimeoutExpired as exc:
+        except process.TimeoutExpired as exc:
             raise ClusterUnavailable(f"cluster {self.cluster.name} ({self.cluster.address}) did not answer within "
                                      f"{self._timeout:.0f} s: check the address and that the cluster is up") from exc
         try:
@@ -92,7 +91,7 @@ class RayExecutor:
             raise ClusterUnavailable(f"cluster {self.cluster.name} ({self.cluster.address}): {answer.get('error')}")
         return answer
 
-    def _follower(self, job_id: str, skip: int) -> subprocess.Popen:
+    def _follower(self, job_id: str, skip: int) -> process.Popen:
         cmd = self.runtime.module_command(BRIDGE, "follow")
         proc = process.start(cmd, env=self._environment(), stdin=process.PIPE, stdout=process.PIPE,
                              stderr=process.DEVNULL, own_group=True)
@@ -165,7 +164,7 @@ class RayExecutor:
         if handle.proc is not None:
             try:
                 handle.proc.wait(max(self._stop_wait, grace_s or 0) + 10)
-            except subprocess.TimeoutExpired:
+            except process.TimeoutExpired:
                 process.kill_tree(handle.proc.pid)
 
     def stop(self, job_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
-import platform
+import socket
 import sys
 import tempfile
 
@@ -45,6 +45,6 @@ def run(spec: JobSpec, events: Emitter) -> dict:
             events.log(f"torch does not import: {exc}", "WARNING")
             packages["torch"] = None
     storage = {p: _folder(p) for p in spec.params.get("storage") or []}
-    return {"python": platform.python_version(), "executable": sys.executable, "platform": platform.platform(),
-            "node": platform.node(), "packages": packages, "cuda": cuda, "gpus": gpus, "storage": storage,
+    return {"python": ".".join(map(str, sys.version_info[:3])), "executable": sys.executable, "platform": sys.platform,
+            "node": socket.gethostname(), "packages": packages, "cuda": cuda, "gpus": gpus, "storage": storage,
             "missing": [n for n in NEEDED if not packages.get(n)]}

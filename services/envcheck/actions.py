@@ -8,7 +8,7 @@ from services.envcheck.model import Fix
 from services.envcheck.probe import Probe
 from services.envcheck.vcvars import capture_msvc_env, find_vcvars64, save_msvc_env
 from services.messages import msg
-from services.runtime.runtime import Runtime, current_runtime
+from services.runtime.runtime import current_runtime, interpreter_runtime
 
 
 def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str | None = None) -> str:
@@ -29,7 +29,7 @@ def run_fix(fix: Fix, config_dir: Path, probe: Probe | None = None, python: str 
         return msg("captured {variables} variables and {entries} path entries from {vcvars} into {path}",
                    variables=len(delta["set"]), entries=n, vcvars=vcvars, path=path)
     if fix.action == "pip_install":
-        r = probe.run(Runtime("job", python).module_command("pip", "install", *fix.args), timeout=1800)
+        r = probe.run(interpreter_runtime("job", python).module_command("pip", "install", *fix.args), timeout=1800)
         if not r.ok:
             tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
             raise RuntimeError(msg("pip install failed: {output}", output=" / ".join(tail)))

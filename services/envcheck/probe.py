@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform as _platform
 import shutil
 import struct
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from services.messages import msg
 from services.runtime import process
-from services.runtime.runtime import Runtime, job_runtime
+from services.runtime.runtime import interpreter_runtime, job_runtime
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ class Probe:
 
     def python_info(self) -> dict:
         return {
-            "version": _platform.python_version(),
+            "version": ".".join(map(str, sys.version_info[:3])),
             "bits": struct.calcsize("P") * 8,
             "executable": sys.executable,
             "prefix": sys.prefix,
@@ -163,7 +162,7 @@ class Probe:
             self._packages = {"probe_error": msg("checked in the ML runtime, which is not installed yet: quantdesk "
                                                  "runtime install"), "no_runtime": True}
         if self._packages is None:
-            r = self.run(Runtime("job", self.python).code_command(PACKAGES_SCRIPT), timeout=timeout)
+            r = self.run(interpreter_runtime("job", self.python).code_command(PACKAGES_SCRIPT), timeout=timeout)
             if r.timed_out:
                 self._packages = {"probe_error": msg("the package probe timed out after {seconds:.0f} s",
                                                        seconds=timeout)}

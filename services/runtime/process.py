@@ -15,6 +15,7 @@ from services.runtime.runtime import Runtime, current_runtime
 
 PIPE, DEVNULL, STDOUT = subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT
 TimeoutExpired = subprocess.TimeoutExpired
+Popen = subprocess.Popen
 
 
 def start(argv: Sequence[str] | str, *, env: dict[str, str] | None = None, cwd: str | Path | None = None,

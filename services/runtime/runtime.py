@@ -73,6 +73,11 @@ def source_root() -> Path:
     return SOURCE_ROOT
 
 
+def interpreter_runtime(name: str, python: str | Path) -> Runtime:
+    """A Python given by its path, as it is (an engine's venv, the interpreter jobs run on, the base one)."""
+    return Runtime(name, str(python))
+
+
 def venv_runtime(name: str, venv: Path) -> Runtime:
     """A virtual environment with QuantDesk's source on its path (managed runtimes, engines)."""
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")

@@ -15,7 +15,7 @@ from services.jobs.events import Emitter, Eta, JobFailure
 from services.jobs.outputs import PARTIAL_MARKER
 from services.jobs.spec import JobSpec
 from services.runtime import process
-from services.runtime.runtime import Runtime
+from services.runtime.runtime import interpreter_runtime
 from services.serving.engines import (
     RECORD,
     WSL_HOME,
@@ -120,7 +120,7 @@ def _pip(python: Path | None, engine: Engine, events: Emitter, tail: deque) -> N
     env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     argv = (wsl_install_argv(engine) if python is None
-            else Runtime(engine.name, str(python)).module_command("pip", "install", "-v", "--progress-bar", "off",
+            else interpreter_runtime(engine.name, python).module_command("pip", "install", "-v", "--progress-bar", "off",
                                                                   *engine.packages))
     events.log("pip install " + " ".join(engine.packages)
                + "".join(f"\n  {k}={v}" for k, v in engine.build_env.items()))
@@ -151,7 +151,7 @@ def _pip(python: Path | None, engine: Engine, events: Emitter, tail: deque) -> N
 def _version(python: Path | None, engine: Engine) -> str:
     code = f"import {engine.module} as m; print(getattr(m, '__version__', '?'))"
     argv = (["wsl.exe", "-e", wsl_script(engine, "python"), "-c", code] if python is None
-            else Runtime(engine.name, str(python)).code_command(code))
+            else interpreter_runtime(engine.name, python).code_command(code))
     r = process.run(argv, timeout=300)
     if r.returncode != 0:
         lines = (r.stderr or r.stdout).strip().splitlines()
@@ -204,7 +204,7 @@ def _install(engine: Engine, root: Path, folder: Path, wsl: bool, reinstall: boo
         (env / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
         python: Path | None = None
         if not wsl:  # inside WSL the install command makes the venv
-            r = process.run(Runtime("base", base_python()).module_command("venv", str(env)), timeout=600)
+            r = process.run(interpreter_runtime("base", base_python()).module_command("venv", str(env)), timeout=600)
             if r.returncode != 0:
                 raise JobFailure(f"could not create a virtual environment: {r.stderr.strip()[-300:]}",
                                  hint="on Debian/Ubuntu install python3-venv")
