@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit
 
 from services.paths import user_dirs
@@ -93,7 +93,8 @@ class Cluster:
 
 
 def _absolute(path: str) -> bool:
-    return path.startswith("/") or path.startswith("\\\\") or bool(re.match(r"^[A-Za-z]:[\\/]", path))
+    """Absolute as the cluster's nodes (POSIX) or this machine (Windows: drive or UNC) name it."""
+    return PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()
 
 
 def address_problems(address: str) -> list[str]:

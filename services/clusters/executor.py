@@ -152,11 +152,7 @@ class RayExecutor:
     def wait(self, handle: JobHandle) -> int:
         assert handle.proc is not None
         code = handle.proc.wait()
-        if handle.proc.stdin:
-            try:
-                handle.proc.stdin.close()
-            except OSError:
-                pass
+        process.close_stdin(handle.proc)
         return code
 
     def cancel(self, handle: JobHandle, grace_s: float | None = None) -> None:

@@ -7,7 +7,8 @@ own, so the GUI never imports Ray: `python -m services.clusters.raybridge OP` re
   outcome: the runner's exit status, 3 when stopped, EXIT_LOST when the cluster cannot be reached.
 - every other op prints one JSON document: submit, status, stop, resources, logs.
 
-QUANTDESK_RAY_CLIENT=module:factory replaces the client (tests use a named fake with it).
+QUANTDESK_RAY_CLIENT=module:factory replaces Ray (tests use a named fake with it): the factory makes the
+client, the module's list_nodes(address, headers) answers for the State API.
 """
 from __future__ import annotations
 
@@ -26,13 +27,20 @@ CONNECT_TRIES = 3
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 
 
-def make_client(req: dict):
+def _replacement():
+    """(module, factory name) standing in for Ray, or None."""
     factory = os.environ.get("QUANTDESK_RAY_CLIENT")
-    if factory:
-        import importlib
+    if not factory:
+        return None
+    import importlib
 
-        module, func = factory.split(":")
-        return getattr(importlib.import_module(module), func)(req["address"], req.get("headers") or {})
+    module, func = factory.split(":")
+    return importlib.import_module(module), func
+
+
+def make_client(req: dict):
+    if fake := _replacement():
+        return getattr(fake[0], fake[1])(req["address"], req.get("headers") or {})
     from ray.job_submission import JobSubmissionClient
 
     for attempt in range(CONNECT_TRIES):  # a head that just started answers a few seconds later
@@ -63,8 +71,8 @@ def stop(client, req: dict) -> dict:
 
 def resources(client, req: dict) -> dict:
     """The cluster's alive nodes with their resources (Ray's State API over the dashboard address)."""
-    if hasattr(client, "list_nodes"):  # the test fake answers this itself
-        return {"nodes": client.list_nodes()}
+    if fake := _replacement():
+        return {"nodes": fake[0].list_nodes(req["address"], req.get("headers") or {})}
     from ray.util.state.api import StateApiClient
     from ray.util.state.common import ListApiOptions, StateResource
 

@@ -84,11 +84,7 @@ class LocalExecutor:
         code = handle.proc.wait()
         if handle.pid:
             process.kill_group(handle.pid)  # a tool the runner started must not outlive it (kill -9 of the runner)
-        if handle.proc.stdin:
-            try:
-                handle.proc.stdin.close()
-            except OSError:
-                pass
+        process.close_stdin(handle.proc)
         return code
 
     def request_stop(self, handle: JobHandle) -> None:

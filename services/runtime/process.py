@@ -51,6 +51,15 @@ def run(argv: Sequence[str] | str, *, timeout: float | None = None, env: dict[st
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
+def close_stdin(proc: subprocess.Popen) -> None:
+    """Close a child's stdin pipe (it reads end of file); an already broken pipe is fine."""
+    if proc.stdin:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+
+
 def start_detached(argv: Sequence[str], *, env: dict[str, str] | None = None,
                    cwd: str | Path | None = None) -> int:
     """Start a process that outlives this one (the app restarting itself): its own session, not tied to

@@ -69,12 +69,6 @@ class FakeJobSubmissionClient:
             pass
         return True
 
-    def list_nodes(self) -> list[dict]:
-        gpus = float(os.environ.get("FAKE_RAY_GPUS", "0"))
-        res = {"CPU": 8.0, "memory": 64 * 2**30, **({"GPU": gpus, "accelerator_type:H100": 1.0} if gpus else {})}
-        return [{"ip": "10.0.0.5", "state": "ALIVE", "head": True, "resources": res},
-                {"ip": "10.0.0.6", "state": "DEAD", "head": False, "resources": {"CPU": 64.0}}]
-
     def get_job_info(self, job_id: str):
         d = self._job(job_id)
         rc = (d / "rc").read_text().strip() if (d / "rc").exists() else None
@@ -106,6 +100,14 @@ class FakeJobSubmissionClient:
             if done:
                 return
             await asyncio.sleep(0.05)
+
+
+def list_nodes(address: str, headers: dict) -> list[dict]:
+    """What Ray's State API would answer: one live node (FAKE_RAY_GPUS GPUs) and a dead one."""
+    gpus = float(os.environ.get("FAKE_RAY_GPUS", "0"))
+    res = {"CPU": 8.0, "memory": 64 * 2**30, **({"GPU": gpus, "accelerator_type:H100": 1.0} if gpus else {})}
+    return [{"ip": "10.0.0.5", "state": "ALIVE", "head": True, "resources": res},
+            {"ip": "10.0.0.6", "state": "DEAD", "head": False, "resources": {"CPU": 64.0}}]
 
 
 def _alive(pid: int) -> bool:
