@@ -230,7 +230,7 @@ class JobsPanel(Panel):
         self.edit_button.setEnabled(bool(rec and not active))
         remote = bool(rec and rec.spec.remote)
         out_ready = bool(rec and rec.status == "succeeded" and rec.out and not remote and Path(rec.out).exists())
-        self.open_button.setEnabled(out_ready or bool(rec and rec.status == "succeeded" and local_view(rec)))
+        self.open_button.setEnabled(out_ready or bool(remote and rec and rec.status == "succeeded" and local_view(rec)))
         self.fetch_button.setVisible(remote and bool(rec and rec.out))
         self.follow_button.setVisible(bool(rec and remote and rec.status == "running" and unfollowed(rec)
                                            and rec.id not in self.service.manager.running()))
