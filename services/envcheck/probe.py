@@ -10,10 +10,13 @@ import os
 import shutil
 import struct
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.messages import msg
+from services.progress import never_cancelled
 from services.runtime import process
 from services.runtime.runtime import interpreter_runtime, job_runtime
 
@@ -86,6 +89,7 @@ class Probe:
         self._env = dict(os.environ if env is None else env)
         self._packages: dict | None = None
         self._nvidia: NvidiaInfo | None = None
+        self.cancelled: Callable[[], bool] = never_cancelled  # run_checks sets it: a cancel kills a running child
 
     # -- identity
     def system(self) -> str:
@@ -147,14 +151,23 @@ class Probe:
 
     # -- processes
     def run(self, argv: list[str] | str, timeout: float = 20.0, encoding: str | None = None) -> RunResult:
-        """Run a command (a list, or on Windows a ready command line) with a timeout; never raises."""
+        """Run a command (a list, or on Windows a ready command line) with a timeout; never raises. A cancel
+        (quitting during the checks) kills it at once: the window never waits for a probe."""
         try:
-            p = process.run(argv, timeout=timeout, env=self._env, text=False)
-        except process.TimeoutExpired:
-            return RunResult(124, timed_out=True)
+            proc = process.start(argv, env=self._env, stdout=process.PIPE, stderr=process.PIPE)
         except OSError as exc:
             return RunResult(127, stderr=str(exc))
-        return RunResult(p.returncode, _decode(p.stdout, encoding), _decode(p.stderr, None))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                out, err = proc.communicate(timeout=min(0.1, max(deadline - time.monotonic(), 0.01)))
+                return RunResult(proc.returncode, _decode(out, encoding), _decode(err, None))
+            except process.TimeoutExpired:
+                cancelled = self.cancelled()
+                if cancelled or time.monotonic() >= deadline:
+                    process.kill_tree(proc.pid, grace_s=0.2)
+                    proc.communicate()
+                    return RunResult(130 if cancelled else 124, timed_out=not cancelled)
 
     def packages(self, timeout: float = 60.0) -> dict:
         """Versions of the ML stack in the job environment (probed once, in a child process)."""

@@ -1,8 +1,8 @@
 """Run every check with progress; a check that crashes or hangs becomes a result, never an exception."""
 from __future__ import annotations
 
-import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -49,21 +49,36 @@ CHECKS: list[tuple[str, str, Check]] = [
 ]
 
 
-def run_one(check_id: str, title: str, fn: Check, probe: Probe, ctx: CheckContext, timeout: float) -> CheckResult:
-    """Run one check in a helper thread; past `timeout` it is reported as timed out."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"check-{check_id}")
-    future = pool.submit(fn, probe, ctx)
-    try:
-        return future.result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
-        return CheckResult(check_id, title, "warn", msg("timed out after {seconds:.0f} s", seconds=timeout),
-                           msg("The check is still running in the background; re-run to try again."))
-    except Exception as exc:
-        log.exception("check %s crashed", check_id)
+def run_one(check_id: str, title: str, fn: Check, probe: Probe, ctx: CheckContext, timeout: float,
+            cancelled: Callable[[], bool] = never_cancelled) -> CheckResult:
+    """Run one check in a daemon thread; past `timeout` it is reported as timed out. A cancel returns at once
+    (Cancelled): the probe kills its child, and the thread never holds up quitting."""
+    box: dict[str, CheckResult | BaseException] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn(probe, ctx)
+        except BaseException as exc:  # reported below, never lost in the thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"check-{check_id}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while thread.is_alive():
+        if cancelled():
+            raise Cancelled()
+        if time.monotonic() >= deadline:
+            return CheckResult(check_id, title, "warn", msg("timed out after {seconds:.0f} s", seconds=timeout),
+                               msg("The check is still running in the background; re-run to try again."))
+        thread.join(0.05)
+    if "error" in box:
+        exc = box["error"]
+        log.error("check %s crashed", check_id, exc_info=exc)
         return CheckResult(check_id, title, "warn",
                            msg("the check itself failed: {error}", error=f"{type(exc).__name__}: {exc}"))
-    finally:
-        pool.shutdown(wait=False)
+    result = box["result"]
+    assert isinstance(result, CheckResult)
+    return result
 
 
 def run_checks(probe: Probe | None = None, ctx: CheckContext | None = None, progress: ProgressFn = no_progress,
@@ -72,6 +87,7 @@ def run_checks(probe: Probe | None = None, ctx: CheckContext | None = None, prog
     """Run the checks (all, or those in `only`) and return the report."""
     probe = probe or Probe()
     ctx = ctx or CheckContext(output_dir=".")
+    probe.cancelled = cancelled
     todo = [c for c in CHECKS if not only or c[0] in only]
     results = []
     started = time.monotonic()
@@ -79,7 +95,7 @@ def run_checks(probe: Probe | None = None, ctx: CheckContext | None = None, prog
         if cancelled():
             raise Cancelled()
         progress(i, len(todo), title)
-        results.append(run_one(cid, title, fn, probe, ctx, timeout))
+        results.append(run_one(cid, title, fn, probe, ctx, timeout, cancelled))
     progress(len(todo), len(todo), "done")
     info = probe.python_info()
     platform = {"system": probe.system(), "python": info["version"], "executable": info["executable"],

@@ -124,3 +124,38 @@ def test_every_check_is_visible_at_1200x800_and_tab_leaves_the_table(qtbot):
     t.setFocus()
     qtbot.keyClick(t, Qt.Key.Key_Tab)
     assert not t.hasFocus()
+
+
+def test_quitting_during_the_checks_kills_the_probe_child_and_does_not_wait_for_it(qtbot):
+    """Issue 17: quitting while the checks ran blocked until the package probe's child ended (1.7 s, up to
+    its 60 s timeout). A cancel now kills the child: the worker stops at once and no process is left."""
+    import sys
+
+    import psutil
+
+    from services.envcheck.probe import Probe
+
+    class ProbeWithARealChild(type(healthy_windows())):
+        def packages(self, timeout=60.0):
+            self.child_result = Probe.run(self, [sys.executable, "-c", "import time; time.sleep(60)"], timeout=60)
+            return super().packages(timeout)
+
+    def factory():
+        p = healthy_windows()
+        p.__class__ = ProbeWithARealChild
+        return p
+
+    panel = EnvironmentPanel(AppContext(), probe_factory=factory)
+    qtbot.addWidget(panel)
+    me = psutil.Process()
+    qtbot.waitUntil(lambda: any("time.sleep(60)" in " ".join(c.cmdline()) for c in me.children()), timeout=20000)
+    child = next(c for c in me.children() if "time.sleep(60)" in " ".join(c.cmdline()))
+    started = time.monotonic()
+    panel.shutdown()  # what closing the window does, then workers().shutdown()
+    from app.workers import workers
+
+    assert workers().shutdown(timeout_ms=5000)
+    assert time.monotonic() - started < 5  # not the child's 60 s
+    # the check's own thread sees the cancel within 0.1 s and kills its child: nothing is left behind
+    qtbot.waitUntil(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, timeout=3000)
+    assert panel.report is None  # cancelled: no half report is shown as the result
