@@ -15,7 +15,7 @@ from pathlib import Path
 
 from services import __version__
 
-PANEL_NAMES = ("environment", "datasets", "quantize", "evaluate", "targets", "monitor", "jobs")
+PANEL_NAMES = ("overview", "environment", "datasets", "quantize", "evaluate", "targets", "monitor", "jobs")
 
 
 class UsageError(Exception):
@@ -48,15 +48,22 @@ def _lazy(target: str):
 def _gui(args: argparse.Namespace) -> int:
     if args.panel and args.panel not in PANEL_NAMES:
         raise UsageError(f"unknown panel {args.panel!r}; choose one of: {', '.join(PANEL_NAMES)}")
+    size = (1200, 800)
+    if args.size:
+        w, _, h = args.size.lower().partition("x")
+        if not (w.isdigit() and h.isdigit() and 640 <= int(w) <= 7680 and 480 <= int(h) <= 4320):
+            raise UsageError(f"--size takes WIDTHxHEIGHT in pixels, e.g. 1024x700, not {args.size!r}")
+        size = (int(w), int(h))
     from app.gui import run_gui  # Qt is imported only here
 
-    return run_gui(panel=args.panel, screenshot=args.screenshot, language=args.lang)
+    return run_gui(panel=args.panel, screenshot=args.screenshot, language=args.lang, size=size)
 
 
 def _setup_gui(p: argparse.ArgumentParser) -> None:
     p.add_argument("--panel", help=f"panel to show: {', '.join(PANEL_NAMES)}")
     p.add_argument("--screenshot", type=Path, metavar="FILE.png", help="render the window offscreen, save a PNG and exit")
     p.add_argument("--lang", choices=("en", "zh_CN"), help="interface language for this run")
+    p.add_argument("--size", metavar="WxH", help="the screenshot's window size (default 1200x800)")
     p.set_defaults(handler=_gui)
 
 

@@ -44,7 +44,6 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    import resources
     from app import qtlog
     from app.context import AppContext
     from app.crash import CrashHandler
@@ -55,6 +54,7 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
     from services import __version__
     from services.applog import setup_logging
     from services.paths import user_dirs
+    from widgets import theme
     from widgets.crash_dialog import CrashDialog
     from widgets.i18n import translate
 
@@ -77,7 +77,7 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
     app.aboutToQuit.connect(context.shutdown)
     app.setApplicationName("QuantDesk")
     app.setApplicationVersion(__version__)
-    app.setStyleSheet((Path(resources.ROOT) / "style.qss").read_text(encoding="utf-8"))
+    theme.apply(app, settings.current.theme)
     install_translation(app, language or settings.current.language)
 
     dialogs: list[CrashDialog] = []
@@ -103,7 +103,11 @@ def run_gui(panel: str | None = None, screenshot: Path | None = None, language: 
         # benchmarks/startup.py: report the first shown window (and any ML import), then quit
         def report() -> None:
             ml = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets", "awq"))
-            print(json.dumps({"shown": True, "ml_modules": ml}), flush=True)
+            # NVML and network clients: none of them before the first paint
+            slow = sorted(m for m in sys.modules if m.split(".")[0] in ("pynvml", "ray", "requests", "huggingface_hub",
+                                                                          "urllib3"))
+            print(json.dumps({"shown": True, "ml_modules": ml, "slow_modules": slow,
+                              "workers": [w.name for w in workers().running()]}), flush=True)
             app.quit()
 
         QTimer.singleShot(0, report)

@@ -25,6 +25,7 @@ from app.context import AppContext
 from app.logbridge import LogBridge
 from app.workers import workers
 from services import __version__
+from widgets import theme
 from widgets.i18n import translate
 from widgets.log_view import LogView
 from widgets.panel import BrokenPanel, Panel
@@ -54,6 +55,8 @@ class MainWindow(QMainWindow):
         for info in PANELS:
             self.stack.addWidget(QWidget())  # replaced by the panel when first shown
             self.nav.addItem(QListWidgetItem(info.title))
+        self._draw_icons()
+        theme.notifier().changed.connect(self._draw_icons)  # a dark desktop: the icons follow
         self.nav.currentRowChanged.connect(self._on_nav)
 
         central = QWidget()
@@ -69,6 +72,10 @@ class MainWindow(QMainWindow):
         self._restore(panel)
 
     # -- construction
+    def _draw_icons(self, _theme: str = "") -> None:
+        for row, info in enumerate(PANELS):
+            self.nav.item(row).setIcon(theme.icon(info.id))
+
     def _build_log_dock(self) -> None:
         self.log_view = LogView()
         self.log_bridge = LogBridge(self)
@@ -203,6 +210,11 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.context.settings.update(dialog.apply_to)
             log.info("settings saved")
+            from PySide6.QtWidgets import QApplication
+
+            app = QApplication.instance()
+            if isinstance(app, QApplication) and theme.choice() != self.context.settings.current.theme:
+                theme.apply(app, self.context.settings.current.theme)
             if dialog.restart_requested:
                 self.restart()
 

@@ -136,6 +136,11 @@ def workers() -> WorkerRegistry:
     global _registry
     if _registry is None:
         _registry = WorkerRegistry()
+        import atexit
+
+        # a script or test that never quits the event loop still stops its workers before Qt is torn down
+        # ("QThread: Destroyed while thread is still running" aborts the process)
+        atexit.register(lambda: _registry is not None and _registry.shutdown(timeout_ms=3000))
     return _registry
 
 

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.messages import msg
+
 UNQUANTIZED, AWQ, GPTQ, COMPRESSED_TENSORS, FP8, GGUF = (
     "unquantized", "awq", "gptq", "compressed-tensors", "fp8", "gguf")
 
@@ -41,7 +43,7 @@ class CheckpointFormat:
 
     def describe(self) -> str:
         if self.kind == UNQUANTIZED:
-            return self.dtype or "unquantized"
+            return self.dtype or msg("unquantized")
         parts = [self.kind]
         if self.weight_bits:
             parts.append(f"W{self.weight_bits}")
@@ -108,12 +110,12 @@ def checkpoint_format(path: str | Path) -> CheckpointFormat:
         with open(path, "rb") as fh:
             if fh.read(4) == b"GGUF":
                 return CheckpointFormat(GGUF)
-        raise ValueError(f"{path} is a file but not a GGUF model")
+        raise ValueError(msg("{path} is a file but not a GGUF model", path=path))
     cfg_path = path / "config.json"
     try:
         cfg = json.loads(cfg_path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read {cfg_path}: {exc}") from exc
+        raise ValueError(msg("cannot read {path}: {reason}", path=cfg_path, reason=exc)) from exc
     if not isinstance(cfg, dict):
-        raise ValueError(f"{cfg_path} is not a JSON object")
+        raise ValueError(msg("{path} is not a JSON object", path=cfg_path))
     return format_from_config(cfg)

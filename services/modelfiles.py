@@ -5,6 +5,8 @@ import json
 import struct
 from pathlib import Path
 
+from services.messages import msg
+
 SAFETENSORS_MAX_HEADER = 100 * 1024**2
 
 
@@ -20,20 +22,20 @@ def safetensors_problem(path: Path) -> str | None:
         with open(path, "rb") as fh:
             head = fh.read(8)
             if len(head) < 8:
-                return f"{path.name} is truncated ({size} bytes)"
+                return msg("{name} is truncated ({size} bytes)", name=path.name, size=size)
             n = struct.unpack("<Q", head)[0]
             if n > min(SAFETENSORS_MAX_HEADER, size - 8):
-                return f"{path.name} has a damaged header"
+                return msg("{name} has a damaged header", name=path.name)
             header = json.loads(fh.read(n))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        return f"{path.name} cannot be read as safetensors ({exc})"
+        return msg("{name} cannot be read as safetensors ({reason})", name=path.name, reason=exc)
     if not isinstance(header, dict):
-        return f"{path.name} has a damaged header"
+        return msg("{name} has a damaged header", name=path.name)
     end = max((int(v["data_offsets"][1]) for k, v in header.items()
                if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v), default=0)
     if 8 + n + end > size:
-        return (f"{path.name} is truncated: its header lists {8 + n + end:,} bytes of tensors but the file has "
-                f"{size:,}")
+        return msg("{name} is truncated: its header lists {listed:,} bytes of tensors but the file has {size:,}",
+                   name=path.name, listed=8 + n + end, size=size)
     return None
 
 
@@ -43,18 +45,19 @@ def check_weights(model_dir: Path) -> tuple[list[str], list[str], list[Path]]:
     warnings: list[str] = []
     files = weight_files(model_dir)
     if not files:
-        errors.append(f"no weights in {model_dir} (no *.safetensors or pytorch_model*.bin): "
-                        "download the full model, not only its config")
+        errors.append(msg("no weights in {path} (no *.safetensors or pytorch_model*.bin): "
+                          "download the full model, not only its config", path=model_dir))
     index = model_dir / "model.safetensors.index.json"
     if index.is_file():
         try:
             shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
             missing = sorted(x for x in shards if not (model_dir / x).is_file())
             if missing:
-                errors.append(f"{len(missing)} weight shard(s) missing, e.g. {missing[0]}: the download is incomplete")
+                errors.append(msg("{count} weight shard(s) missing, e.g. {name}: the download is incomplete",
+                                  count=len(missing), name=missing[0]))
         except (ValueError, KeyError, TypeError, AttributeError):
-            warnings.append("model.safetensors.index.json is unreadable")
+            warnings.append(msg("model.safetensors.index.json is unreadable"))
     for f in files:
         if f.suffix == ".safetensors" and (problem := safetensors_problem(f)):
-            errors.append(f"{problem}: download the model again")
+            errors.append(msg("{problem}: download the model again", problem=problem))
     return errors, warnings, files

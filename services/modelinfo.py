@@ -65,12 +65,12 @@ def _first(cfg: dict, *names, default=None):
 def text_config(cfg: dict) -> dict:
     """The language model's part of a config (multimodal configs nest it in text_config)."""
     if not isinstance(cfg, dict):
-        raise ModelConfigError("config.json must be a JSON object, not a list or a value")
+        raise ModelConfigError(msg("config.json must be a JSON object, not a list or a value"))
     text = cfg.get("text_config")
     if text is None:
         return cfg
     if not isinstance(text, dict):
-        raise ModelConfigError("config.json's text_config is not an object: is this file damaged?")
+        raise ModelConfigError(msg("config.json's text_config is not an object: is this file damaged?"))
     return text
 
 
@@ -79,9 +79,10 @@ def _positive(text: dict, name: str, default=None) -> int:
     try:
         n = int(value)
     except (TypeError, ValueError):
-        raise ModelConfigError(f"config.json's {name} is {value!r}, not a whole number") from None
+        raise ModelConfigError(msg("config.json's {name} is {value!r}, not a whole number",
+                                   name=name, value=value)) from None
     if n <= 0:
-        raise ModelConfigError(f"config.json's {name} is {n}: it must be 1 or more")
+        raise ModelConfigError(msg("config.json's {name} is {value}: it must be 1 or more", name=name, value=n))
     return n
 
 
@@ -89,10 +90,11 @@ def shape_from_config(cfg: dict) -> ModelShape:
     """Build a ModelShape from a parsed config.json; raise ModelConfigError naming what is wrong."""
     text = text_config(cfg)
     if _first(text, "num_experts", "num_local_experts", "n_routed_experts"):
-        raise ModelConfigError("mixture-of-experts models are not supported by the planner yet")
+        raise ModelConfigError(msg("mixture-of-experts models are not supported by the planner yet"))
     missing = [n for n in ("num_hidden_layers", "hidden_size", "num_attention_heads") if n not in text]
     if missing:
-        raise ModelConfigError(f"config.json lacks {', '.join(missing)}: is this a decoder language model?")
+        raise ModelConfigError(msg("config.json lacks {names}: is this a decoder language model?",
+                                   names=", ".join(missing)))
     hidden, heads = _positive(text, "hidden_size"), _positive(text, "num_attention_heads")
     archs = cfg.get("architectures") or [cfg.get("model_type", "unknown")]
     model_type = text.get("model_type", cfg.get("model_type", ""))
@@ -134,14 +136,24 @@ def read_config(model_dir: Path | str) -> dict:
         raise ModelConfigError(msg("config.json in {path} is not valid JSON ({reason})", path=model_dir,
                                    reason=exc)) from exc
     if not isinstance(cfg, dict):
-        raise ModelConfigError(f"config.json in {model_dir} is a JSON {type(cfg).__name__}, not an object: "
-                               "is this a Hugging Face model folder?")
+        raise ModelConfigError(msg("config.json in {path} is a JSON {kind}, not an object: "
+                                   "is this a Hugging Face model folder?", path=model_dir, kind=type(cfg).__name__))
     return cfg
 
 
 def read_model_shape(model_dir: Path | str) -> ModelShape:
     """Read `model_dir/config.json`; raise ModelConfigError with what to change."""
     return shape_from_config(read_config(model_dir))
+
+
+def model_line(shape: ModelShape) -> str:
+    """One line about a model for the planner: its architecture, size, parameters, dtype (and quantization)."""
+    args = dict(arch=shape.architecture, layers=shape.layers, hidden=shape.hidden, heads=shape.heads,
+                kv_heads=shape.kv_heads, params=format_params(shape.parameter_count()), dtype=shape.dtype)
+    if shape.quantization:
+        return msg("{arch}: {layers} × {hidden}, {heads} heads ({kv_heads} KV), {params} params, {dtype}, {quant}",
+                   quant=shape.quantization.get("quant_method"), **args)
+    return msg("{arch}: {layers} × {hidden}, {heads} heads ({kv_heads} KV), {params} params, {dtype}", **args)
 
 
 def format_params(n: int) -> str:

@@ -12,6 +12,7 @@ log = logging.getLogger("quantdesk.settings")
 
 SCHEMA_VERSION = 1
 LANGUAGES = ("en", "zh_CN")
+THEMES = ("system", "light", "dark")
 
 
 @dataclass
@@ -19,7 +20,8 @@ class Settings:
     language: str = "en"
     output_dir: str = ""
     job_concurrency: int = 1
-    last_panel: str = "environment"  # the main window falls back when the id is unknown
+    theme: str = "system"  # "system" follows the desktop's light or dark scheme
+    last_panel: str = "overview"  # the main window falls back when the id is unknown
     window_geometry: str = ""  # base64 of QMainWindow.saveGeometry()
     window_state: str = ""
     recent: dict = field(default_factory=dict)  # e.g. {"datasets": [...], "models": [...]}
@@ -29,6 +31,8 @@ class Settings:
         errors = {}
         if self.language not in LANGUAGES:
             errors["language"] = f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}"
+        if self.theme not in THEMES:
+            errors["theme"] = f"theme must be one of {', '.join(THEMES)}, not {self.theme!r}"
         if not isinstance(self.job_concurrency, int) or not 1 <= self.job_concurrency <= 16:
             errors["job_concurrency"] = "job concurrency must be a whole number from 1 to 16"
         return errors

@@ -185,6 +185,12 @@ class JobsPanel(Panel):
             self.table.selectRow(0)
         self._show_details()
 
+    def open_with(self, job: str | None = None, **_) -> None:
+        """Another panel (the Overview's "Show job") sent the user to this job."""
+        if job:
+            self.refresh()
+            self.select(job)
+
     def select(self, job_id: str) -> None:
         for row, r in enumerate(self.records):
             if r.id == job_id:

@@ -1,7 +1,7 @@
 """The panels of the main window, in navigation order.
 
 Panel modules are imported only when a panel is first shown, so startup pays for one panel,
-not seven (and heavy ones such as the live charts load on demand).
+not eight (and heavy ones such as the live charts load on demand).
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class PanelInfo:
 
 
 PANELS: list[PanelInfo] = [
+    PanelInfo("overview", QT_TRANSLATE_NOOP("Panels", "Overview"), "widgets.overview:OverviewPanel"),
     PanelInfo("environment", QT_TRANSLATE_NOOP("Panels", "Environment"), "widgets.environment:EnvironmentPanel"),
     PanelInfo("datasets", QT_TRANSLATE_NOOP("Panels", "Datasets"), "widgets.datasets:DatasetsPanel"),
     PanelInfo("quantize", QT_TRANSLATE_NOOP("Panels", "Quantize"), "widgets.quantize:QuantizePanel"),

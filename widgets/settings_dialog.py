@@ -1,6 +1,7 @@
-"""The Settings dialog: language, default output folder, job concurrency; the clusters in their own tab."""
+"""The Settings dialog: language, theme, default output folder, job concurrency; the clusters in their own tab."""
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -21,6 +22,8 @@ from widgets.forms import row
 from widgets.i18n import translate
 
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
+THEME_NAMES = {"system": QT_TRANSLATE_NOOP("SettingsDialog", "Follow the system"),
+               "light": QT_TRANSLATE_NOOP("SettingsDialog", "Light"), "dark": QT_TRANSLATE_NOOP("SettingsDialog", "Dark")}
 
 
 class SettingsDialog(QDialog):
@@ -44,6 +47,14 @@ class SettingsDialog(QDialog):
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
         form.addRow(translate("SettingsDialog", "Language"), self.language)
+
+        self.theme = QComboBox()
+        for code, name in THEME_NAMES.items():
+            self.theme.addItem(translate("SettingsDialog", name), code)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.theme.setToolTip(translate("SettingsDialog", "Applies at once; \"Follow the system\" also follows "
+                                                          "a change of the desktop's light or dark mode"))
+        form.addRow(translate("SettingsDialog", "Theme"), self.theme)
 
         self.output_dir = QLineEdit(str(default_output_dir(settings)))
         browse = QPushButton(translate("SettingsDialog", "Browse…"))
@@ -95,5 +106,6 @@ class SettingsDialog(QDialog):
     def apply_to(self, settings: Settings) -> None:
         """Write the dialog's fields into `settings` (the others, e.g. recent lists, stay as they are)."""
         settings.language = self.language.currentData()
+        settings.theme = self.theme.currentData()
         settings.output_dir = self.output_dir.text().strip()
         settings.job_concurrency = self.concurrency.value()

@@ -1329,6 +1329,125 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
 </context>
 <context>
+    <name>Overview</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Calibration data</source>
+        <translation>校准数据</translation>
+    </message>
+    <message>
+        <source>Quantize</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Evaluate</source>
+        <translation>评估</translation>
+    </message>
+    <message>
+        <source>Export or serve</source>
+        <translation>导出或部署</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Needs a fix</source>
+        <translation>需要修正</translation>
+    </message>
+    <message>
+        <source>Look at this</source>
+        <translation>请查看</translation>
+    </message>
+    <message>
+        <source>To do</source>
+        <translation>待办</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>等待前一步</translation>
+    </message>
+    <message>
+        <source>Pick the folder of a Hugging Face model (the one that holds config.json).</source>
+        <translation>选择一个 Hugging Face 模型文件夹（包含 config.json 的那个）。</translation>
+    </message>
+    <message>
+        <source>Quantize it: choose the calibration data there (pileval, or text like your users&apos; prompts).</source>
+        <translation>开始量化：在量化页选择校准数据（pileval，或与你的用户提示词相似的文本）。</translation>
+    </message>
+    <message>
+        <source>The last quantize job did not succeed: fix its settings and start it again.</source>
+        <translation>上一次量化任务没有成功：修正设置后重新开始。</translation>
+    </message>
+    <message>
+        <source>Evaluate the quantized model against the source: perplexity and whether its answers agree.</source>
+        <translation>将量化模型与源模型对比评估：困惑度，以及回答是否一致。</translation>
+    </message>
+    <message>
+        <source>The evaluation found a loss: compare the answers, or quantize again with other settings.</source>
+        <translation>评估发现了质量损失：对比回答，或换一组设置重新量化。</translation>
+    </message>
+    <message>
+        <source>Export it for your serving engine or NPU, or serve it with a chat smoke test.</source>
+        <translation>为你的推理引擎或 NPU 导出，或部署并运行对话冒烟测试。</translation>
+    </message>
+    <message>
+        <source>The chat smoke test found a problem: look at its answers.</source>
+        <translation>对话冒烟测试发现了问题：请查看它的回答。</translation>
+    </message>
+    <message>
+        <source>This model is quantized, checked and deployed.</source>
+        <translation>这个模型已量化、已检验、已部署。</translation>
+    </message>
+    <message>
+        <source>Folder of a Hugging Face model</source>
+        <translation>Hugging Face 模型文件夹</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Choose a model folder above.</source>
+        <translation>请在上方选择模型文件夹。</translation>
+    </message>
+    <message>
+        <source>Show job</source>
+        <translation>查看任务</translation>
+    </message>
+    <message>
+        <source>Plan memory</source>
+        <translation>规划显存</translation>
+    </message>
+    <message>
+        <source>Quantize…</source>
+        <translation>量化…</translation>
+    </message>
+    <message>
+        <source>Preview in Datasets</source>
+        <translation>在数据集中预览</translation>
+    </message>
+    <message>
+        <source>Evaluate this</source>
+        <translation>评估此模型</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+</context>
+<context>
     <name>Panels</name>
     <message>
         <source>Datasets</source>
@@ -1379,6 +1498,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>此面板无法打开。详情已写入日志；请将其附在支持请求中。</translation>
     </message>
     <message>
+        <source>Overview</source>
+        <translation>概览</translation>
+    </message>
+    <message>
         <source>Quantize</source>
         <translation>量化</translation>
     </message>
@@ -1393,6 +1516,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Quantization jobs (AWQ, GPTQ, W8A8, FP8) with per-layer progress.</source>
         <translation>量化任务（AWQ、GPTQ、W8A8、FP8），逐层显示进度。</translation>
+    </message>
+    <message>
+        <source>Where a model stands: from the Hugging Face model to a quantized model you trust, exported or served.</source>
+        <translation>模型进展到了哪一步：从 Hugging Face 模型，到可信的量化模型，再到导出或部署。</translation>
     </message>
 </context>
 <context>
@@ -2049,6 +2176,18 @@ From a Hugging Face model to a quantized model you can trust.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -2063,6 +2202,14 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Language</source>
         <translation>语言</translation>
+    </message>
+    <message>
+        <source>Applies at once; &quot;Follow the system&quot; also follows a change of the desktop&apos;s light or dark mode</source>
+        <translation>立即生效；“跟随系统”还会随桌面的浅色/深色模式切换</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
     </message>
     <message>
         <source>Browse…</source>

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.messages import msg
+
 
 @dataclass(frozen=True)
 class NamedDataset:
@@ -18,12 +20,12 @@ class NamedDataset:
 
 CATALOG: dict[str, NamedDataset] = {d.name: d for d in (
     NamedDataset("pileval", "mit-han-lab/pile-val-backup", None, "validation", "text",
-                 note="AutoAWQ's default; needs zstandard"),
+                 note=msg("AutoAWQ's default; needs zstandard")),
     NamedDataset("wikitext2", "Salesforce/wikitext", "wikitext-2-raw-v1", "train", "text",
                  modelscope="modelscope/wikitext (subset wikitext-2-raw-v1)"),
     NamedDataset("c4", "allenai/c4", None, "validation", "text", data_files="en/c4-validation.00000-of-00008.json.gz"),
     NamedDataset("ptb", "ptb-text-only/ptb_text_only", "penn_treebank", "train", "sentence",
-                 note="a loading-script dataset: recent `datasets` releases refuse it (LMDeploy's "
-                      "'NoneType' object is not callable); use pileval or a local file"),
+                 note=msg("a loading-script dataset: recent `datasets` releases refuse it (LMDeploy's "
+                          "'NoneType' object is not callable); use pileval or a local file")),
     NamedDataset("cnn_dailymail", "abisee/cnn_dailymail", "3.0.0", "train", "article"),
 )}

@@ -59,10 +59,12 @@ def iter_named(name: str, info: ReadInfo) -> Iterator[str]:
         if reason:
             raise DatasetError(msg("{name}: {reason} and {hub_id} is not in the local cache; {fallbacks}", name=name,
                                    reason=reason, hub_id=d.hub_id, fallbacks=fallbacks(d))) from exc
+        if d.note:
+            raise DatasetError(msg("{name}: loading {hub_id} failed ({error}); {fallbacks} [{note}]", name=name,
+                                   hub_id=d.hub_id, error=first, fallbacks=fallbacks(d), note=d.note)) from exc
         raise DatasetError(msg("{name}: loading {hub_id} failed ({error}); {fallbacks}", name=name, hub_id=d.hub_id,
-                               error=first, fallbacks=fallbacks(d))
-                           + (f" [{d.note}]" if d.note else "")) from exc
-    info.encoding = f"hub {d.hub_id}" + (" (from cache)" if reason else "")
+                               error=first, fallbacks=fallbacks(d))) from exc
+    info.encoding = msg("hub {hub_id} (from cache)", hub_id=d.hub_id) if reason else msg("hub {hub_id}", hub_id=d.hub_id)
     info.field = d.column
     info.files = 1
     for rec in ds:
@@ -86,11 +88,13 @@ def iter_saved(path: Path, info: ReadInfo, field: str | None = None) -> Iterator
         ds = ds[split]
     columns = ds.column_names
     if field and field not in columns:
-        raise DatasetError(f"{path.name} has no column {field!r}; columns: {', '.join(columns)}")
+        raise DatasetError(msg("{name} has no column {field!r}; columns: {columns}", name=path.name, field=field,
+                               columns=", ".join(columns)))
     col = field or next((c for c in TEXT_FIELDS if c in columns), None)
     if col is None:
-        raise DatasetError(f"{path.name}: no text column; choose one with --field from: {', '.join(columns)}")
-    info.encoding, info.field, info.files = "saved dataset", col, 1
+        raise DatasetError(msg("{name}: no text column; choose one with --field from: {columns}", name=path.name,
+                               columns=", ".join(columns)))
+    info.encoding, info.field, info.files = msg("saved dataset"), col, 1
     for value in ds[col] if len(ds) < 100_000 else (r[col] for r in ds):
         if value:
             yield str(value)

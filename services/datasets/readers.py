@@ -12,6 +12,7 @@ from pathlib import Path
 
 from services.datasets.encoding import open_text
 from services.datasets.errors import DatasetError
+from services.messages import msg
 
 SUPPORTED = (".txt", ".md", ".jsonl", ".json", ".csv", ".parquet")
 TEXT_FIELDS = ("text", "content", "article", "document", "body", "sentence", "question", "prompt", "messages")
@@ -51,19 +52,22 @@ def _read_txt(path: Path, info: ReadInfo, split: str) -> Iterator[str]:
             if block:
                 yield "\n".join(block)
         except UnicodeDecodeError as exc:
-            raise DatasetError(f"{path.name} is not valid {info.encoding} further in ({exc.reason}); "
-                               "save it in one encoding (UTF-8)") from exc
+            raise DatasetError(msg("{name} is not valid {encoding} further in ({reason}); "
+                                   "save it in one encoding (UTF-8)", name=path.name, encoding=info.encoding,
+                                   reason=exc.reason)) from exc
 
 
 def _pick_field(record: dict, field: str | None, path: Path) -> str:
     if field:
         if field not in record:
-            raise DatasetError(f"{path.name} has no field {field!r}; fields: {', '.join(map(str, record)) or 'none'}")
+            raise DatasetError(msg("{name} has no field {field!r}; fields: {fields}", name=path.name, field=field,
+                                   fields=", ".join(map(str, record)) or msg("none")))
         return field
     for name in TEXT_FIELDS:
         if name in record:
             return name
-    raise DatasetError(f"{path.name}: no text field found; choose one with --field from: {', '.join(map(str, record))}")
+    raise DatasetError(msg("{name}: no text field found; choose one with --field from: {fields}", name=path.name,
+                           fields=", ".join(map(str, record))))
 
 
 def _value_text(value, chat: ChatRenderer) -> str:
@@ -81,7 +85,8 @@ def _records_jsonl(path: Path, info: ReadInfo) -> Iterator[dict]:
             try:
                 rec = json.loads(line)
             except ValueError as exc:
-                raise DatasetError(f"{path.name} line {n} is not valid JSON ({exc})") from exc
+                raise DatasetError(msg("{name} line {line} is not valid JSON ({reason})", name=path.name, line=n,
+                                       reason=exc)) from exc
             if isinstance(rec, dict):
                 yield rec
             else:
@@ -94,12 +99,13 @@ def _records_json(path: Path, info: ReadInfo) -> Iterator[dict]:
         try:
             doc = json.load(f)
         except ValueError as exc:
-            raise DatasetError(f"{path.name} is not valid JSON ({exc}); for one record a line use .jsonl") from exc
+            raise DatasetError(msg("{name} is not valid JSON ({reason}); for one record a line use .jsonl",
+                                   name=path.name, reason=exc)) from exc
     if isinstance(doc, dict):
         lists = [v for v in doc.values() if isinstance(v, list)]
         doc = lists[0] if len(lists) == 1 else [doc]
     if not isinstance(doc, list):
-        raise DatasetError(f"{path.name}: expected a list of records")
+        raise DatasetError(msg("{name}: expected a list of records", name=path.name))
     for rec in doc:
         yield rec if isinstance(rec, dict) else {"text": rec}
 
@@ -110,7 +116,7 @@ def _records_csv(path: Path, info: ReadInfo) -> Iterator[dict]:
         try:
             yield from csv.DictReader(f)
         except csv.Error as exc:
-            raise DatasetError(f"{path.name} is not valid CSV ({exc})") from exc
+            raise DatasetError(msg("{name} is not valid CSV ({reason})", name=path.name, reason=exc)) from exc
 
 
 def _read_parquet(path: Path, info: ReadInfo, field: str | None) -> Iterator[str]:
@@ -120,25 +126,27 @@ def _read_parquet(path: Path, info: ReadInfo, field: str | None) -> Iterator[str
         import sys
 
         if getattr(sys, "frozen", False):
-            raise DatasetError(f"the installed app does not read .parquet: convert {path.name} to .jsonl or .txt "
-                               "(one sample a line)") from exc
-        raise DatasetError("reading .parquet needs pyarrow: pip install pyarrow") from exc
+            raise DatasetError(msg("the installed app does not read .parquet: convert {name} to .jsonl or .txt "
+                                   "(one sample a line)", name=path.name)) from exc
+        raise DatasetError(msg("reading .parquet needs pyarrow: pip install pyarrow")) from exc
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:
-        raise DatasetError(f"{path.name} is not a readable Parquet file ({exc})") from exc
+        raise DatasetError(msg("{name} is not a readable Parquet file ({reason})", name=path.name, reason=exc)) from exc
     schema = pf.schema_arrow
     names = schema.names
     if field:
         if field not in names:
-            raise DatasetError(f"{path.name} has no column {field!r}; columns: {', '.join(names)}")
+            raise DatasetError(msg("{name} has no column {field!r}; columns: {columns}", name=path.name, field=field,
+                                   columns=", ".join(names)))
     else:
         import pyarrow as pa
 
         text_cols = [n for n in names if pa.types.is_string(schema.field(n).type) or pa.types.is_large_string(schema.field(n).type)]
         preferred = [n for n in TEXT_FIELDS if n in text_cols]
         if not text_cols:
-            raise DatasetError(f"{path.name} has no text columns (columns: {', '.join(names)}); pick a Parquet file with text")
+            raise DatasetError(msg("{name} has no text columns (columns: {columns}); pick a Parquet file with text",
+                                   name=path.name, columns=", ".join(names)))
         field = (preferred or text_cols)[0]
     info.field = field
     info.encoding = "parquet"
@@ -161,7 +169,8 @@ def read_file(path: Path, info: ReadInfo, field: str | None = None, split: str =
         return
     records = {".jsonl": _records_jsonl, ".json": _records_json, ".csv": _records_csv}.get(ext)
     if records is None:
-        raise DatasetError(f"{path.name}: unsupported file type {ext or '(none)'}; use {', '.join(SUPPORTED)}")
+        raise DatasetError(msg("{name}: unsupported file type {ext}; use {types}", name=path.name,
+                               ext=ext or msg("(none)"), types=", ".join(SUPPORTED)))
     chosen = None
     for rec in records(path, info):
         if chosen is None:
@@ -181,11 +190,12 @@ def read_path(path: Path, info: ReadInfo, field: str | None = None, split: str =
     if path.is_dir():
         files = supported_files(path)
         if not files:
-            raise DatasetError(f"{path} has no {', '.join(SUPPORTED)} files: pick a folder with calibration text")
+            raise DatasetError(msg("{path} has no {types} files: pick a folder with calibration text", path=path,
+                                   types=", ".join(SUPPORTED)))
         for f in files:
             yield from read_file(f, info, field, split, chat)
         return
     if not path.exists():
-        raise DatasetError(f"{path} does not exist: check the path, or use a dataset name "
-                           "(pileval, wikitext2, c4, ptb, cnn_dailymail)")
+        raise DatasetError(msg("{path} does not exist: check the path, or use a dataset name "
+                               "(pileval, wikitext2, c4, ptb, cnn_dailymail)", path=path))
     yield from read_file(path, info, field, split, chat)

@@ -53,13 +53,14 @@ def run_one(check_id: str, title: str, fn: Check, probe: Probe, ctx: CheckContex
             cancelled: Callable[[], bool] = never_cancelled) -> CheckResult:
     """Run one check in a daemon thread; past `timeout` it is reported as timed out. A cancel returns at once
     (Cancelled): the probe kills its child, and the thread never holds up quitting."""
-    box: dict[str, CheckResult | BaseException] = {}
+    results: list[CheckResult] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            box["result"] = fn(probe, ctx)
+            results.append(fn(probe, ctx))
         except BaseException as exc:  # reported below, never lost in the thread
-            box["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=target, name=f"check-{check_id}", daemon=True)
     thread.start()
@@ -71,14 +72,12 @@ def run_one(check_id: str, title: str, fn: Check, probe: Probe, ctx: CheckContex
             return CheckResult(check_id, title, "warn", msg("timed out after {seconds:.0f} s", seconds=timeout),
                                msg("The check is still running in the background; re-run to try again."))
         thread.join(0.05)
-    if "error" in box:
-        exc = box["error"]
+    if errors:
+        exc = errors[0]
         log.error("check %s crashed", check_id, exc_info=exc)
         return CheckResult(check_id, title, "warn",
                            msg("the check itself failed: {error}", error=f"{type(exc).__name__}: {exc}"))
-    result = box["result"]
-    assert isinstance(result, CheckResult)
-    return result
+    return results[0]
 
 
 def run_checks(probe: Probe | None = None, ctx: CheckContext | None = None, progress: ProgressFn = no_progress,

@@ -25,6 +25,7 @@ from services.evaluate.settings import EvalSettings
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.protocol import EvalSummary, EvalVariant
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 
 @dataclass
@@ -77,10 +78,10 @@ def text_tokens(s: EvalSettings, tokenizer) -> tuple[list[int], str]:
     try:
         texts, info, _ = collect_texts(s.text, s.text_field, max_chars=s.max_tokens * 12)
     except DatasetError as exc:
-        raise JobFailure(str(exc), hint="pick another evaluation text (--text)", bad_input=True) from exc
+        raise JobFailure(str(exc), hint=msg("pick another evaluation text (--text)"), bad_input=True) from exc
     ids = tokenizer("\n\n".join(texts), add_special_tokens=False)["input_ids"][: s.max_tokens]
     if len(ids) < 2:
-        raise JobFailure(f"{s.text} gives fewer than 2 tokens: nothing to score", bad_input=True)
+        raise JobFailure(msg("{text} gives fewer than 2 tokens: nothing to score", text=s.text), bad_input=True)
     return ids, info.encoding
 
 
@@ -96,16 +97,16 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
     if errors := check_models(folders, s.context) + check_precision(spec.model, s.precision, s.group_size):
         raise JobFailure(errors[0], hint="; ".join(errors[1:]), bad_input=True)
 
-    events.stage("tokens", f"tokenizing {s.text}")
+    events.stage("tokens", msg("tokenizing {text}", text=s.text))
     try:
         tokenizers = {f: load_tokenizer(f) for f in folders}
     except DatasetError as exc:
-        raise JobFailure(str(exc), hint="copy the tokenizer files from the source model "
-                                        "(QuantDesk's quantize jobs do this)", bad_input=True) from exc
+        raise JobFailure(str(exc), hint=msg("copy the tokenizer files from the source model "
+                                            "(QuantDesk's quantize jobs do this)"), bad_input=True) from exc
     prints = {f: tokenizer_fingerprint(t) for f, t in tokenizers.items()}
     if len(set(prints.values())) > 1:
-        raise JobFailure("the models use different tokenizers: their perplexities are not comparable",
-                         hint="compare a quantized model with the model it was made from", bad_input=True)
+        raise JobFailure(msg("the models use different tokenizers: their perplexities are not comparable"),
+                         hint=msg("compare a quantized model with the model it was made from"), bad_input=True)
     tokenizer = tokenizers[folders[0]]
     ids, encoding = text_tokens(s, tokenizer)
     events.log(f"{len(ids)} tokens of {s.text} ({encoding}); context {s.context}, stride {s.stride or s.context}")
@@ -123,7 +124,8 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
         events.stage("perplexity", v.name)
         t0 = time.monotonic()
         def window(d: int, n: int, m: str, base: int = step, name: str = v.name) -> None:
-            events.progress(base, total, "step", f"{name}: window {d}/{n}")
+            events.progress(base, total, msg("step"), msg("{name}: window {done}/{windows}", name=name, done=d,
+                                                          windows=n))
 
         ppl = perplexity(model, ids, s.context, s.stride, device, v.kv, progress=window)
         seconds = time.monotonic() - t0
@@ -134,7 +136,8 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
         for i, p in enumerate(prompt_ids):
             gen.append(ans.generate(model, tokenizer, p, v.kv, s.max_new_tokens, device))
             step += 1
-            events.progress(step, total, "step", f"{v.name}: answer {i + 1}/{len(prompt_ids)}")
+            events.progress(step, total, msg("step"), msg("{name}: answer {done}/{answers}", name=v.name, done=i + 1,
+                                                          answers=len(prompt_ids)))
         outputs[v.name] = gen
         results.append({"name": v.name, "model": v.model, "kv": v.kv, "baseline": v.baseline,
                         **({"precision": v.precision, "group_size": v.group_size} if v.precision else {}),
@@ -142,11 +145,12 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
                         "seconds": round(seconds, 3)})
 
     for folder in folders:
-        events.stage("load", f"loading {Path(folder).name}")
+        events.stage("load", msg("loading {name}", name=Path(folder).name))
         try:
             model = load_for_eval(folder, device)
         except ValueError as exc:  # e.g. an AWQ GEMV checkpoint, which needs AutoAWQ's CUDA kernels
-            raise JobFailure(str(exc), hint="evaluate a GEMM checkpoint (QuantDesk's default)", bad_input=True) from exc
+            raise JobFailure(str(exc), hint=msg("evaluate a GEMM checkpoint (QuantDesk's default)"),
+                             bad_input=True) from exc
         for v in [v for v in variants if v.model == folder and not v.precision]:
             score(model, v)
         if folder == spec.model:
@@ -187,7 +191,8 @@ def simulate(model, variants: list[Variant], score, events: Emitter) -> None:
         group = PER_CHANNEL if v.group_size is None else v.group_size
         by_weights.setdefault((PRECISIONS[str(v.precision)].weight_bits, group), []).append(v)
     for (bits, group), same_weights in by_weights.items():
-        events.stage("simulate", f"W{bits} {group_text(group)}: fake-quantizing a copy of the weights")
+        events.stage("simulate", msg("W{bits} {group}: fake-quantizing a copy of the weights", bits=bits,
+                                     group=group_text(group)))
         sim = simulated_copy(model, PRECISIONS[str(same_weights[0].precision)], group)
         for v in same_weights:
             p = PRECISIONS[str(v.precision)]

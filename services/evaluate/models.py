@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from services.checkpoint import AWQ, COMPRESSED_TENSORS, checkpoint_format
+from services.messages import msg
 
 
 def load_for_eval(folder: str | Path, device: str = "cpu"):
@@ -25,8 +26,9 @@ def load_for_eval(folder: str | Path, device: str = "cpu"):
         return AutoModelForCausalLM.from_pretrained(  # dequantized once; activation quantization still simulated
             str(folder), dtype=dtype, quantization_config=CompressedTensorsConfig(dequantize=True)).to(device).eval()
     if fmt.quantized:
-        raise ValueError(f"{Path(folder).name} is a {fmt.describe()} checkpoint; this version evaluates "
-                         "unquantized, AWQ and compressed-tensors checkpoints")
+        raise ValueError(msg("{name} is a {format} checkpoint; this version evaluates "
+                             "unquantized, AWQ and compressed-tensors checkpoints", name=Path(folder).name,
+                             format=fmt.describe()))
     return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).to(device).eval()
 
 

@@ -8,6 +8,7 @@ from services.insight.scan import scan
 from services.insight.settings import ScanSettings
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 MIN_TOKENS = 64
 
@@ -25,12 +26,12 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         raise JobFailure(problems[0], hint="; ".join(problems[1:]), bad_input=True)
     model_dir = Path(spec.model)
     device = resolve_device(s.device)
-    events.stage("load", f"loading {model_dir.name}")
+    events.stage("load", msg("loading {name}", name=model_dir.name))
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
         model = load_for_eval(model_dir, device)
     except (OSError, ValueError) as exc:
-        raise JobFailure(f"cannot load {model_dir}: {exc}", bad_input=True) from exc
+        raise JobFailure(msg("cannot load {folder}: {reason}", folder=model_dir, reason=exc), bad_input=True) from exc
     if any(p.dtype != torch.float32 for p in model.parameters()) and device == "cpu":
         model = model.float()
     own_calib = s.method == "awq" and not s.calib  # calibrate on the tokens after the scored ones
@@ -39,14 +40,16 @@ def run(spec: JobSpec, events: Emitter) -> dict:
                          tokenizer)
     ids, calib_ids = ids[: s.max_tokens], ids[s.max_tokens:]
     if len(ids) < MIN_TOKENS:
-        raise JobFailure(f"{s.text} gives {len(ids)} tokens; a scan needs at least {MIN_TOKENS} to rank anything",
-                         hint="pick a longer held-out text", bad_input=True)
+        raise JobFailure(msg("{text} gives {count} tokens; a scan needs at least {need} to rank anything", text=s.text,
+                             count=len(ids), need=MIN_TOKENS),
+                         hint=msg("pick a longer held-out text"), bad_input=True)
     if s.method == "awq" and s.calib:
         calib_ids = text_tokens(EvalSettings(text=s.calib, max_tokens=s.calib_tokens), tokenizer)[0]
     if s.method == "awq" and len(calib_ids) < MIN_TOKENS:
-        raise JobFailure(f"{s.text} has {len(calib_ids)} tokens left after the {s.max_tokens} scored ones; the AWQ "
-                         f"scan needs at least {MIN_TOKENS} more to calibrate on",
-                         hint="lower --max-tokens, or give separate calibration text with --awq-calib",
+        raise JobFailure(msg("{text} has {count} tokens left after the {scored} scored ones; the AWQ "
+                             "scan needs at least {need} more to calibrate on", text=s.text, count=len(calib_ids),
+                             scored=s.max_tokens, need=MIN_TOKENS),
+                         hint=msg("lower --max-tokens, or give separate calibration text with --awq-calib"),
                          bad_input=True)
     what = f"W{s.bits} g{s.group_size}" + (" with AWQ scales" if s.method == "awq" else "")
     events.stage("scan", f"{len(ids)} held-out tokens, one {s.unit} at a time at {what}")

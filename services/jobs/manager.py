@@ -20,6 +20,7 @@ from services.jobs.outputs import discard_partial
 from services.jobs.slots import NoSlot, Slot, SlotPool
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord, JobStore, StoreError
+from services.messages import msg
 from services.runtime import process
 from services.runtime.executor import Executor, JobHandle, LocalExecutor, stop_by_pid
 from services.runtime.parentwatch import cancel_file
@@ -40,10 +41,11 @@ def describe_exit(code: int) -> str:
         try:
             name = signal.Signals(-code).name
         except ValueError:
-            name = f"signal {-code}"
-        hint = " (out of memory?)" if name == "SIGKILL" else ""
-        return f"the job process was killed by {name}{hint}"
-    return f"the job process ended unexpectedly (exit status {code})"
+            name = msg("signal {number}", number=-code)
+        if name == "SIGKILL":
+            return msg("the job process was killed by {name} (out of memory?)", name=name)
+        return msg("the job process was killed by {name}", name=name)
+    return msg("the job process ended unexpectedly (exit status {code})", code=code)
 
 
 def process_token(pid: int | None = None) -> str:
@@ -125,7 +127,7 @@ class JobManager:
         with self._lock:
             if label not in self._remote:
                 if self._remote_factory is None:
-                    raise ValueError(f"this QuantDesk cannot run jobs on {label}")
+                    raise ValueError(msg("this QuantDesk cannot run jobs on {label}", label=label))
                 self._remote[label] = self._remote_factory(label)
             return self._remote[label]
 
@@ -135,7 +137,8 @@ class JobManager:
         try:
             (self.jobs_dir / f"{spec.id}.json").write_text(spec.to_json(), encoding="utf-8")
         except OSError as exc:
-            self.store.set_status(spec.id, "failed", error=f"cannot write the job's files in {self.jobs_dir}: {exc}",
+            self.store.set_status(spec.id, "failed", error=msg("cannot write the job's files in {folder}: {reason}",
+                                                                  folder=self.jobs_dir, reason=exc),
                                   error_kind="start")
             return self.store.get(spec.id)
         with self._lock:
@@ -199,7 +202,7 @@ class JobManager:
                 job_id, self.jobs_dir / f"{job_id}.json", Path(rec.log_path or self.jobs_dir / f"{job_id}.log"))
         except Exception as exc:  # a bad job environment, a missing interpreter, ...
             slot.release()
-            reason = f"the job could not start: {exc}"
+            reason = msg("the job could not start: {reason}", reason=exc)
             log.error("job %s: %s", job_id, reason)
             kind = "bad_input" if isinstance(exc, ValueError) else "start"
             self.store.set_status(job_id, "failed", error=reason, error_kind=kind, only_if_not_final=True)
@@ -322,7 +325,8 @@ class JobManager:
 
     def _lose(self, rec: JobRecord) -> None:
         """The cluster stopped answering: the job stays running there; a later reattach picks it up."""
-        note = f"lost contact with {rec.spec.executor}; the job may still run there (reopen QuantDesk to reattach)"
+        note = msg("lost contact with {executor}; the job may still run there (reopen QuantDesk to reattach)",
+                   executor=rec.spec.executor)
         self.store.release(rec.id, self.owner, note)
         with self._lock:
             self._handles.pop(rec.id, None)
@@ -371,7 +375,8 @@ class JobManager:
         try:
             executor = self.executor_for(rec.spec.executor)
         except ValueError as exc:  # the cluster was removed from the settings: nobody can follow or stop it now
-            note = f"{exc}: QuantDesk can no longer follow or stop this job on {rec.spec.executor}"
+            note = msg("{reason}: QuantDesk can no longer follow or stop this job on {executor}", reason=exc,
+                       executor=rec.spec.executor)
             self.store.set_status(rec.id, "interrupted", error=note, only_if_not_final=True)
             return False
         stop = getattr(executor, "stop", None)
@@ -381,11 +386,12 @@ class JobManager:
             stop(rec.id)
         except Exception as exc:
             if "does not exist" in str(exc) or "status code 404" in str(exc):
-                self.store.set_status(rec.id, "cancelled", error="the cluster no longer has this job",
+                self.store.set_status(rec.id, "cancelled", error=msg("the cluster no longer has this job"),
                                       only_if_not_final=True)
                 return True
-            raise RuntimeError(f"{rec.id} could not be stopped on {rec.spec.executor}: {exc}; try again once the "
-                               "cluster answers (quantdesk cluster check)") from exc
+            raise RuntimeError(msg("{job} could not be stopped on {executor}: {reason}; try again once the "
+                                   "cluster answers (quantdesk cluster check)", job=rec.id,
+                                   executor=rec.spec.executor, reason=exc)) from exc
         deadline = time.monotonic() + 30
         while rec.owner and token_alive(rec.owner) and time.monotonic() < deadline:
             if self.store.get(rec.id).final:  # its follower recorded the end
@@ -399,7 +405,7 @@ class JobManager:
             remote = [(i, h) for i, h in self._handles.items() if self.store.get(i).spec.remote]
         for job_id, handle in remote:
             self._detached.add(job_id)
-            self.store.release(job_id, self.owner, "QuantDesk closed while this job ran on its cluster")
+            self.store.release(job_id, self.owner, msg("QuantDesk closed while this job ran on its cluster"))
             if handle.proc is not None:
                 process.kill_tree(handle.proc.pid)
             t = self._threads.get(job_id)

@@ -37,8 +37,8 @@ def make_partial(out: str | Path) -> Path:
     p = partial_path(out)
     if p.exists() or p.is_symlink():
         if not is_our_partial(p):
-            raise FileExistsError(f"{p} exists and was not made by QuantDesk; the job builds its output there: "
-                                  "move or rename it")
+            raise FileExistsError(msg("{path} exists and was not made by QuantDesk; the job builds its output there: "
+                                      "move or rename it", path=p))
         discard_partial(out)
     p.mkdir(parents=True)
     (p / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
@@ -100,39 +100,42 @@ def check_output(out: str | Path, inputs: Sequence[str | Path], *, overwrite: bo
             r.errors.append(msg("the output {out} is or lies inside the input {src}: pick a folder outside it", out=out,
                                 src=src))
         elif src.exists() and _inside(src, out):
-            r.errors.append(f"the output {out} contains the input {src}: replacing it would delete the input; "
-                            "pick another output folder")
+            r.errors.append(msg("the output {out} contains the input {src}: replacing it would delete the input; "
+                                "pick another output folder", out=out, src=src))
     if r.errors:
         return r
     work = partial_path(out)
     if any(_inside(work, Path(src)) or _inside(Path(src), work) for src in inputs if src):
-        r.errors.append(f"the job's work folder {work} would be an input or hold one: pick another output name")
+        r.errors.append(msg("the job's work folder {work} would be an input or hold one: pick another output name",
+                            work=work))
     elif (work.exists() or work.is_symlink()) and not is_our_partial(work):
-        r.errors.append(f"{work} exists and was not made by QuantDesk; the job builds its output there: move or "
-                        "rename it, or pick another output name")
+        r.errors.append(msg("{work} exists and was not made by QuantDesk; the job builds its output there: move or "
+                            "rename it, or pick another output name", work=work))
     if r.errors:
         return r
     existing = _nearest_existing(out.parent)
     if existing.exists() and not existing.is_dir():
-        r.errors.append(f"{existing} is a file, so {out} cannot be created under it: pick another output path")
+        r.errors.append(msg("{existing} is a file, so {out} cannot be created under it: pick another output path",
+                            existing=existing, out=out))
         return r
     if out.exists():
         if kind == FOLDER and not out.is_dir():
             r.errors.append(msg("{out} is a file, not a folder: pick a folder path for the output", out=out))
             return r
         if kind == FILE and out.is_dir():
-            r.errors.append(f"{out} is a folder: give a file path for the output")
+            r.errors.append(msg("{out} is a folder: give a file path for the output", out=out))
             return r
         if kind == FOLDER and out.is_dir() and any(out.iterdir()):
             if not overwrite:
                 r.errors.append(msg("output folder {out} exists and is not empty: pick another or use --overwrite", out=out))
             elif not (out / MARKER).is_file() and not force:
-                r.errors.append(f"{out} is not an earlier QuantDesk output (it has no {MARKER}), so --overwrite will "
-                                "not replace it: pick another folder, or add --force to replace it anyway")
+                r.errors.append(msg("{out} is not an earlier QuantDesk output (it has no {marker}), so --overwrite will "
+                                    "not replace it: pick another folder, or add --force to replace it anyway",
+                                    out=out, marker=MARKER))
             else:
                 r.warnings.append(msg("{out} exists and will be replaced when the job succeeds", out=out))
         elif kind == FILE and not overwrite:
-            r.errors.append(f"output file {out} exists: pick another name or use --overwrite")
+            r.errors.append(msg("output file {out} exists: pick another name or use --overwrite", out=out))
     if (reason := writable(existing)) is not None:
         r.errors.append(msg("cannot write in {folder} ({reason}): pick a folder you can write to", folder=existing,
                             reason=reason))

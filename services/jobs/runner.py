@@ -23,6 +23,7 @@ from services.jobs.events import Emitter, JobCancelled, JobFailure
 from services.jobs.kinds import KINDS
 from services.jobs.outputs import discard_partial
 from services.jobs.spec import JobSpec
+from services.messages import msg
 from services.runtime import process
 from services.runtime.parentwatch import CANCELLED, StopWatch, cancel_file, ray_supervisor
 
@@ -62,11 +63,12 @@ def _parse_args(argv: list[str]) -> tuple[list[str], bool, int | None, bool]:
 def _load(spec_path: Path) -> JobSpec:
     spec = JobSpec.from_json(spec_path.read_text(encoding="utf-8"), known_kinds_only=False)
     if spec.kind not in KINDS:
-        raise JobFailure(f"this QuantDesk cannot run {spec.kind!r} jobs (a newer version made it)",
-                         hint="update QuantDesk", bad_input=True)
+        raise JobFailure(msg("this QuantDesk cannot run {kind!r} jobs (a newer version made it)", kind=spec.kind),
+                         hint=msg("update QuantDesk"), bad_input=True)
     if rel := spec.relative_paths():
-        raise JobFailure(f"relative paths in the job spec: {', '.join(rel)}",
-                         hint="job specs hold absolute paths; the CLI and panels make them absolute", bad_input=True)
+        raise JobFailure(msg("relative paths in the job spec: {paths}", paths=", ".join(rel)),
+                         hint=msg("job specs hold absolute paths; the CLI and panels make them absolute"),
+                         bad_input=True)
     return spec
 
 
@@ -85,16 +87,17 @@ def run(spec_path: Path, emitter: Emitter) -> int:
         code = p.EXIT_BAD_INPUT if exc.bad_input else p.EXIT_FAILED
     except ModuleNotFoundError as exc:
         frozen = getattr(sys, "frozen", False)
-        emitter.error(f"this job needs {exc.name}, which is not installed where jobs run",
-                      hint="install the ML runtime: quantdesk runtime install (or the Environment panel's fix)" if frozen
-                      else "install the ml extra: pip install -e '.[ml]'", traceback=traceback.format_exc())
+        emitter.error(msg("this job needs {module}, which is not installed where jobs run", module=exc.name),
+                      hint=msg("install the ML runtime: quantdesk runtime install (or the Environment panel's fix)")
+                      if frozen else msg("install the ml extra: pip install -e '.[ml]'"),
+                      traceback=traceback.format_exc())
         code = p.EXIT_FAILED
     except MemoryError:
-        emitter.error("out of memory", hint="use fewer calibration samples or a shorter sequence length, "
-                                            "or close other programs", traceback=traceback.format_exc())
+        emitter.error(msg("out of memory"), hint=msg("use fewer calibration samples or a shorter sequence length, "
+                                                     "or close other programs"), traceback=traceback.format_exc())
         code = p.EXIT_FAILED
     except OSError as exc:
-        hint = "free disk space or pick another output folder" if getattr(exc, "errno", None) == 28 else ""
+        hint = msg("free disk space or pick another output folder") if getattr(exc, "errno", None) == 28 else ""
         emitter.error(f"{type(exc).__name__}: {exc}", hint=hint, traceback=traceback.format_exc())
         code = p.EXIT_FAILED
     except Exception as exc:

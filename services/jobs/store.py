@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
@@ -108,13 +109,15 @@ def _damaged(exc: sqlite3.DatabaseError) -> bool:
 def _unusable(path: Path, exc: Exception) -> str:
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return (f"the job store {path} is locked by another process; close other QuantDesk windows or wait for "
-                "their jobs to start, then try again")
+        return msg("the job store {path} is locked by another process; close other QuantDesk windows or wait for "
+                   "their jobs to start, then try again", path=path)
     if "full" in text:
-        return f"the disk holding {path} is full: free some space, then try again"
+        return msg("the disk holding {path} is full: free some space, then try again", path=path)
     if "readonly" in text or "read-only" in text:
-        return f"the job store {path} is on a read-only disk: set QUANTDESK_HOME to a folder you can write"
-    return f"the job store {path} cannot be used ({text}): check the disk, then try again"
+        return msg("the job store {path} is on a read-only disk: set QUANTDESK_HOME to a folder you can write",
+                   path=path)
+    return msg("the job store {path} cannot be used ({reason}): check the disk, then try again", path=path,
+               reason=text)
 
 
 def _connect(path: Path, timeout: float = 10.0) -> sqlite3.Connection:
@@ -137,13 +140,15 @@ class JobStore:
             if not (_damaged(exc) or path.is_dir()):  # locked, full, read-only, I/O: the file may be fine
                 raise StoreError(_unusable(path, exc)) from exc
             if not recover:
-                raise StoreError(f"the job store {path} is damaged ({exc}); move it aside and QuantDesk starts "
-                                 "a fresh one (job folders and outputs are not affected)") from exc
+                raise StoreError(msg("the job store {path} is damaged ({reason}); move it aside and QuantDesk starts "
+                                     "a fresh one (job folders and outputs are not affected)", path=path,
+                                     reason=exc)) from exc
             moved = self._move_aside(exc)
             self._db = _connect(path, timeout)
             self._migrate()
-            self.notice = (f"the job store {path} was damaged ({exc}) and was moved to {moved.name}; a fresh "
-                           "store was started (job folders, logs and outputs are untouched)")
+            self.notice = msg("the job store {path} was damaged ({reason}) and was moved to {moved}; a fresh "
+                              "store was started (job folders, logs and outputs are untouched)", path=path,
+                              reason=exc, moved=moved.name)
         self._columns = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
 
     def _move_aside(self, exc: Exception) -> Path:
@@ -160,8 +165,8 @@ class JobStore:
         try:
             self.path.rename(moved)
         except OSError as err:
-            raise StoreError(f"the job store {self.path} is damaged ({exc}) and cannot be moved aside ({err}); "
-                             "move it away by hand") from err
+            raise StoreError(msg("the job store {path} is damaged ({reason}) and cannot be moved aside ({error}); "
+                                 "move it away by hand", path=self.path, reason=exc, error=err)) from err
         for suffix in ("-wal", "-shm"):
             side = self.path.with_name(self.path.name + suffix)
             if side.exists():
@@ -223,12 +228,13 @@ class JobStore:
         """A job by its id or a unique part of it."""
         job_id = job_id.strip()
         if not job_id:
-            raise KeyError("give a job id (or a unique part of it)")
+            raise KeyError(msg("give a job id (or a unique part of it)"))
         rows = self._select("WHERE id = ?", (job_id,))
         if not rows:
             rows = self._select("WHERE instr(id, ?) > 0", (job_id,))  # no LIKE: % and _ are not wildcards
             if len(rows) != 1:
-                raise KeyError(f"no job {job_id!r}" if not rows else f"{job_id!r} matches {len(rows)} jobs")
+                raise KeyError(msg("no job {job!r}", job=job_id) if not rows else
+                               msg("{job!r} matches {count} jobs", job=job_id, count=len(rows)))
         return self._record(rows[0])
 
     def list(self, limit: int = 200) -> builtins.list[JobRecord]:
@@ -302,7 +308,8 @@ class JobStore:
         with self._transaction() as db:
             status = db.execute("SELECT status FROM jobs WHERE id = ?", (rec.id,)).fetchone()[0]
             if status not in FINAL:
-                raise ValueError(f"job {rec.id} is {status}: cancel it before deleting its record")
+                raise ValueError(msg("job {job} is {status}: cancel it before deleting its record", job=rec.id,
+                                     status=status))
             db.execute("DELETE FROM events WHERE job_id = ?", (rec.id,))
             db.execute("DELETE FROM jobs WHERE id = ?", (rec.id,))
 
@@ -337,7 +344,8 @@ class JobStore:
                 continue
             if rec.status == "queued" and rec.owner and owner_alive(rec.owner):
                 continue
-            if self.set_status(rec.id, "interrupted", error="QuantDesk stopped while this job was "
-                               + rec.status, only_if_not_final=True):
+            error = msg("QuantDesk stopped while this job was running") if rec.status == "running" else \
+                msg("QuantDesk stopped while this job was queued")
+            if self.set_status(rec.id, "interrupted", error=error, only_if_not_final=True):
                 gone.append(rec)
         return gone

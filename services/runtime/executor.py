@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from services.jobs import protocol as p
+from services.messages import msg
 from services.runtime import process
 from services.runtime.runtime import Runtime, job_runtime
 
@@ -59,8 +60,8 @@ class LocalExecutor:
         bad = sorted(str(k) for k, v in (env or {}).items()
                      if not isinstance(k, str) or not isinstance(v, str) or "\0" in v)
         if bad:
-            raise ValueError(f"the job environment has non-text values for {', '.join(map(str, bad))}: fix them "
-                             "in job_env.json (every value must be a string)")
+            raise ValueError(msg("the job environment has non-text values for {names}: fix them "
+                                 "in job_env.json (every value must be a string)", names=", ".join(map(str, bad))))
         cmd = self.runtime.module_command(RUNNER, str(spec_path), str(log_path), "--watch-stdin",
                                           "--parent", str(os.getpid()))
         with open(log_path, "a", encoding="utf-8") as early_log:

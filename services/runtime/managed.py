@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from services.messages import msg
 from services.paths import user_dirs
 
 TORCH = "torch==2.13.0"
@@ -51,29 +52,34 @@ def choose_torch(driver: str | None, sms: list[int], asked: str = "auto") -> Tor
     """The torch build for a driver version ("560.94") and the GPUs' compute capabilities (86, 120)."""
     major = _major(driver)
     if asked not in ("auto", *BUILDS):
-        return TorchBuild(asked, "", f"unknown build {asked!r}: choose auto, {', '.join(BUILDS)}")
+        return TorchBuild(asked, "", msg("unknown build {build!r}: choose auto, {builds}", build=asked,
+                                         builds=", ".join(BUILDS)))
     needs_128 = any(sm >= 120 for sm in sms)
     if asked == "cpu":
-        return TorchBuild("cpu", "asked for the CPU build")
+        return TorchBuild("cpu", msg("asked for the CPU build"))
     if asked != "auto":
         if major is None:
-            return TorchBuild(asked, f"asked for {asked}", f"{asked} needs an NVIDIA driver, and none was found")
+            return TorchBuild(asked, msg("asked for {build}", build=asked),
+                              msg("{build} needs an NVIDIA driver, and none was found", build=asked))
         if major < MIN_DRIVER[asked]:
-            return TorchBuild(asked, f"asked for {asked}", f"{asked} needs driver {MIN_DRIVER[asked]} or newer; this "
-                              f"one is {driver}: update the driver or pick an older build")
+            return TorchBuild(asked, msg("asked for {build}", build=asked),
+                              msg("{build} needs driver {need} or newer; this one is {driver}: update the driver or "
+                                  "pick an older build", build=asked, need=MIN_DRIVER[asked], driver=driver))
         if needs_128 and asked == "cu126":
-            return TorchBuild(asked, "asked for cu126", "RTX 50 GPUs (sm_120) need cu128 or newer")
-        return TorchBuild(asked, f"asked for {asked} (driver {driver})")
+            return TorchBuild(asked, msg("asked for {build}", build="cu126"),
+                              msg("RTX 50 GPUs (sm_120) need cu128 or newer"))
+        return TorchBuild(asked, msg("asked for {build} (driver {driver})", build=asked, driver=driver))
     if major is None or not sms:
-        return TorchBuild("cpu", "no NVIDIA GPU: the CPU build")
+        return TorchBuild("cpu", msg("no NVIDIA GPU: the CPU build"))
     for tag in ("cu130", "cu128", "cu126"):
         if major >= MIN_DRIVER[tag] and not (needs_128 and tag == "cu126"):
-            return TorchBuild(tag, f"driver {driver} takes {tag}" + (" (sm_120 needs cu128+)" if needs_128 else ""))
+            return TorchBuild(tag, msg("driver {driver} takes {build} (sm_120 needs cu128+)", driver=driver, build=tag)
+                              if needs_128 else msg("driver {driver} takes {build}", driver=driver, build=tag))
     if needs_128:
-        return TorchBuild("cu128", "", f"RTX 50 GPUs need driver 570 or newer for CUDA 12.8; this one is {driver}: "
-                                       "update the driver")
-    return TorchBuild("cpu", f"driver {driver} is older than 525 (CUDA 12.6): the CPU build; update the driver "
-                             "to use the GPU")
+        return TorchBuild("cu128", "", msg("RTX 50 GPUs need driver 570 or newer for CUDA 12.8; this one is "
+                                           "{driver}: update the driver", driver=driver))
+    return TorchBuild("cpu", msg("driver {driver} is older than 525 (CUDA 12.6): the CPU build; update the driver "
+                                 "to use the GPU", driver=driver))
 
 
 def runtime_root() -> Path:
@@ -101,19 +107,22 @@ def state(root: Path | None = None, frozen: bool | None = None) -> RuntimeState:
     root = root or runtime_root()
     frozen = getattr(sys, "frozen", False) if frozen is None else frozen
     if not frozen:
-        return RuntimeState("dev", Path(sys.prefix), f"this Python is the runtime ({sys.prefix})", {})
+        return RuntimeState("dev", Path(sys.prefix), msg("this Python is the runtime ({prefix})", prefix=sys.prefix),
+                            {})
     path = root / RECORD
     if not root.exists():
-        return RuntimeState("missing", root, "not installed: quantdesk runtime install (several GB with a CUDA "
-                                             "build)", {})
+        return RuntimeState("missing", root, msg("not installed: quantdesk runtime install (several GB with a CUDA "
+                                                 "build)"), {})
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         assert isinstance(record, dict)
     except (OSError, ValueError, AssertionError):
-        return RuntimeState("incomplete", root, "an install did not finish: quantdesk runtime install resumes it", {})
+        return RuntimeState("incomplete", root, msg("an install did not finish: quantdesk runtime install resumes it"),
+                            {})
     if not venv_python(root / "venv").is_file():
-        return RuntimeState("broken", root, "its Python is missing: quantdesk runtime repair", record)
-    return RuntimeState("installed", root, f"torch {record.get('torch')} ({record.get('build')}) in {root}", record)
+        return RuntimeState("broken", root, msg("its Python is missing: quantdesk runtime repair"), record)
+    return RuntimeState("installed", root, msg("torch {version} ({build}) in {folder}", version=record.get("torch"),
+                                               build=record.get("build"), folder=root), record)
 
 
 def torch_spec(build: TorchBuild) -> str:

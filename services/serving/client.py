@@ -9,6 +9,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from services.messages import msg
+
 
 @dataclass
 class ChatReply:
@@ -101,9 +103,11 @@ def chat(base: str, model: str, messages: list[dict], max_tokens: int = 64, temp
                         if on_text:
                             on_text(piece)
     except urllib.error.HTTPError as exc:
-        raise ServerError(f"the server answered {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}") from None
+        raise ServerError(msg("the server answered {code}: {body}", code=exc.code,
+                              body=exc.read().decode("utf-8", "replace")[:300])) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise ServerError(f"the server did not answer: {exc}") from None
+        raise ServerError(msg("the server did not answer: {reason}", reason=exc)) from None
     if not done and finish is None:
-        raise ServerError(f"the answer stopped after {chunks} pieces without an end (the engine failed mid-answer)")
+        raise ServerError(msg("the answer stopped after {chunks} pieces without an end (the engine failed mid-answer)",
+                              chunks=chunks))
     return ChatReply("".join(parts), first, time.monotonic() - started, int(usage) if usage else chunks, finish)

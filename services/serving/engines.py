@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.jobs.outputs import PARTIAL_MARKER
+from services.messages import msg
 from services.paths import user_dirs
 
 RECORD = "engine.json"
@@ -47,11 +48,11 @@ class Engine:
 ENGINES: dict[str, Engine] = {e.name: e for e in (
     Engine("llamacpp", "llama.cpp", ("llama-cpp-python[server]==0.3.36",), "llama_cpp", None, needs_gpu=False,
            minutes=5, build_env={"CMAKE_ARGS": LLAMACPP_CMAKE_ARGS},
-           summary="GGUF on any CPU (llama-cpp-python, compiled here with cmake and the C++ compiler)"),
+           summary=msg("GGUF on any CPU (llama-cpp-python, compiled here with cmake and the C++ compiler)")),
     Engine("vllm", "vLLM", ("vllm==0.33.0",), "vllm", "vllm", needs_gpu=True, minutes=5, windows="wsl",
-           summary="AWQ, GPTQ, compressed-tensors and FP8 on NVIDIA GPUs (Linux; on Windows inside WSL)"),
+           summary=msg("AWQ, GPTQ, compressed-tensors and FP8 on NVIDIA GPUs (Linux; on Windows inside WSL)")),
     Engine("lmdeploy", "LMDeploy", ("lmdeploy==0.18.0",), "lmdeploy", "lmdeploy", needs_gpu=True, minutes=5,
-           summary="TurboMind (AWQ/GPTQ W4A16 g128, int8/int4 KV) on NVIDIA GPUs, Linux and Windows"),
+           summary=msg("TurboMind (AWQ/GPTQ W4A16 g128, int8/int4 KV) on NVIDIA GPUs, Linux and Windows")),
 )}
 
 
@@ -59,7 +60,8 @@ def get_engine(name: str) -> Engine:
     try:
         return ENGINES[name]
     except KeyError:
-        raise ValueError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}") from None
+        raise ValueError(msg("unknown engine {name!r}; engines: {engines}", name=name,
+                             engines=", ".join(ENGINES))) from None
 
 
 def engines_root() -> Path:
@@ -125,30 +127,34 @@ def state(name: str, root: Path | None = None, platform: str | None = None) -> E
     wsl = wsl_only(engine, platform)
     record_path = folder / RECORD
     if not folder.is_dir():
-        how = (f"{engine.title} has no Windows build: QuantDesk installs and runs it inside WSL (needs WSL: "
-               "wsl --install); " if wsl else "")
         if folder.exists():
-            return EngineState(engine, "foreign", folder, message=f"{folder} is a file: move it away")
-        return EngineState(engine, "missing", folder, message=f"{how}not installed: quantdesk engines install {name} "
-                           f"(about {engine.minutes} min)")
+            return EngineState(engine, "foreign", folder, message=msg("{folder} is a file: move it away", folder=folder))
+        missing = msg("not installed: quantdesk engines install {name} (about {minutes} min)", name=name,
+                      minutes=engine.minutes)
+        if wsl:
+            missing = msg("{engine} has no Windows build: QuantDesk installs and runs it inside WSL (needs WSL: "
+                          "wsl --install); {rest}", engine=engine.title, rest=missing)
+        return EngineState(engine, "missing", folder, message=missing)
     if not record_path.is_file():
         if not is_ours(folder):
-            return EngineState(engine, "foreign", folder, message=f"{folder} was not made by QuantDesk: move it away, "
-                               f"or set {ENGINES_ENV} to another folder")
-        return EngineState(engine, "incomplete", folder, message=f"an install was interrupted: quantdesk engines "
-                           f"install {name}")
+            return EngineState(engine, "foreign", folder,
+                               message=msg("{folder} was not made by QuantDesk: move it away, or set {variable} to "
+                                           "another folder", folder=folder, variable=ENGINES_ENV))
+        return EngineState(engine, "incomplete", folder,
+                           message=msg("an install was interrupted: quantdesk engines install {name}", name=name))
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         if not isinstance(record, dict):
             raise ValueError("not an object")
     except (OSError, ValueError) as exc:
-        return EngineState(engine, "broken", folder, message=f"{RECORD} is unreadable ({exc}): quantdesk engines "
-                           f"install {name} --reinstall")
+        return EngineState(engine, "broken", folder,
+                           message=msg("{record} is unreadable ({reason}): quantdesk engines install {name} --reinstall",
+                                       record=RECORD, reason=exc, name=name))
     python = record.get("python")
     if not record.get("wsl") and not (isinstance(python, str) and python and Path(python).is_file()):
         return EngineState(engine, "broken", folder, record=record,
-                           message=f"its Python is missing (the folder was moved or half deleted): quantdesk "
-                                   f"engines install {name} --reinstall")
+                           message=msg("its Python is missing (the folder was moved or half deleted): quantdesk "
+                                       "engines install {name} --reinstall", name=name))
     where = f"WSL ({WSL_HOME}/{name})" if record.get("wsl") else str(folder)
     return EngineState(engine, "installed", folder, str(record.get("version") or "?"), record=record,
                        message=f"{engine.title} {record.get('version')} in {where}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from services.jobs.events import Emitter, Eta, JobFailure
 from services.jobs.outputs import PARTIAL_MARKER
 from services.jobs.spec import JobSpec
+from services.messages import msg
 from services.runtime import process
 from services.runtime.runtime import interpreter_runtime
 from services.serving.engines import (
@@ -61,8 +62,8 @@ def wsl_install_argv(engine: Engine) -> list[str]:
 def base_python() -> str:
     """The interpreter new environments are made from (the job runner's own Python)."""
     if getattr(sys, "frozen", False):
-        raise JobFailure("engines are installed from the ML runtime's Python, and this job runs in the frozen app",
-                         hint="install the runtime first: quantdesk runtime install")
+        raise JobFailure(msg("engines are installed from the ML runtime's Python, and this job runs in the frozen app"),
+                         hint=msg("install the runtime first: quantdesk runtime install"))
     return sys.executable
 
 
@@ -97,17 +98,19 @@ def remove(name: str, root: Path | None = None) -> Path:
     root = root or engines_root()
     folder = engine.folder(root)
     if not folder.exists():
-        raise FileNotFoundError(f"{engine.title} is not installed ({folder} does not exist)")
+        raise FileNotFoundError(msg("{engine} is not installed ({folder} does not exist)", engine=engine.title,
+                                    folder=folder))
     if not is_ours(folder):
-        raise PermissionError(f"{folder} was not made by QuantDesk (no {RECORD}): remove it by hand if you mean to")
+        raise PermissionError(msg("{folder} was not made by QuantDesk (no {record}): remove it by hand if you mean to",
+                                  folder=folder, record=RECORD))
     held = lock(engine, root)
     if held is None:
-        raise PermissionError(f"{engine.title} is being installed: cancel that job first")
+        raise PermissionError(msg("{engine} is being installed: cancel that job first", engine=engine.title))
     try:
         s = state(name, root)
         if s.status in ("installed", "broken") and (pids := users(s)):
-            raise PermissionError(f"{engine.title} is in use (process {', '.join(map(str, pids[:3]))}): stop its "
-                                  "server or job first")
+            raise PermissionError(msg("{engine} is in use (process {pids}): stop its server or job first",
+                                      engine=engine.title, pids=", ".join(map(str, pids[:3]))))
         shutil.rmtree(folder)
     finally:
         held.release()
@@ -137,15 +140,16 @@ def _pip(python: Path | None, engine: Engine, events: Emitter, tail: deque) -> N
             eta = eta if eta and eta.total == total else Eta(total)
             if time.monotonic() - last > 1 or done == total:
                 last = time.monotonic()
-                events.progress(done, total, "steps", f"compiling {engine.title}", eta.remaining(done))
+                events.progress(done, total, msg("steps"), msg("compiling {engine}", engine=engine.title),
+                                eta.remaining(done))
         elif text.startswith(("Collecting ", "Building wheel", "Installing collected", "Successfully installed")):
             events.log(text.strip())
 
     proc = process.start(argv, env=env, stdout=process.PIPE, stderr=process.STDOUT, text=True)
     code = process.follow(proc, line, events.check)
     if code != 0:
-        raise JobFailure(f"pip could not install {engine.title} (exit status {code})",
-                         hint=hint_for(tail) or "the job log has pip's output")
+        raise JobFailure(msg("pip could not install {engine} (exit status {code})", engine=engine.title, code=code),
+                         hint=hint_for(tail) or msg("the job log has pip's output"))
 
 
 def _version(python: Path | None, engine: Engine) -> str:
@@ -155,8 +159,9 @@ def _version(python: Path | None, engine: Engine) -> str:
     r = process.run(argv, timeout=300)
     if r.returncode != 0:
         lines = (r.stderr or r.stdout).strip().splitlines()
-        raise JobFailure(f"{engine.title} was installed but does not import: {' / '.join(lines[-2:])}",
-                         hint="the job log has the install's output; install it again")
+        raise JobFailure(msg("{engine} was installed but does not import: {error}", engine=engine.title,
+                             error=" / ".join(lines[-2:])),
+                         hint=msg("the job log has the install's output; install it again"))
     return r.stdout.strip().splitlines()[-1]
 
 
@@ -164,15 +169,18 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     engine = get_engine(str(spec.params.get("engine")))
     wsl = wsl_only(engine)
     if wsl and not shutil.which("wsl.exe"):
-        raise JobFailure(f"{engine.title} has no Windows build and WSL is not installed",
-                         hint="install WSL (wsl --install, then restart), then install the engine again", bad_input=True)
+        raise JobFailure(msg("{engine} has no Windows build and WSL is not installed", engine=engine.title),
+                         hint=msg("install WSL (wsl --install, then restart), then install the engine again"),
+                         bad_input=True)
     root = Path(spec.params["root"]) if spec.params.get("root") else engines_root()
     if root.exists() and not root.is_dir():
-        raise JobFailure(f"{root} is a file, not a folder", hint="set QUANTDESK_ENGINES to a folder", bad_input=True)
+        raise JobFailure(msg("{folder} is a file, not a folder", folder=root),
+                         hint=msg("set QUANTDESK_ENGINES to a folder"), bad_input=True)
     folder = engine.folder(root)
     held = lock(engine, root)
     if held is None:
-        raise JobFailure(f"another install of {engine.title} is running", hint="wait for it, or cancel it",
+        raise JobFailure(msg("another install of {engine} is running", engine=engine.title),
+                         hint=msg("wait for it, or cancel it"),
                          bad_input=True)
     try:
         return _install(engine, root, folder, wsl, bool(spec.params.get("reinstall")), events)
@@ -184,11 +192,12 @@ def _install(engine: Engine, root: Path, folder: Path, wsl: bool, reinstall: boo
     started = time.monotonic()
     if folder.exists():
         if not folder.is_dir() or not is_ours(folder):
-            raise JobFailure(f"{folder} exists and was not made by QuantDesk", hint="move it away, or set "
-                             "QUANTDESK_ENGINES to another folder", bad_input=True)
+            raise JobFailure(msg("{folder} exists and was not made by QuantDesk", folder=folder),
+                             hint=msg("move it away, or set QUANTDESK_ENGINES to another folder"), bad_input=True)
         if (folder / RECORD).is_file() and not reinstall:
-            raise JobFailure(f"{engine.title} is already installed in {folder}",
-                             hint=f"remove it first (quantdesk engines remove {engine.name}) or use --reinstall",
+            raise JobFailure(msg("{engine} is already installed in {folder}", engine=engine.title, folder=folder),
+                             hint=msg("remove it first (quantdesk engines remove {name}) or use --reinstall",
+                                      name=engine.name),
                              bad_input=True)
         for old in folder.glob("env-*"):  # interrupted installs
             if (old / PARTIAL_MARKER).is_file():
@@ -198,20 +207,21 @@ def _install(engine: Engine, root: Path, folder: Path, wsl: bool, reinstall: boo
     env = folder / time.strftime("env-%Y%m%d-%H%M%S")
     tail: deque[str] = deque(maxlen=60)
     try:
-        events.stage("venv", f"creating the {engine.title} environment in "
-                     + (f"WSL ({WSL_HOME}/{engine.name})" if wsl else str(env)))
+        events.stage("venv", msg("creating the {engine} environment in {folder}", engine=engine.title,
+                                 folder=msg("WSL ({folder})", folder=f"{WSL_HOME}/{engine.name}") if wsl else env))
         env.mkdir(parents=True)
         (env / PARTIAL_MARKER).write_text(str(os.getpid()), encoding="utf-8")
         python: Path | None = None
         if not wsl:  # inside WSL the install command makes the venv
             r = process.run(interpreter_runtime("base", base_python()).module_command("venv", str(env)), timeout=600)
             if r.returncode != 0:
-                raise JobFailure(f"could not create a virtual environment: {r.stderr.strip()[-300:]}",
-                                 hint="on Debian/Ubuntu install python3-venv")
+                raise JobFailure(msg("could not create a virtual environment: {error}", error=r.stderr.strip()[-300:]),
+                                 hint=msg("on Debian/Ubuntu install python3-venv"))
             python = venv_python(env)
-        events.stage("install", f"installing {', '.join(engine.packages)} (about {engine.minutes} min on 2 cores)")
+        events.stage("install", msg("installing {packages} (about {minutes} min on 2 cores)",
+                                    packages=", ".join(engine.packages), minutes=engine.minutes))
         _pip(python, engine, events, tail)
-        events.stage("check", f"importing {engine.module}")
+        events.stage("check", msg("importing {modules}", modules=engine.module))
         version = _version(python, engine)
         events.check()
         record = {"tool": "quantdesk", "name": engine.name, "version": version,

@@ -13,6 +13,7 @@ from pathlib import Path
 from services.evaluate.answers import load_prompts
 from services.jobs.events import Emitter, JobCancelled, JobFailure
 from services.jobs.spec import JobSpec
+from services.messages import msg
 from services.runtime import process
 from services.serving import client
 from services.serving.engines import get_engine
@@ -49,7 +50,7 @@ class Engine:
         last = [line for line in self.tail if line.strip()][-8:]
         hints = [h.replace("ENGINE", self.plan.engine) for h in hints_for(self.tail)]
         return JobFailure(what + (":\n  " + "\n  ".join(last) if last else ""),
-                          hint="; ".join(hints) or "the job log has the engine's whole output")
+                          hint="; ".join(hints) or msg("the job log has the engine's whole output"))
 
     def stop(self, grace_s: float = 10.0) -> None:
         if self.proc.poll() is None:
@@ -96,16 +97,17 @@ def _reference(plan: ServePlan, params: dict, prompts: list[str], max_tokens: in
     if folder is None:
         gone = ((plan.export or {}).get("input") or {}).get("model") if isinstance(plan.export, dict) else None
         if isinstance(gone, str) and gone and not Path(gone).exists():
-            return None, None, f"the export's source {gone} no longer exists: answers not compared"
-        return None, None, "no source model is known for this input: give --reference DIR to compare answers"
+            return None, None, msg("the export's source {folder} no longer exists: answers not compared", folder=gone)
+        return None, None, msg("no source model is known for this input: give --reference DIR to compare answers")
     if problem := reference_problem(folder, plan):
-        raise JobFailure(problem, hint="give the model this export was made from (--reference DIR), or --reference "
-                         "none", bad_input=True)
+        raise JobFailure(problem, hint=msg("give the model this export was made from (--reference DIR), or --reference "
+                                           "none"), bad_input=True)
     if asked is None and not fits_in_ram(folder):
-        return None, None, f"the source {folder.name} does not fit in half the free memory: answers not compared"
-    events.stage("reference", f"greedy answers of the source {folder.name} through transformers")
+        return None, None, msg("the source {name} does not fit in half the free memory: answers not compared",
+                               name=folder.name)
+    events.stage("reference", msg("greedy answers of the source {name} through transformers", name=folder.name))
     texts, tokenize = reference_answers(folder, prompts, max_tokens, events.check)
-    return texts, tokenize, f"compared with {folder}"
+    return texts, tokenize, msg("compared with {folder}", folder=folder)
 
 
 def reference_problem(folder: Path, plan: ServePlan) -> str | None:
@@ -113,7 +115,7 @@ def reference_problem(folder: Path, plan: ServePlan) -> str | None:
     from services.serving.reference import vocabulary_problem
 
     if not (folder / "config.json").is_file():
-        return f"--reference {folder} is not a model folder (no config.json)"
+        return msg("--reference {folder} is not a model folder (no config.json)", folder=folder)
     return vocabulary_problem(folder, plan.model)
 
 
@@ -132,7 +134,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     reference, tokenize, compared = (_reference(plan, params, prompts, max_tokens, events) if smoke
                                      else (None, None, ""))
     title = get_engine(plan.engine).title
-    events.stage("start", f"starting {title} on {plan.url}")
+    events.stage("start", msg("starting {engine} on {url}", engine=title, url=plan.url))
     events.log(" ".join(plan.argv))
     summary: dict = {"engine": plan.engine, "url": plan.url, "model": str(plan.model), "plan": plan.to_dict()}
     engine = Engine(plan)
@@ -152,7 +154,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         if keep or not smoke:
             summary["stopped"] = _serve(engine, events)
         else:
-            summary["stopped"] = "after the smoke test"
+            summary["stopped"] = msg("after the smoke test")
     finally:
         engine.stop()
     summary["served_s"] = round(time.monotonic() - started, 1)
@@ -161,27 +163,28 @@ def run(spec: JobSpec, events: Emitter) -> dict:
 
 def _smoke(engine: Engine, plan: ServePlan, name: str, prompts: list[str], reference, tokenize, compared: str, params: dict,
            max_tokens: int, events: Emitter) -> dict:
-    events.stage("smoke", f"{len(prompts)} prompts at temperature 0")
+    events.stage("smoke", msg("{count} prompts at temperature 0", count=len(prompts)))
     replies = []
     for i, prompt in enumerate(prompts):
-        events.progress(i, len(prompts), "prompts", f"asking: {prompt[:40]}")
+        events.progress(i, len(prompts), msg("prompts"), msg("asking: {prompt}", prompt=prompt[:40]))
         try:
             reply = client.chat(plan.url, name, [{"role": "user", "content": prompt}], max_tokens,
                                 extra=client.GREEDY.get(plan.engine), check=events.check)
         except client.ServerError as exc:
-            raise engine.failure(f"the server failed on the prompt {prompt[:40]!r}: {exc}") from None
+            raise engine.failure(msg("the server failed on the prompt {prompt!r}: {reason}", prompt=prompt[:40],
+                                     reason=exc)) from None
         replies.append(reply)
         events.log(f"{prompt[:50]!r} -> {reply.text[:80]!r} ({reply.tokens} tokens, "
                    f"first after {reply.ttft_s or 0:.2f} s)")
-    events.progress(len(prompts), len(prompts), "prompts", "answers received")
+    events.progress(len(prompts), len(prompts), msg("prompts"), msg("answers received"))
     parallel = int(params.get("parallel") or 4)
     conc = None
     if parallel > 1:
-        events.stage("parallel", f"{parallel} requests at once")
+        events.stage("parallel", msg("{count} requests at once", count=parallel))
         conc = concurrency(plan.url, name, prompts, parallel, max_tokens, client.GREEDY.get(plan.engine),
                            check=events.check)
         if (code := engine.exited()) is not None:
-            raise engine.failure(f"the engine stopped during the parallel requests (exit status {code})")
+            raise engine.failure(msg("the engine stopped during the parallel requests (exit status {code})", code=code))
     report = summarize(prompts, replies, reference, tokenize, conc)
     report["compared"] = compared
     for key in ("similarity_mean", "agreement_mean", "ttft_s_median", "tokens_per_s_median"):
@@ -194,7 +197,7 @@ def _smoke(engine: Engine, plan: ServePlan, name: str, prompts: list[str], refer
 
 def _serve(engine: Engine, events: Emitter) -> str:
     """Keep serving until Stop; the engine exiting on its own is a failure."""
-    events.stage("serving", f"serving at {engine.plan.url} until stopped")
+    events.stage("serving", msg("serving at {url} until stopped", url=engine.plan.url))
     while True:
         try:
             events.check()

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.messages import msg
 from services.runtime.runtime import Runtime, venv_runtime
 from services.serving.engines import ENGINES, EngineState, get_engine, state, venv_script, wsl_script
 from services.targets import scripts
@@ -82,13 +83,14 @@ def read_export(folder: Path) -> dict | None:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ServeError(f"{path} is unreadable ({exc}): export again") from None
+        raise ServeError(msg("{path} is unreadable ({reason}): export again", path=path, reason=exc)) from None
     if not isinstance(record, dict) or record.get("tool") != "quantdesk":
-        raise ServeError(f"{path} is not a QuantDesk export record: export again")
+        raise ServeError(msg("{path} is not a QuantDesk export record: export again", path=path))
     kinds = {"target": str, "input": dict, "files": list, "params": dict}
     wrong = [k for k, t in kinds.items() if k in record and record[k] is not None and not isinstance(record[k], t)]
     if wrong or not all(isinstance(f, str) for f in record.get("files") or []):
-        raise ServeError(f"{path} is damaged ({', '.join(wrong) or 'files'} has the wrong type): export again")
+        raise ServeError(msg("{path} is damaged ({fields} has the wrong type): export again", path=path,
+                             fields=", ".join(wrong) or "files"))
     return record
 
 
@@ -98,9 +100,10 @@ def gguf_problem(path: Path) -> str | None:
         with open(path, "rb") as f:
             head = f.read(24)
     except OSError as exc:
-        return f"{path} cannot be read: {exc}"
+        return msg("{path} cannot be read: {reason}", path=path, reason=exc)
     if len(head) < 24 or head[:4] != b"GGUF":
-        return f"{path} is not a GGUF file (it does not start with GGUF): export it again with --target gguf"
+        return msg("{path} is not a GGUF file (it does not start with GGUF): export it again with --target gguf",
+                   path=path)
     try:
         from gguf import GGUFReader
     except ImportError:
@@ -108,7 +111,7 @@ def gguf_problem(path: Path) -> str | None:
     try:
         GGUFReader(str(path))
     except Exception as exc:  # a truncated or damaged file: the reader's message says where
-        return f"{path} is damaged or cut short ({str(exc)[:160]}): export it again"
+        return msg("{path} is damaged or cut short ({reason}): export it again", path=path, reason=str(exc)[:160])
     return None
 
 
@@ -121,9 +124,10 @@ def _gguf_in(folder: Path, record: dict | None) -> Path:
     names = [f for f in (record or {}).get("files", []) if str(f).endswith(".gguf")]
     found = [folder / n for n in names if (folder / n).is_file()] or sorted(folder.glob("*.gguf"))
     if not found:
-        raise ServeError(f"{folder} holds no .gguf file: export it again with --target gguf")
+        raise ServeError(msg("{folder} holds no .gguf file: export it again with --target gguf", folder=folder))
     if len(found) > 1:
-        raise ServeError(f"{folder} holds {len(found)} .gguf files: give the one to serve as --model FILE.gguf")
+        raise ServeError(msg("{folder} holds {count} .gguf files: give the one to serve as --model FILE.gguf",
+                             folder=folder, count=len(found)))
     return found[0]
 
 
@@ -150,7 +154,8 @@ def _source_of(record: dict | None, model: Path) -> Path | None:
 def _installed(name: str, root: Path | None, platform: str | None = None) -> EngineState:
     s = state(name, root, platform)
     if not s.installed:
-        raise ServeError(f"{s.engine.title} is not ready: {s.message}", missing_engine=name)
+        raise ServeError(msg("{engine} is not ready: {reason}", engine=s.engine.title, reason=s.message),
+                         missing_engine=name)
     return s
 
 
@@ -160,10 +165,11 @@ def _pick_engine(asked: str, model: Path, record: dict | None, root: Path | None
     if asked != "auto":
         get_engine(asked)
         if gguf and asked != "llamacpp":
-            raise ServeError(f"{get_engine(asked).title} does not serve GGUF files here: use --engine llamacpp")
+            raise ServeError(msg("{engine} does not serve GGUF files here: use --engine llamacpp",
+                                 engine=get_engine(asked).title))
         if not gguf and asked == "llamacpp":
-            raise ServeError("llama.cpp serves GGUF files: export the model first (quantdesk export --target gguf) "
-                             "and serve the .gguf")
+            raise ServeError(msg("llama.cpp serves GGUF files: export the model first (quantdesk export --target gguf) "
+                                 "and serve the .gguf"))
         return asked
     if gguf:
         return "llamacpp"
@@ -173,8 +179,9 @@ def _pick_engine(asked: str, model: Path, record: dict | None, root: Path | None
     for name in ("vllm", "lmdeploy"):
         if state(name, root).installed:
             return name
-    raise ServeError(f"{model} is a checkpoint folder: serve it with vLLM or LMDeploy (quantdesk engines install "
-                     "vllm|lmdeploy, an NVIDIA GPU needed), or export it to GGUF and serve that with llama.cpp on CPU")
+    raise ServeError(msg("{model} is a checkpoint folder: serve it with vLLM or LMDeploy (quantdesk engines install "
+                         "vllm|lmdeploy, an NVIDIA GPU needed), or export it to GGUF and serve that with llama.cpp on CPU",
+                         model=model))
 
 
 def _gguf_context(path: Path) -> int | None:
@@ -197,36 +204,38 @@ def plan_serve(model: str | Path, engine: str = "auto", port: int | None = None,
     """The plan for serving `model` (absolute path), or ServeError saying what to change."""
     model = Path(model)
     if not model.is_absolute():
-        raise ServeError(f"{model} is a relative path: give an absolute one")
+        raise ServeError(msg("{model} is a relative path: give an absolute one", model=model))
     if not model.exists():
-        raise ServeError(f"{model} does not exist")
+        raise ServeError(msg("{model} does not exist", model=model))
     record = read_export(model) if model.is_dir() else read_export(model.parent)
     name = _pick_engine(engine, model, record, root)
     windows = sys.platform == "win32" if windows is None else windows
     if port is not None and not 1 <= port <= 65535:
-        raise ServeError(f"--port {port} is not a port (1-65535)")
+        raise ServeError(msg("--port {port} is not a port (1-65535)", port=port))
     if port is not None and port_taken(port):
-        raise ServeError(f"port {port} is in use on {HOST}: pick another --port or leave it out for a free one")
+        raise ServeError(msg("port {port} is in use on {host}: pick another --port or leave it out for a free one",
+                             port=port, host=HOST))
     port = port or free_port()
     if context is not None and context < 16:
-        raise ServeError(f"--context {context} is too short: give at least 16 tokens")
+        raise ServeError(msg("--context {context} is too short: give at least 16 tokens", context=context))
     if name == "llamacpp":
         gguf = model if model.is_file() else _gguf_in(model, record)
         if gguf.suffix.lower() != ".gguf":
-            raise ServeError(f"{gguf.name} is not a .gguf file: llama.cpp serves GGUF files")
+            raise ServeError(msg("{name} is not a .gguf file: llama.cpp serves GGUF files", name=gguf.name))
         s = _installed(name, root)
         if problem := gguf_problem(gguf):
             raise ServeError(problem)
         limit = _gguf_context(gguf)
         if context and limit and context > limit:
-            raise ServeError(f"--context {context} exceeds the model's limit of {limit} tokens: lower it")
+            raise ServeError(msg("--context {context} exceeds the model's limit of {limit} tokens: lower it",
+                                 context=context, limit=limit))
         ctx = context or (min(4096, limit) if limit else 4096)
         rt = venv_runtime("llamacpp", s.env)  # our launcher module runs there, with QuantDesk's source on its path
         argv = rt.module_command(
             LAUNCHER, "--model", str(gguf), "--host", HOST, "--port", str(port), "--n-ctx", str(ctx), "--alias",
             gguf.stem, "--extra-bufts", extra_bufts)
         return ServePlan(name, gguf, gguf.stem, argv, port, ctx, _source_of(record, gguf.parent), record, ctx,
-                         [f"llama.cpp with a {ctx}-token context"], rt)
+                         [msg("llama.cpp with a {context}-token context", context=ctx)], rt)
     return _plan_gpu(name, model, record, port, context, root, detect, windows)
 
 
@@ -235,11 +244,12 @@ def _plan_gpu(name: str, model: Path, record: dict | None, port: int, context: i
     from services.targets.preflight import check_target, detected_gpu
 
     if model.is_file():
-        raise ServeError(f"{ENGINES[name].title} serves a checkpoint folder, not a file: give the folder")
+        raise ServeError(msg("{engine} serves a checkpoint folder, not a file: give the folder",
+                             engine=ENGINES[name].title))
     folder = Path(record["input"]["model"]) if record and (record.get("input") or {}).get("model") else model
     if record and record.get("target") not in (name, None):
-        raise ServeError(f"{model} was exported for {record.get('target')}, not {name}: export it for {name}, or "
-                         "serve its input folder")
+        raise ServeError(msg("{model} was exported for {target}, not {name}: export it for {name}, or "
+                             "serve its input folder", model=model, target=record.get("target"), name=name))
     params = dict((record or {}).get("params") or {})
     params = {k: v for k, v in params.items() if k not in ("context", "port", "source_of")}
     if context:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.evaluate.answers import agreement
+from services.messages import msg
 from services.serving.client import ChatReply, ServerError, chat
 
 
@@ -51,7 +52,8 @@ def concurrency(url: str, model: str, prompts: list[str], parallel: int, max_tok
             errors.append(str(exc))
             return
         if reply.tokens == 0 or reply.finish_reason is None:  # cut off by the server (another request)
-            errors.append(f"request {i + 1} ended after {reply.tokens} tokens without a finish reason")
+            errors.append(msg("request {number} ended after {tokens} tokens without a finish reason", number=i + 1,
+                              tokens=reply.tokens))
         else:
             results[i] = reply
 

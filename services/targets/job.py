@@ -8,6 +8,7 @@ from pathlib import Path
 from services.jobs.events import Emitter, JobFailure
 from services.jobs.outputs import MARKER, commit, make_partial
 from services.jobs.spec import JobSpec
+from services.messages import msg
 from services.targets.base import BuildInputs, Verdict
 from services.targets.preflight import check_export
 from services.targets.registry import get_target
@@ -21,7 +22,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     name = params.pop("target", "")
     overwrite, force = bool(params.pop("overwrite", False)), bool(params.pop("force", False))
     out = Path(str(spec.out))
-    events.stage("check", f"checking {Path(spec.model).name} for the {name} target")
+    events.stage("check", msg("checking {model} for the {target} target", model=Path(spec.model).name, target=name))
     c = check_export(spec.model, out, name, params, overwrite=overwrite, force=force)
     for w in c.warnings:
         events.log(w, "WARNING")
@@ -33,11 +34,11 @@ def run(spec: JobSpec, events: Emitter) -> dict:
                     spec.id)
     built = target.build(b, events)
     events.check()
-    events.stage("verify", f"checking the {target.title} output")
+    events.stage("verify", msg("checking the {target} output", target=target.title))
     verify = target.verify(b, events)
     if not verify.get("ok"):
-        raise JobFailure(f"the {target.title} output did not pass its check: "
-                         + "; ".join(verify.get("problems") or [json.dumps(verify)[:300]]))
+        raise JobFailure(msg("the {target} output did not pass its check: {problems}", target=target.title,
+                             problems="; ".join(verify.get("problems") or [json.dumps(verify)[:300]])))
     src = c.source
     record = {
         "tool": "quantdesk", "kind": "export", "job_id": spec.id, "target": name,

@@ -5,6 +5,14 @@ from app.settingsstore import SettingsStore
 from app.workers import workers
 
 
+@pytest.fixture(autouse=True, scope="session")
+def themed(qapp):
+    """The panels as users see them: the light theme's style, palette and stylesheet (layout tests included)."""
+    from widgets import theme
+
+    theme.apply(qapp, "light")
+
+
 @pytest.fixture(autouse=True)
 def no_threads_left_behind(qapp):
     """Fail a test whose workers do not stop when asked (napari's habit): cancel, wait, check."""

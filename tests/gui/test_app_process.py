@@ -13,11 +13,12 @@ from widgets.registry import PANEL_IDS
 @pytest.mark.parametrize("panel", PANEL_IDS)
 def test_screenshot_of_each_panel(tmp_path, panel):
     out = tmp_path / f"{panel} 截图.png"
-    proc = subprocess.run([sys.executable, "-m", "app", "gui", "--panel", panel, "--screenshot", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    size = (1024, 700) if panel in ("overview",) else (1200, 800)
+    proc = subprocess.run([sys.executable, "-m", "app", "gui", "--panel", panel, "--screenshot", str(out),
+                           "--size", f"{size[0]}x{size[1]}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     img = QImage(str(out))
-    assert (img.width(), img.height()) == (1200, 800)
+    assert (img.width(), img.height()) == size
     colours = {img.pixel(x, y) for x in range(0, 1200, 37) for y in range(0, 800, 23)}
     assert len(colours) > 5  # a rendered window, not a blank image
 
@@ -37,3 +38,16 @@ def test_no_ml_library_is_loaded_by_the_gui():
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_first_window_loads_no_nvml_no_network_client_and_runs_no_check(tmp_path):
+    """Issue 17: nothing slow before the first paint: the Overview (the first panel) opens the job store after
+    it, the Environment checks are not started, NVML and the hub/cluster clients are not imported."""
+    import os
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QUANTDESK_HOME": str(tmp_path), "QUANTDESK_STARTUP_PROBE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "app", "gui"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[0])
+    assert report == {"shown": True, "ml_modules": [], "slow_modules": [], "workers": []}

@@ -24,12 +24,12 @@ def test_window_speaks_simplified_chinese(qtbot, qapp, make_context):
     try:
         w = MainWindow(make_context(settings=Settings(language="zh_CN", last_panel="jobs")))
         qtbot.addWidget(w)
-        assert [w.nav.item(i).text() for i in range(3)] == ["环境", "数据集", "量化"]
+        assert [w.nav.item(i).text() for i in range(4)] == ["概览", "环境", "数据集", "量化"]
     finally:
         install_translation(qapp, "en")
     w2 = MainWindow(make_context(settings=Settings(last_panel="jobs")))
     qtbot.addWidget(w2)
-    assert w2.nav.item(0).text() == "Environment"
+    assert w2.nav.item(1).text() == "Environment"
 
 
 def test_every_string_in_the_code_is_in_the_translation(tmp_path):

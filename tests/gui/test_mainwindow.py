@@ -10,9 +10,9 @@ from services.settings import Settings, load_settings
 from widgets.panel import BrokenPanel
 from widgets.registry import PANEL_IDS
 
-EXPECTED = ["environment", "datasets", "quantize", "evaluate", "targets", "monitor", "jobs"]
-TITLES = {"en": ["Environment", "Datasets", "Quantize", "Evaluate", "Targets", "Monitor", "Jobs"],
-          "zh_CN": ["环境", "数据集", "量化", "评估", "目标", "监控", "任务"]}
+EXPECTED = ["overview", "environment", "datasets", "quantize", "evaluate", "targets", "monitor", "jobs"]
+TITLES = {"en": ["Overview", "Environment", "Datasets", "Quantize", "Evaluate", "Targets", "Monitor", "Jobs"],
+          "zh_CN": ["概览", "环境", "数据集", "量化", "评估", "目标", "监控", "任务"]}
 
 
 def make_window(qtbot, make_context, settings=None):
@@ -41,7 +41,7 @@ def test_every_panel_builds_and_shows(qtbot, make_context, language):
         assert w.current_panel_id() == pid and w.stack.currentWidget() is panel
         assert panel.PANEL_ID == pid and panel.isVisible()
         assert panel.findChild(QLabel, "panelHeading").text() == TITLES[language][i]
-    assert w.stack.count() == 7
+    assert w.stack.count() == 8
 
 
 @pytest.mark.allow_log_errors
@@ -88,7 +88,7 @@ def test_recent_datasets_survive_closing_the_window(qtbot, make_context, tmp_pat
 
 def test_unknown_last_panel_falls_back_to_the_first(qtbot, make_context):
     w = make_window(qtbot, make_context, Settings(last_panel="gone"))
-    assert w.current_panel_id() == "environment"
+    assert w.current_panel_id() == "overview"
 
 
 def test_log_dock_shows_log_lines_live(qtbot, make_context):
@@ -175,10 +175,9 @@ def test_ctrl_and_a_digit_switch_panels(qtbot, make_context):
     w = make_window(qtbot, make_context)
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert w.current_panel_id() == "quantize"
-    qtbot.keyClick(w, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
-    assert w.current_panel_id() == "jobs"
+    for digit, pid in enumerate(EXPECTED, 1):
+        qtbot.keyClick(w, getattr(Qt.Key, f"Key_{digit}"), Qt.KeyboardModifier.ControlModifier)
+        assert w.current_panel_id() == pid
 
 
 def test_a_panel_asked_for_is_the_only_one_built(qtbot, make_context):

@@ -23,7 +23,12 @@ def test_help_lists_the_subcommands(capsys):
 
 def test_unknown_panel_is_a_usage_error(capsys):
     assert main(["gui", "--panel", "nope", "--screenshot", "x.png"]) == 2
-    assert "choose one of: environment" in capsys.readouterr().err
+    assert "choose one of: overview, environment" in capsys.readouterr().err
+
+
+def test_a_bad_screenshot_size_is_a_usage_error(capsys):
+    assert main(["gui", "--size", "1024by700", "--screenshot", "x.png"]) == 2
+    assert "--size takes WIDTHxHEIGHT" in capsys.readouterr().err
 
 
 def test_headless_subcommands_never_import_qt():

@@ -72,3 +72,49 @@ def test_job_progress_and_units_translate_after_crossing_the_process_boundary():
     assert translate_service(msg("layer"), "zh_CN") == "层"
     ready = msg("read the first {count:,} texts only (enough for calibration)", count=50_000)
     assert translate_service(ready, "zh_CN") == "只读取了前 50,000 条文本（足够用于校准）"
+
+
+def test_weights_model_and_dataset_errors_translate_after_the_real_service_made_them(tmp_path):
+    import pytest
+
+    from services.datasets.errors import DatasetError
+    from services.datasets.readers import ReadInfo, read_file
+    from services.modelfiles import check_weights
+    from services.modelinfo import model_line, shape_from_config
+
+    (tmp_path / "model.safetensors").write_bytes(b"\x10\x00")
+    errors, _, _ = check_weights(tmp_path)
+    assert errors == ["model.safetensors is truncated (2 bytes): download the model again"]
+    assert translate_service(errors[0], "zh_CN") == "model.safetensors 不完整（2 字节）：请重新下载模型"
+
+    shape = shape_from_config({"architectures": ["LlamaForCausalLM"], "num_hidden_layers": 2, "hidden_size": 64,
+                               "num_attention_heads": 4, "vocab_size": 1000, "torch_dtype": "bfloat16"})
+    line = model_line(shape)
+    assert line.startswith("LlamaForCausalLM: 2 × 64, 4 heads (4 KV), ") and line.endswith(" params, bfloat16")
+    assert translate_service(line, "zh_CN").endswith(" 参数，bfloat16")
+    assert "个注意力头（4 个 KV 头）" in translate_service(line, "zh_CN")
+
+    bad = tmp_path / "data.jsonl"
+    bad.write_text('{"text": "a"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(DatasetError) as info:
+        list(read_file(bad, ReadInfo()))
+    assert str(info.value).startswith("data.jsonl line 2 is not valid JSON (")
+    assert translate_service(str(info.value), "zh_CN").startswith("data.jsonl 第 2 行不是有效的 JSON（")
+
+
+def test_job_ends_and_runtime_details_translate():
+    from services.jobs.manager import describe_exit
+    from services.runtime.managed import choose_torch
+    from services.serving.engines import state
+
+    killed = describe_exit(-9)
+    assert killed == "the job process was killed by SIGKILL (out of memory?)"
+    assert translate_service(killed, "zh_CN") == "任务进程被 SIGKILL 终止（内存不足？）"
+    assert translate_service(describe_exit(3), "zh_CN") == "任务进程意外结束（退出状态 3）"
+    build = choose_torch("560.94", [86])
+    assert build.reason == "driver 560.94 takes cu126"
+    assert translate_service(build.reason, "zh_CN") == "驱动 560.94 适用 cu126"
+    missing = state("vllm", root=Path("/nonexistent-quantdesk-engines"), platform="win32").message
+    assert translate_service(missing, "zh_CN") == (
+        "vLLM 没有 Windows 版：QuantDesk 会在 WSL 中安装并运行它（需要 WSL：wsl --install）；"
+        "未安装：quantdesk engines install vllm（约 5 分钟）")

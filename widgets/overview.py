@@ -1,0 +1,271 @@
+"""The Overview panel: where a model stands on the path model -> calibration data -> quantize -> evaluate ->
+export or serve (read from the job history, services/overview.py), with the next step as one button."""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
+
+from app.context import AppContext
+from services.jobs import protocol as p
+from services.overview import STEPS, ModelStatus, known_models, model_status
+from widgets.i18n import translate
+from widgets.panel import Panel
+from widgets.service_text import translate_service as tr
+from widgets.theme import status_colour
+
+TITLES = {
+    "model": QT_TRANSLATE_NOOP("Overview", "Model"),
+    "calibrate": QT_TRANSLATE_NOOP("Overview", "Calibration data"),
+    "quantize": QT_TRANSLATE_NOOP("Overview", "Quantize"),
+    "evaluate": QT_TRANSLATE_NOOP("Overview", "Evaluate"),
+    "deploy": QT_TRANSLATE_NOOP("Overview", "Export or serve"),
+}
+STATE_WORDS = {
+    "done": QT_TRANSLATE_NOOP("Overview", "Done"),
+    "running": QT_TRANSLATE_NOOP("Overview", "Running"),
+    "failed": QT_TRANSLATE_NOOP("Overview", "Needs a fix"),
+    "attention": QT_TRANSLATE_NOOP("Overview", "Look at this"),
+    "todo": QT_TRANSLATE_NOOP("Overview", "To do"),
+    "blocked": QT_TRANSLATE_NOOP("Overview", "Waiting"),
+}
+STATE_MARKS = {"done": "✔", "running": "●", "failed": "✖", "attention": "▲", "todo": "○", "blocked": "○"}
+NEXT_TEXT = {
+    "model": QT_TRANSLATE_NOOP("Overview", "Pick the folder of a Hugging Face model (the one that holds config.json)."),
+    "calibrate": QT_TRANSLATE_NOOP("Overview", "Quantize it: choose the calibration data there (pileval, or text "
+                                               "like your users' prompts)."),
+    "quantize": QT_TRANSLATE_NOOP("Overview", "The last quantize job did not succeed: fix its settings and start "
+                                              "it again."),
+    "evaluate": QT_TRANSLATE_NOOP("Overview", "Evaluate the quantized model against the source: perplexity and "
+                                              "whether its answers agree."),
+    "evaluate-attention": QT_TRANSLATE_NOOP("Overview", "The evaluation found a loss: compare the answers, or "
+                                                        "quantize again with other settings."),
+    "deploy": QT_TRANSLATE_NOOP("Overview", "Export it for your serving engine or NPU, or serve it with a chat "
+                                            "smoke test."),
+    "deploy-attention": QT_TRANSLATE_NOOP("Overview", "The chat smoke test found a problem: look at its answers."),
+    "": QT_TRANSLATE_NOOP("Overview", "This model is quantized, checked and deployed."),
+}
+
+
+class StepCard(QFrame):
+    """One step: number and title, its state in words and colour, a line of detail, an action button."""
+
+    def __init__(self, number: int, step_id: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.step_id = step_id
+        grid = QGridLayout(self)
+        grid.setContentsMargins(12, 8, 12, 8)
+        self.title = QLabel(f"{number}. {translate('Overview', TITLES[step_id])}")
+        self.title.setObjectName("cardTitle")
+        self.state = QLabel()
+        self.state.setObjectName("cardState")
+        self.detail = QLabel()
+        self.detail.setObjectName("cardDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.action = QPushButton()
+        self.action.setAutoDefault(False)
+        self._do: Callable[[], None] | None = None
+        self.action.clicked.connect(lambda: self._do and self._do())
+        grid.addWidget(self.title, 0, 0)
+        grid.addWidget(self.state, 0, 1)
+        grid.addWidget(self.detail, 1, 0, 1, 2)
+        grid.addWidget(self.action, 0, 2, 2, 1, Qt.AlignmentFlag.AlignVCenter)
+        grid.setColumnStretch(1, 1)
+
+    def show_step(self, state: str, detail: str, action: tuple[str, Callable[[], None]] | None,
+                  is_next: bool) -> None:
+        self.setProperty("state", state)
+        self.setProperty("next", "true" if is_next else "false")
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.state.setText(f'<span style="color:{status_colour(state)}">{STATE_MARKS[state]} '
+                           f'{html.escape(translate("Overview", STATE_WORDS[state]))}</span>')
+        self.detail.setText(detail)
+        self.detail.setToolTip(detail)
+        self.action.setVisible(action is not None)
+        if action is not None:
+            self.action.setText(action[0])
+            self._do = action[1]
+
+
+class OverviewPanel(Panel):
+    PANEL_ID = "overview"
+    SUMMARY = QT_TRANSLATE_NOOP("Panels", "Where a model stands: from the Hugging Face model to a quantized model "
+                                          "you trust, exported or served.")
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
+        self.status: ModelStatus | None = None
+        self._connected = False
+
+        pick = QHBoxLayout()
+        pick.addWidget(QLabel(translate("Overview", "Model")))
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model.lineEdit().setPlaceholderText(translate("Overview", "Folder of a Hugging Face model"))
+        self.model.setMinimumWidth(360)
+        self.model.activated.connect(lambda _i: self.refresh())
+        self.model.lineEdit().editingFinished.connect(self.refresh)
+        pick.addWidget(self.model, 1)
+        self.browse = QPushButton(translate("Overview", "Browse…"))
+        self.browse.clicked.connect(self._browse)
+        pick.addWidget(self.browse)
+        self._layout.addLayout(pick)
+
+        self.cards = {sid: StepCard(i, sid) for i, sid in enumerate(STEPS, 1)}
+        for card in self.cards.values():
+            self._layout.addWidget(card)
+
+        nxt = QFrame()
+        nxt.setObjectName("nextStep")
+        row = QHBoxLayout(nxt)
+        row.setContentsMargins(0, 8, 0, 0)
+        self.next_text = QLabel()
+        self.next_text.setWordWrap(True)
+        self.next_button = QPushButton()
+        self.next_button.setProperty("primary", "true")
+        self._next: Callable[[], None] | None = None
+        self.next_button.clicked.connect(lambda: self._next and self._next())
+        row.addWidget(self.next_text, 1)
+        row.addWidget(self.next_button)
+        self._layout.addWidget(nxt)
+        self._layout.addStretch(1)
+        self._show(None)
+        QTimer.singleShot(0, self, self._first_load)  # after the first paint: the job store opens then
+
+    # -- data
+    def _first_load(self) -> None:
+        records = self._records()
+        recent = self.context.settings.current.recent.get("overview", [])
+        models = list(dict.fromkeys([*recent, *known_models(records)]))
+        self.model.blockSignals(True)
+        self.model.clear()
+        self.model.addItems(models)
+        self.model.setCurrentText(models[0] if models else "")
+        self.model.blockSignals(False)
+        self.refresh(records)
+
+    def _records(self):
+        service = self.context.jobs()
+        if not self._connected:
+            service.event.connect(self._on_event)
+            self._connected = True
+        try:
+            return service.store.list(limit=500)
+        except Exception as exc:  # a damaged store is reported by the Jobs panel; here: nothing known
+            self.next_text.setText(tr(str(exc)))
+            return []
+
+    def refresh(self, records=None) -> None:
+        folder = self.model.currentText().strip()
+        if not folder:
+            self._show(None)
+            return
+        status = model_status(folder, records if records is not None else self._records())
+        self._show(status)
+        if status.step("model").state == "done":
+            self._remember(folder)
+
+    def _remember(self, folder: str) -> None:
+        def store(s) -> None:
+            recent = [m for m in s.recent.get("overview", []) if m != folder]
+            s.recent["overview"] = [folder, *recent][:10]
+
+        if self.context.settings.current.recent.get("overview", [None])[:1] != [folder]:
+            self.context.settings.update(store)
+
+    def _on_event(self, job_id: str, event: p.Event) -> None:
+        if isinstance(event, (p.Status, p.Result, p.Error)) and self.isVisible():
+            self.refresh()
+
+    def shown(self) -> None:
+        if self._connected:
+            self.refresh()
+
+    def open_with(self, model: str | None = None, **_) -> None:
+        if model:
+            self.model.setCurrentText(model)
+            self.refresh()
+
+    # -- view
+    def _show(self, status: ModelStatus | None) -> None:
+        self.status = status
+        if status is None:
+            for sid, card in self.cards.items():
+                card.show_step("todo" if sid == "model" else "blocked",
+                               translate("Overview", "Choose a model folder above.") if sid == "model" else "",
+                               None, sid == "model")
+            self._set_next(translate("Overview", NEXT_TEXT["model"]),
+                           (translate("Overview", "Browse…"), self._browse))
+            return
+        nxt = status.next_step
+        for s in status.steps:
+            self.cards[s.id].show_step(s.state, tr(s.detail), self._action(s.id, s.state, s.job_id), s.id == nxt)
+        key = nxt or ""
+        if nxt in ("evaluate", "deploy") and status.step(nxt).state == "attention":
+            key = f"{nxt}-attention"
+        step = status.step(nxt) if nxt else None
+        self._set_next(translate("Overview", NEXT_TEXT[key]),
+                       self._action(nxt, step.state, step.job_id, primary=True) if step else None)
+
+    def _set_next(self, text: str, action: tuple[str, Callable[[], None]] | None) -> None:
+        self.next_text.setText(text)
+        self.next_button.setVisible(action is not None)
+        if action is not None:
+            self.next_button.setText(action[0])
+            self._next = action[1]
+
+    def _action(self, step_id: str, state: str, job_id: str | None,
+                primary: bool = False) -> tuple[str, Callable[[], None]] | None:
+        """The button of a step in `state` (None: nothing to do there yet)."""
+        s = self.status
+        assert s is not None
+        go = self.context.open_panel
+        show_job = (translate("Overview", "Show job"), lambda: go("jobs", job=job_id))
+        if state == "blocked":
+            return None
+        if step_id == "model":
+            if state == "failed":
+                return translate("Overview", "Browse…"), self._browse
+            return translate("Overview", "Plan memory"), lambda: go("monitor", model=s.model)
+        if step_id == "calibrate":
+            if primary:
+                return translate("Overview", "Quantize…"), lambda: go("quantize", model=s.model)
+            return translate("Overview", "Preview in Datasets"), lambda: go("datasets")
+        if step_id == "quantize":
+            if state in ("todo", "failed"):
+                return translate("Overview", "Quantize…"), lambda: go("quantize", model=s.model)
+            return show_job
+        if step_id == "evaluate":
+            if state in ("todo", "failed"):
+                return translate("Overview", "Evaluate this"), lambda: go("evaluate", candidate=s.output,
+                                                                          baseline=s.model)
+            return show_job
+        if state in ("todo", "failed"):
+            return translate("Overview", "Export…"), lambda: go("targets", model=s.output)
+        return show_job
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, translate("Overview", "Model folder"),
+                                                  self.model.currentText() or str(Path.home()))
+        if folder:
+            self.model.setCurrentText(folder)
+            self.refresh()
