@@ -197,8 +197,8 @@ class MainWindow(QMainWindow):
         text = first if len(first) <= 140 else first[:139] + "…"
         self.log_line.setText("▸ " + text)
         self.log_line.setStyleSheet("text-align:left; padding:0 6px"
-                                    + ("; color:#c62828" if level >= logging.ERROR else
-                                       "; color:#b26a00" if level >= logging.WARNING else ""))
+                                    + (f"; color:{theme.colour('error')}" if level >= logging.ERROR else
+                                       f"; color:{theme.colour('warn')}" if level >= logging.WARNING else ""))
 
     def set_status(self, text: str) -> None:
         self.status_message.setText(text)

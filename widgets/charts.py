@@ -6,7 +6,9 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-pg.setConfigOptions(antialias=True, background="w", foreground="#374151")
+from widgets import theme
+
+pg.setConfigOptions(antialias=True, background=theme.colour("chart_bg"), foreground=theme.colour("chart_fg"))  # theme.apply updates it
 
 PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
 
@@ -63,7 +65,7 @@ class TimeSeriesChart(pg.PlotWidget):
             curve = self.curves[name] = self.plot([], [], name=name, pen=pg.mkPen(colour, width=2))
         curve.setData([t - now for t in times], [v / self.unit_scale for v in values])
 
-    def set_reference(self, name: str, value: float | None, colour: str = "#6b7280", label_at: float = 0.05) -> None:
+    def set_reference(self, name: str, value: float | None, colour: str | None = None, label_at: float = 0.05) -> None:
         """A dashed horizontal line at `value` (unscaled); None removes it."""
         line = self.refs.get(name)
         if value is None:
@@ -71,6 +73,7 @@ class TimeSeriesChart(pg.PlotWidget):
                 self.removeItem(line)
                 del self.refs[name]
             return
+        colour = colour or theme.colour("muted")
         if line is None:
             line = self.refs[name] = pg.InfiniteLine(
                 angle=0, pen=pg.mkPen(colour, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),

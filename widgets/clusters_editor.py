@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.workers import run_in_background
 from services.clusters.config import Cluster, ClusterError, Clusters, Storage, load_clusters, save_clusters
 from widgets.i18n import translate
+from widgets.theme import colour
 
 
 def parse_storage(text: str) -> list[Storage]:
@@ -88,7 +89,7 @@ class ClustersEditor(QWidget):
                                             "then = and where it is mounted on this machine (nothing after = when "
                                             "it is not). Jobs read models from there; outputs stay there."))
         hint.setWordWrap(True)
-        hint.setStyleSheet("color:#6b7280")
+        hint.setStyleSheet(f"color:{colour('muted')}")
         right.addWidget(hint)
         buttons = QHBoxLayout()
         self.save_button = QPushButton(translate("Clusters", "Save"))
@@ -152,7 +153,7 @@ class ClustersEditor(QWidget):
                        old.pip if old else [], old.env if old else {})
 
     def _say(self, text: str, ok: bool) -> None:
-        self.status.setText(f'<span style="color:{"#059669" if ok else "#c62828"}">{html.escape(text, quote=False)}</span>')
+        self.status.setText(f'<span style="color:{colour("ok" if ok else "error")}">{html.escape(text, quote=False)}</span>')
 
     def save(self) -> bool:
         c = self.cluster()

@@ -33,6 +33,7 @@ from widgets.charts import PALETTE, export_png, plot
 from widgets.forms import pick_text_file, readonly_table, row, source_combo, spin
 from widgets.i18n import translate
 from widgets.jobtext import status_text
+from widgets.theme import colour
 
 
 class CompareDialog(QDialog):
@@ -73,7 +74,7 @@ class CompareDialog(QDialog):
         form.addRow(translate("Compare", "Output folder"), row(self.out_dir, out_browse))
         self.errors = QLabel()
         self.errors.setWordWrap(True)
-        self.errors.setStyleSheet("color:#c62828")
+        self.errors.setStyleSheet(f"color:{colour('error')}")
         form.addRow(self.errors)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(translate("Compare", "Start"))
@@ -129,12 +130,12 @@ class ComparisonWindow(QDialog):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         self.table = readonly_table([
-            translate("Compare", "Method"), translate("Compare", "Status"), translate("Compare", "Size MB"),
+            translate("Compare", "Method"), translate("Compare", "Status"), translate("Compare", "Size (GiB)"),
             translate("Compare", "Quantize s"), translate("Compare", "Perplexity"), translate("Compare", "Δ"),
             translate("Compare", "Agreement")], stretch=0)
         self.table.verticalHeader().setDefaultSectionSize(24)
         layout.addWidget(self.table, 1)
-        self.chart = plot(translate("Compare", "Quality against size"), translate("Compare", "size (MB)"),
+        self.chart = plot(translate("Compare", "Quality against size"), translate("Compare", "size (GiB)"),
                           translate("Compare", "perplexity (lower is better)"))
         layout.addWidget(self.chart, 1)
         buttons = QHBoxLayout()
@@ -192,7 +193,7 @@ class ComparisonWindow(QDialog):
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
             cells = [self._label(r["method"]), status_text(r["status"]),
-                     _num(r["output_bytes"], 1e6, "{:.1f}"), _num(r["quantize_s"], 1, "{:.1f}"),
+                     _num(r["output_bytes"], 1024**3, "{:.4f}"), _num(r["quantize_s"], 1, "{:.1f}"),
                      _num(r["perplexity"], 1, "{:.3f}"), _num(r["delta_pct"], 1, "{:+.2f}%"),
                      _num(r["agreement"], 0.01, "{:.0f}%")]
             for col, text in enumerate(cells):
@@ -209,14 +210,14 @@ class ComparisonWindow(QDialog):
         points = [r for r in self.rows if r["output_bytes"] and r["perplexity"]]
         right = max((r["output_bytes"] for r in points), default=0)
         for i, r in enumerate(points):
-            colour = "#111827" if r["method"] == "source" else PALETTE[i % len(PALETTE)]
-            x, y = r["output_bytes"] / 1e6, r["perplexity"]
-            self.chart.addItem(pg.ScatterPlotItem([x], [y], size=11, brush=pg.mkBrush(colour), pen=None))
-            label = pg.TextItem(self._label(r["method"]), color=colour, anchor=(1, 1) if r["output_bytes"] == right else (0, 1))
+            dot = colour("text") if r["method"] == "source" else PALETTE[i % len(PALETTE)]
+            x, y = r["output_bytes"] / 1024**3, r["perplexity"]
+            self.chart.addItem(pg.ScatterPlotItem([x], [y], size=11, brush=pg.mkBrush(dot), pen=None))
+            label = pg.TextItem(self._label(r["method"]), color=dot, anchor=(1, 1) if r["output_bytes"] == right else (0, 1))
             label.setPos(x, y)
             self.chart.addItem(label)
         if points:
-            xs = [r["output_bytes"] / 1e6 for r in points]
+            xs = [r["output_bytes"] / 1024**3 for r in points]
             ys = [r["perplexity"] for r in points]
             span_x, span_y = (max(xs) - min(xs)) or max(xs), (max(ys) - min(ys)) or max(ys) * 0.01
             self.chart.setXRange(min(xs) - 0.1 * span_x, max(xs) + 0.1 * span_x, padding=0)

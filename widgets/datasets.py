@@ -28,6 +28,7 @@ from widgets.forms import pick_text_file, remember_source, row, source_combo, sp
 from widgets.i18n import translate
 from widgets.panel import Panel
 from widgets.service_text import translate_service
+from widgets.theme import colour
 
 
 class DatasetsPanel(Panel):
@@ -201,7 +202,7 @@ class DatasetsPanel(Panel):
     def _failed(self, message: str, tb: str) -> None:
         self._idle()
         self.progress.setValue(0)
-        self.status.setText(f'<span style="color:#c62828">{html.escape(translate_service(message))}</span>')
+        self.status.setText(f'<span style="color:{colour("error")}">{html.escape(translate_service(message))}</span>')
         self._clear(translate("Datasets", "No statistics: this source could not be read."))
 
     def _done(self, doc: dict) -> None:
@@ -229,7 +230,7 @@ class DatasetsPanel(Panel):
         else:
             rows.append((translate("Datasets", "Tokens"), translate("Datasets", "pick a tokenizer for token statistics")))
         table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
-        warns = "".join(f'<li style="color:#b26a00">{html.escape(translate_service(w))}</li>' for w in doc["warnings"])
+        warns = "".join(f'<li style="color:{colour("warn")}">{html.escape(translate_service(w))}</li>' for w in doc["warnings"])
         self.warnings.setText(f'<ul style="margin:0">{warns}</ul>')
         self.warnings.setVisible(bool(doc["warnings"]))
         self.stats.setText(f"<table cellspacing=4>{table}</table>")
@@ -238,11 +239,11 @@ class DatasetsPanel(Panel):
         if tok and tok["histogram"]["counts"]:
             edges, counts = tok["histogram"]["edges"], tok["histogram"]["counts"]
             width = edges[1] - edges[0]
-            self.histogram.addItem(pg.BarGraphItem(x0=edges[:-1], height=counts, width=width * 0.9, brush="#2563eb"))
+            self.histogram.addItem(pg.BarGraphItem(x0=edges[:-1], height=counts, width=width * 0.9, brush=colour("accent")))
             self.histogram.addItem(pg.InfiniteLine(pos=self.seqlen.value(), angle=90,
-                                                   pen=pg.mkPen("#c62828", style=pg.QtCore.Qt.PenStyle.DashLine),
+                                                   pen=pg.mkPen(colour("error"), style=pg.QtCore.Qt.PenStyle.DashLine),
                                                    label=translate("Datasets", "sequence length"),
-                                                   labelOpts={"position": 0.9, "color": "#c62828"}))
+                                                   labelOpts={"position": 0.9, "color": colour("error")}))
 
     def shutdown(self) -> None:
         self.cancel()

@@ -15,8 +15,10 @@ from services.evaluate import frontier
 from widgets.charts import PALETTE, export_png, plot
 from widgets.forms import spin
 from widgets.i18n import translate
+from widgets.jobtext import size_text
+from widgets.theme import colour
 
-MB = 1e6
+GIB = 1024**3
 
 
 class FrontierTab(QWidget):
@@ -44,7 +46,7 @@ class FrontierTab(QWidget):
         top.addWidget(self.kv_context)
         top.addWidget(refresh)
         layout.addLayout(top)
-        self.chart = plot(translate("Frontier", "Quality against size"), translate("Frontier", "MB (weights + KV cache)"),
+        self.chart = plot(translate("Frontier", "Quality against size"), translate("Frontier", "GiB (weights + KV cache)"),
                           translate("Frontier", "perplexity"))
         self.chart.getPlotItem().getViewBox().setDefaultPadding(0.12)  # room for the labels beside the points
         self.scatter = pg.ScatterPlotItem(hoverable=True)
@@ -60,7 +62,15 @@ class FrontierTab(QWidget):
         self.export_png_button.clicked.connect(lambda: self._export("png"))
         self.export_csv_button = QPushButton(translate("Frontier", "Export CSV…"))
         self.export_csv_button.clicked.connect(lambda: self._export("csv"))
+        # the keyboard's way to a point: pick it here and open it (the chart takes clicks only)
+        self.point = QComboBox()
+        self.point.setMinimumContentsLength(24)
+        self.point.setToolTip(translate("Frontier", "A point of the chart (the front's first)"))
+        self.open_point = QPushButton(translate("Frontier", "Open evaluation"))
+        self.open_point.clicked.connect(lambda: self.point.currentIndex() >= 0 and self.select(self.point.currentData()))
         bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.point)
+        bottom.addWidget(self.open_point)
         bottom.addWidget(self.export_png_button)
         bottom.addWidget(self.export_csv_button)
         layout.addLayout(bottom)
@@ -87,28 +97,32 @@ class FrontierTab(QWidget):
         self.points = [p for p in self.all_points if p.family == fam] if fam else []
         self.front = frontier.front_of(self.points)
         on = set(self.front)
-        spots = [{"pos": (p.total_bytes / MB, p.perplexity), "data": i, "size": 12 if i in on else 8,
-                  "brush": pg.mkBrush(PALETTE[1] if i in on else "#9ca3af"), "pen": pg.mkPen("#374151" if i in on
+        spots = [{"pos": (p.total_bytes / GIB, p.perplexity), "data": i, "size": 12 if i in on else 8,
+                  "brush": pg.mkBrush(PALETTE[1] if i in on else colour("muted")), "pen": pg.mkPen(colour("chart_fg") if i in on
                                                                                             else None),
                   "symbol": "o"} for i, p in enumerate(self.points)]
         self.scatter.setData(spots)
         for item in [i for i in self.chart.items() if isinstance(i, pg.TextItem)]:
             self.chart.removeItem(item)
         for i, p in enumerate(self.points):
-            label = pg.TextItem(frontier.label(p), color="#374151" if i in on else "#9ca3af", anchor=(0, 1))
-            label.setPos(p.total_bytes / MB, p.perplexity)
+            label = pg.TextItem(frontier.label(p), color=colour("chart_fg") if i in on else colour("muted"), anchor=(0, 1))
+            label.setPos(p.total_bytes / GIB, p.perplexity)
             self.chart.addItem(label)
         ordered = sorted(self.front, key=lambda i: self.points[i].total_bytes)
-        self.front_line.setData([self.points[i].total_bytes / MB for i in ordered],
+        self.front_line.setData([self.points[i].total_bytes / GIB for i in ordered],
                                 [self.points[i].perplexity for i in ordered])
-        for b in (self.export_png_button, self.export_csv_button):
+        for b in (self.export_png_button, self.export_csv_button, self.open_point, self.point):
             b.setEnabled(bool(self.points))
+        self.point.clear()
+        for i in sorted(range(len(self.points)), key=lambda i: (i not in on, self.points[i].total_bytes)):
+            p = self.points[i]
+            self.point.addItem(f"{'★ ' if i in on else ''}{p.name} · {p.perplexity:.3f} · {size_text(p.total_bytes)}", i)
         if not self.points:
             self.status.setText(translate("Frontier", "No finished evaluation yet: run one in Compare models (add "
                                                       "simulated precisions and KV policies for more points)."))
             return
         text = translate("Frontier", "%1 variants, %2 on the front (red; nothing else is both smaller and better). "
-                                     "Click a point to open its evaluation.") \
+                                     "Click a point, or pick it beside, to open its evaluation.") \
             .replace("%1", str(len(self.points))).replace("%2", str(len(self.front)))
         if self.skipped:
             text += "<br>" + html.escape(translate("Frontier", "Left out (model folder unreadable): %1")
@@ -122,10 +136,10 @@ class FrontierTab(QWidget):
     def select(self, index: int) -> str:
         """Point `index` chosen: emit its evaluation job's id and return it."""
         p = self.points[index]
-        self.status.setText(translate("Frontier", "%1: perplexity %2, %3 MB (weights %4 MB + KV %5 MB), evaluation %6")
+        self.status.setText(translate("Frontier", "%1: perplexity %2, %3 (weights %4 + KV %5), evaluation %6")
                             .replace("%1", p.name).replace("%2", f"{p.perplexity:.3f}")
-                            .replace("%3", f"{p.total_bytes / MB:.2f}").replace("%4", f"{p.weight_bytes / MB:.2f}")
-                            .replace("%5", f"{p.kv_bytes / MB:.2f}").replace("%6", p.job))
+                            .replace("%3", size_text(p.total_bytes)).replace("%4", size_text(p.weight_bytes))
+                            .replace("%5", size_text(p.kv_bytes)).replace("%6", p.job))
         self.jobSelected.emit(p.job)
         return p.job
 

@@ -28,10 +28,11 @@ from services.settings import default_output_dir
 from widgets.compare import ComparisonWindow
 from widgets.forms import readonly_table
 from widgets.i18n import translate
-from widgets.jobtext import STATUS_COLOURS, duration_text, error_text, eta_text, filtered, status_text
+from widgets.jobtext import duration_text, error_text, eta_text, filtered, kind_text, size_text, status_text
 from widgets.panel import Panel
 from widgets.serve import ChatBox, report_html
 from widgets.service_text import translate_service
+from widgets.theme import colour, status_colour
 
 SERVABLE_TARGETS = ("gguf", "vllm", "lmdeploy")
 
@@ -66,7 +67,7 @@ class JobsPanel(Panel):
         self.notice = QLabel()
         self.notice.setWordWrap(True)
         self.notice.setObjectName("storeNotice")
-        self.notice.setStyleSheet("color:#b26a00")
+        self.notice.setStyleSheet(f"color:{colour('warn')}")
         self.notice.setVisible(bool(self.service.notice))
         if self.service.notice:
             self.notice.setText(translate("Jobs", "The job history file was damaged and has been set aside; the "
@@ -166,7 +167,7 @@ class JobsPanel(Panel):
         self.table.setRowCount(len(self.records))
         for row, r in enumerate(self.records):
             progress = f"{r.done}/{r.total} {translate_service(r.unit)}".strip() if r.total else ""
-            kind = r.kind if r.known_kind else translate("Jobs", "%1 (newer version)").replace("%1", r.kind)
+            kind = kind_text(r.kind) if r.known_kind else translate("Jobs", "%1 (newer version)").replace("%1", r.kind)
             if r.spec.remote:
                 kind = f"{kind} @ {r.spec.executor.partition(':')[2]}"
             end = r.finished if r.finished else (time.time() if r.status == "running" else None)
@@ -177,7 +178,7 @@ class JobsPanel(Panel):
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 3:
-                    item.setForeground(QColor(STATUS_COLOURS[r.status]))
+                    item.setForeground(QColor(status_colour(r.status)))
                 self.table.setItem(row, col, item)
         if selected:
             self.select(selected)
@@ -268,11 +269,11 @@ class JobsPanel(Panel):
                                                        "stays there until you fetch it.")
                                      .replace("%1", rec.spec.executor.partition(":")[2])))
         if rec.error:
-            lines.append(f'<span style="color:#c62828">{html.escape(error_text(rec.error))}</span>')
+            lines.append(f'<span style="color:{colour("error")}">{html.escape(error_text(rec.error))}</span>')
         if rec.result and rec.result.get("output_bytes"):
             r = rec.result
-            lines.append(translate("Jobs", "%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5")
-                         .replace("%1", f"{r['input_bytes'] / 1e6:.1f}").replace("%2", f"{r['output_bytes'] / 1e6:.1f}")
+            lines.append(translate("Jobs", "%1 → %2 (%3× smaller) in %4 s; logits finite: %5")
+                         .replace("%1", size_text(r["input_bytes"])).replace("%2", size_text(r["output_bytes"]))
                          .replace("%3", str(r.get("ratio"))).replace("%4", str(r.get("duration_s")))
                          .replace("%5", {True: translate("Jobs", "yes"), False: translate("Jobs", "NO")}.get(
                              r.get("check", {}).get("logits_finite"), translate("Jobs", "not checked"))))
@@ -348,7 +349,7 @@ class JobsPanel(Panel):
         try:
             spec = fetch_spec(rec, unique_out(str(Path(folder) / name)))
         except ValueError as exc:
-            self.summary.setText(f'<span style="color:#c62828">{html.escape(str(exc))}</span>')
+            self.summary.setText(f'<span style="color:{colour("error")}">{html.escape(str(exc))}</span>')
             return None
         self.service.submit(spec)
         self.refresh()

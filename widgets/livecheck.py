@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 
 from app.workers import run_in_background
+from widgets.theme import colour
 
 # what to run: (function, args, kwargs), or None when the form is not ready to be checked
 Work = tuple[Callable, tuple, dict] | None
@@ -57,8 +58,8 @@ def checks_html(errors: list[str], warnings: list[str], notes: list[str], ready:
     from widgets.service_text import translate_service as tr
 
     errors, warnings, notes = [tr(e) for e in errors], [tr(w) for w in warnings], [tr(n) for n in notes]
-    items = [f'<li style="color:#059669">{html.escape(ready)}</li>'] if ready and not errors else []
-    items += [f'<li style="color:#c62828">{html.escape(e)}</li>' for e in errors]
-    items += [f'<li style="color:#b26a00">{html.escape(w)}</li>' for w in warnings]
-    items += [f'<li style="color:#6b7280">{html.escape(n)}</li>' for n in notes]
+    items = [f'<li style="color:{colour("ok")}">{html.escape(ready)}</li>'] if ready and not errors else []
+    items += [f'<li style="color:{colour("error")}">{html.escape(e)}</li>' for e in errors]
+    items += [f'<li style="color:{colour("warn")}">{html.escape(w)}</li>' for w in warnings]
+    items += [f'<li style="color:{colour("muted")}">{html.escape(n)}</li>' for n in notes]
     return f"<ul>{''.join(items)}</ul>"

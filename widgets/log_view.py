@@ -6,7 +6,7 @@ import logging
 
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-_COLOURS = ((logging.ERROR, "#c62828"), (logging.WARNING, "#b26a00"))
+from widgets import theme
 
 
 class LogView(QPlainTextEdit):
@@ -15,12 +15,13 @@ class LogView(QPlainTextEdit):
         self.setObjectName("logView")
         self.setReadOnly(True)
         self.setMaximumBlockCount(max_lines)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a long line wraps, never hides
 
     def append_line(self, line: str, level: int = logging.INFO) -> None:
         bar = self.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 2
-        colour = next((c for lv, c in _COLOURS if level >= lv), None)
+        colour = theme.colour("error") if level >= logging.ERROR else theme.colour("warn") if level >= logging.WARNING \
+            else None
         text = html.escape(line).replace("\n", "<br>")
         self.appendHtml(f'<span style="color:{colour}">{text}</span>' if colour else f"<span>{text}</span>")
         if at_end:

@@ -21,14 +21,15 @@ from PySide6.QtWidgets import (
 from app.workers import run_in_background
 from services.memory import ENGINES, KV_POLICIES, WEIGHT_FORMATS, make_plan
 from services.memory.planner import GIB, Plan, PlanRequest, kv_curve
-from services.modelinfo import ModelShape, format_params, read_model_shape
+from services.modelinfo import ModelShape, model_line, read_model_shape
 from widgets import charts
 from widgets.charts import PALETTE, export_png
 from widgets.forms import dspin, row, spin
 from widgets.i18n import translate
 from widgets.service_text import translate_service
+from widgets.theme import colour
 
-SEGMENTS = (("weights", "#2563eb"), ("kv", "#059669"), ("other", "#d97706"), ("free", "#d1d5db"))
+SEGMENTS = (("weights", "#2563eb"), ("kv", "#059669"), ("other", "#d97706"), ("free", "#9ca3af"))  # read on both themes
 
 
 def _gib(n: float) -> str:
@@ -161,15 +162,12 @@ class MemoryPlanner(QWidget):
 
     def _model_error(self, message: str) -> None:
         self.shape = None
-        self.model_info.setText(f'<span style="color:#c62828">{html.escape(translate_service(message))}</span>')
+        self.model_info.setText(f'<span style="color:{colour("error")}">{html.escape(translate_service(message))}</span>')
         self.replan()
 
     def set_shape(self, shape: ModelShape) -> None:
         self.shape = shape
-        self.model_info.setText(
-            f"{shape.architecture}: {shape.layers} × {shape.hidden}, {shape.heads} heads ({shape.kv_heads} KV), "
-            f"{format_params(shape.parameter_count())} params, {shape.dtype}"
-            + (f", {shape.quantization.get('quant_method')}" if shape.quantization else ""))
+        self.model_info.setText(translate_service(model_line(shape)))
         self.replan()
 
     def request(self) -> PlanRequest:
@@ -192,7 +190,7 @@ class MemoryPlanner(QWidget):
             self.plan = make_plan(self.shape, self.request())
         except ValueError as exc:
             self.plan = None
-            self.summary.setText(f'<span style="color:#c62828">{html.escape(translate_service(str(exc)))}</span>')
+            self.summary.setText(f'<span style="color:{colour("error")}">{html.escape(translate_service(str(exc)))}</span>')
             self.planChanged.emit(None)
             return
         self._show(self.plan)
@@ -202,7 +200,7 @@ class MemoryPlanner(QWidget):
         # the headline agrees with the warnings below it
         verdict = (translate("Monitor", "Does not fit") if not p.fits
                    else translate("Monitor", "Fits, but read the warnings") if p.warnings else translate("Monitor", "Fits"))
-        colour = "#c62828" if not p.fits else "#b26a00" if p.warnings else "#059669"
+        headline = colour("error") if not p.fits else colour("warn") if p.warnings else colour("ok")
         rows = [
             (translate("Monitor", "Weights"), f"{_gib(p.weight_bytes_per_gpu)} ({p.weights_format})"),
             (translate("Monitor", "KV cache per token"), f"{p.kv_bytes_per_token:,} B ({p.kv_policy})"),
@@ -213,11 +211,11 @@ class MemoryPlanner(QWidget):
         ]
         table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
         notes = "".join(f"<li>{html.escape(translate_service(a))}</li>" for a in [p.rule, *p.assumptions])
-        warns = "".join(f'<li style="color:#c62828">{html.escape(translate_service(w))}</li>' for w in p.warnings)
+        warns = "".join(f'<li style="color:{colour("error")}">{html.escape(translate_service(w))}</li>' for w in p.warnings)
         legend = " ".join(f'<span style="color:{c}">■</span> {html.escape(n)}' for n, c in zip(
             (translate("Monitor", "weights"), translate("Monitor", "KV cache"),
              translate("Monitor", "activations + other"), translate("Monitor", "free")), [c for _, c in SEGMENTS], strict=True))
-        self.summary.setText(f'<b style="color:{colour}">{html.escape(verdict)}</b>'
+        self.summary.setText(f'<b style="color:{headline}">{html.escape(verdict)}</b>'
                              f"<table cellspacing=6>{table}</table>{legend}<ul>{warns}{notes}</ul>")
         self._draw_bar(p)
         self._draw_curve(p)
@@ -226,11 +224,11 @@ class MemoryPlanner(QWidget):
         self.bar.clear()
         sizes = [p.weight_bytes_per_gpu, p.kv_budget_bytes, p.activation_bytes + p.other_bytes, max(0, p.free_bytes)]
         x0 = 0.0
-        for (name, colour), size in zip(SEGMENTS, sizes, strict=True):
+        for (name, fill), size in zip(SEGMENTS, sizes, strict=True):
             width = size / GIB
-            self.bar.addItem(pg.BarGraphItem(x0=[x0], y=[0], width=[width], height=0.6, brush=colour, name=name))
+            self.bar.addItem(pg.BarGraphItem(x0=[x0], y=[0], width=[width], height=0.6, brush=fill, name=name))
             x0 += width
-        self.bar.addItem(pg.InfiniteLine(pos=p.gpu_mem_bytes / GIB, angle=90, pen=pg.mkPen("#111827", width=1)))
+        self.bar.addItem(pg.InfiniteLine(pos=p.gpu_mem_bytes / GIB, angle=90, pen=pg.mkPen(colour("text"), width=1)))
         self.bar.setXRange(0, max(x0, p.gpu_mem_bytes / GIB) * 1.02, padding=0)
 
     def _draw_curve(self, p: Plan) -> None:
@@ -241,5 +239,5 @@ class MemoryPlanner(QWidget):
         for i, (policy, values) in enumerate(kv_curve(self.shape, contexts, tp=p.tp).items()):
             self.curve.plot(contexts, [v / GIB for v in values], name=policy, pen=pg.mkPen(PALETTE[i], width=2))
         self.curve.addItem(pg.InfiniteLine(
-            pos=p.kv_budget_bytes / GIB, angle=0, pen=pg.mkPen("#c62828", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-            label=translate("Monitor", "KV budget: fits below"), labelOpts={"position": 0.1, "color": "#c62828"}))
+            pos=p.kv_budget_bytes / GIB, angle=0, pen=pg.mkPen(colour("error"), width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+            label=translate("Monitor", "KV budget: fits below"), labelOpts={"position": 0.1, "color": colour("error")}))

@@ -14,6 +14,7 @@ from widgets.i18n import translate
 from widgets.memory_planner import MemoryPlanner
 from widgets.panel import Panel
 from widgets.service_text import translate_service
+from widgets.theme import colour
 
 
 class MonitorPanel(Panel):
@@ -133,7 +134,7 @@ class MonitorPanel(Panel):
             self.kv.set_series(job_id, times, values, now)
             latest = self.kv_watch.latest(url)
             self.kv.set_reference(translate("Monitor", "engine pool"), latest.capacity_tokens if latest else None)
-            self.kv.set_reference(translate("Monitor", "planned pool"), pool, colour="#059669", label_at=0.5)
+            self.kv.set_reference(translate("Monitor", "planned pool"), pool, colour=colour("ok"), label_at=0.5)
             if latest is None:
                 notes.append(translate("Monitor", "%1: the engine reports no KV-cache metrics").replace("%1", url))
             elif latest.usage is not None:
@@ -148,7 +149,7 @@ class MonitorPanel(Panel):
         self.gpu_mem.set_reference(translate("Monitor", "planned weights"), plan.weight_bytes_per_gpu if plan else None)
         self.gpu_mem.set_reference(
             translate("Monitor", "weights + KV budget"),
-            plan.weight_bytes_per_gpu + plan.kv_budget_bytes if plan else None, colour="#059669")
+            plan.weight_bytes_per_gpu + plan.kv_budget_bytes if plan else None, colour=colour("ok"))
 
     def open_with(self, model: str | None = None, **_) -> None:
         """From another panel: the memory planner on a model (a finished quantize output)."""

@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QP
 from app.workers import Worker, workers
 from services.serving import client
 from widgets.i18n import translate
-
-VERDICT_COLOURS = {"pass": "#059669", "warn": "#b26a00", "fail": "#c62828"}
+from widgets.theme import status_colour
 
 
 def verdict_text(level: str) -> str:
@@ -47,8 +46,7 @@ def report_html(result: dict) -> str:
     s = result.get("smoke")
     if not s:
         return "<br>".join(lines)
-    colour = VERDICT_COLOURS.get(s.get("verdict"), "#374151")
-    lines.append(f'<b style="color:{colour}">{html.escape(verdict_text(s.get("verdict", "")))}</b>: '
+    lines.append(f'<b style="color:{status_colour(s.get("verdict", ""))}">{html.escape(verdict_text(s.get("verdict", "")))}</b>: '
                  f'{html.escape(verdict_line(s))}')
     lines.append(translate("Serve", "median time to first token %1 s · median %2 tokens/s")
                  .replace("%1", str(s.get("ttft_s_median"))).replace("%2", str(s.get("tokens_per_s_median"))))

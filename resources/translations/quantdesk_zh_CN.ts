@@ -131,8 +131,12 @@
         <translation>状态</translation>
     </message>
     <message>
-        <source>Size MB</source>
-        <translation>大小 MB</translation>
+        <source>Size (GiB)</source>
+        <translation>大小 (GiB)</translation>
+    </message>
+    <message>
+        <source>size (GiB)</source>
+        <translation>大小 (GiB)</translation>
     </message>
     <message>
         <source>Quantize s</source>
@@ -153,10 +157,6 @@
     <message>
         <source>Quality against size</source>
         <translation>质量与大小</translation>
-    </message>
-    <message>
-        <source>size (MB)</source>
-        <translation>大小 (MB)</translation>
     </message>
     <message>
         <source>perplexity (lower is better)</source>
@@ -476,8 +476,8 @@
         <translation>这里没有需要修复的</translation>
     </message>
     <message>
-        <source>QuantDesk cannot do this fix itself: follow the steps below</source>
-        <translation>QuantDesk 无法自动完成此修复：请按下方步骤操作</translation>
+        <source>QuantDesk cannot do this fix itself: follow the steps above</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source> (Copy command copies the command)</source>
@@ -486,6 +486,10 @@
     <message>
         <source>This fix has no command</source>
         <translation>此修复没有可复制的命令</translation>
+    </message>
+    <message>
+        <source>QuantDesk cannot do this fix itself and it has no command: follow the steps above</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Fixing: %1</source>
@@ -691,6 +695,10 @@
         <translation>不要发布</translation>
     </message>
     <message>
+        <source>Results of the evaluation of %1 (job %2): %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Table</source>
         <translation>表格</translation>
     </message>
@@ -717,6 +725,10 @@
     <message>
         <source>Export CSV…</source>
         <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Results of a run in progress…</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Run an evaluation first</source>
@@ -801,8 +813,8 @@
         <translation>质量与大小</translation>
     </message>
     <message>
-        <source>MB (weights + KV cache)</source>
-        <translation>MB（权重 + KV 缓存）</translation>
+        <source>GiB (weights + KV cache)</source>
+        <translation>GiB（权重 + KV 缓存）</translation>
     </message>
     <message>
         <source>perplexity</source>
@@ -817,6 +829,14 @@
         <translation>导出 CSV…</translation>
     </message>
     <message>
+        <source>A point of the chart (the front&apos;s first)</source>
+        <translation>图上的一个点（前沿上的点排在前面）</translation>
+    </message>
+    <message>
+        <source>Open evaluation</source>
+        <translation>打开评估</translation>
+    </message>
+    <message>
         <source>%1 · %2 · context %3</source>
         <translation>%1 · %2 · 上下文 %3</translation>
     </message>
@@ -825,16 +845,16 @@
         <translation>还没有完成的评估：请在“比较模型”中运行一次（添加模拟精度和 KV 策略可得到更多点）。</translation>
     </message>
     <message>
-        <source>%1 variants, %2 on the front (red; nothing else is both smaller and better). Click a point to open its evaluation.</source>
-        <translation>%1 个变体，%2 个在前沿上（红色：没有其他变体既更小又更好）。点击一个点可打开其评估。</translation>
+        <source>%1 variants, %2 on the front (red; nothing else is both smaller and better). Click a point, or pick it beside, to open its evaluation.</source>
+        <translation>%1 个变体，%2 个在前沿上（红色；没有别的变体同时更小且更好）。点击一个点，或在旁边选择它，即可打开它的评估。</translation>
+    </message>
+    <message>
+        <source>%1: perplexity %2, %3 (weights %4 + KV %5), evaluation %6</source>
+        <translation>%1：困惑度 %2，%3（权重 %4 + KV %5），评估 %6</translation>
     </message>
     <message>
         <source>Left out (model folder unreadable): %1</source>
         <translation>已略过（模型文件夹无法读取）：%1</translation>
-    </message>
-    <message>
-        <source>%1: perplexity %2, %3 MB (weights %4 MB + KV %5 MB), evaluation %6</source>
-        <translation>%1：困惑度 %2，%3 MB（权重 %4 MB + KV %5 MB），评估 %6</translation>
     </message>
     <message>
         <source>Export frontier</source>
@@ -851,6 +871,46 @@
 </context>
 <context>
     <name>Jobs</name>
+    <message>
+        <source>quantize</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>evaluate</source>
+        <translation>评估</translation>
+    </message>
+    <message>
+        <source>export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>layer scan</source>
+        <translation>逐层扫描</translation>
+    </message>
+    <message>
+        <source>serve</source>
+        <translation>部署</translation>
+    </message>
+    <message>
+        <source>ML runtime install</source>
+        <translation>安装 ML 运行时</translation>
+    </message>
+    <message>
+        <source>engine install</source>
+        <translation>安装推理引擎</translation>
+    </message>
+    <message>
+        <source>self-test</source>
+        <translation>自检</translation>
+    </message>
+    <message>
+        <source>cluster check</source>
+        <translation>集群检查</translation>
+    </message>
+    <message>
+        <source>fetch</source>
+        <translation>取回</translation>
+    </message>
     <message>
         <source>queued</source>
         <translation>排队中</translation>
@@ -874,6 +934,18 @@
     <message>
         <source>interrupted</source>
         <translation>已中断</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 分 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分</translation>
     </message>
     <message>
         <source>Job</source>
@@ -1008,8 +1080,8 @@
         <translation>在集群 %1 上运行；路径均为集群上的路径，输出会留在集群上，直到您取回。</translation>
     </message>
     <message>
-        <source>%1 MB → %2 MB (%3× smaller) in %4 s; logits finite: %5</source>
-        <translation>%1 MB → %2 MB（缩小 %3 倍），用时 %4 秒；logits 有限：%5</translation>
+        <source>%1 → %2 (%3× smaller) in %4 s; logits finite: %5</source>
+        <translation>%1 → %2（缩小 %3 倍），用时 %4 秒；logits 有限：%5</translation>
     </message>
     <message>
         <source>yes</source>
@@ -1625,8 +1697,12 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>不量化的模块</translation>
     </message>
     <message>
-        <source>Start anyway (I closed other programs, or accept that the job may run out of memory)</source>
-        <translation>仍然开始（我已关闭其他程序，或接受任务可能因内存不足而失败）</translation>
+        <source>Start anyway</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>I closed other programs, or accept that the job may run out of memory.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Start</source>
@@ -1731,6 +1807,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Pick a model folder first.</source>
         <translation>请先选择模型文件夹。</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Done: %1</source>
@@ -1891,12 +1971,20 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>fp16 预算</translation>
     </message>
     <message>
+        <source>ETA %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Unquantized perplexity %1; everything at W%2 g%3 with AWQ scales: %4; keeping %5 in fp16: %6.</source>
         <translation>未量化困惑度 %1；全部以 W%2 g%3 加 AWQ 缩放量化：%4；将 %5 保持为 fp16：%6。</translation>
     </message>
     <message>
         <source>%1 MB</source>
         <translation>%1 MB</translation>
+    </message>
+    <message>
+        <source>Run a scan first</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Keep these %1 layers in fp16: +%2 MB, perplexity from %3 to %4 (predicted).</source>
@@ -1909,6 +1997,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Predicted: the unquantized perplexity plus the measured change of every layer left quantized (the changes are assumed to add up).</source>
         <translation>预测值：未量化困惑度加上每个仍被量化的层实测的变化（假设各层变化可以相加）。</translation>
+    </message>
+    <message>
+        <source>No layer fits in this budget</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Predicted %1 → %2; not measured yet: quantize with this list, then evaluate the output.</source>

@@ -98,7 +98,7 @@ def test_a_cluster_job_in_the_jobs_panel_says_where_it_ran_and_fetches_its_outpu
     assert service.store.get(rec.id).status == "succeeded", service.store.get(rec.id).error
     panel.refresh()
     panel.select(rec.id)
-    assert panel.table.item(panel.table.currentRow(), 1).text() == "selftest @ lab"
+    assert panel.table.item(panel.table.currentRow(), 1).text() == "self-test @ lab"
     assert "Runs on cluster lab" in panel.summary.text()
     assert panel.fetch_button.isVisible() and panel.fetch_button.isEnabled()
     here = tmp_path / "本地 copies"

@@ -212,12 +212,12 @@ def test_comparison_window_shows_a_finished_comparison_from_history(qtbot, jobs_
     assert isinstance(window, ComparisonWindow)
     t = window.table
     cells = [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
-    assert cells[0][0].startswith("source") and cells[0][2] == "100.0" and cells[0][4] == "20.000"
-    assert cells[1][:7] == ["gptq g128", "succeeded", "30.0", "12.5", "20.400", "+2.00%", "90%"]
+    assert cells[0][0].startswith("source") and cells[0][2] == "0.0931" and cells[0][4] == "20.000"
+    assert cells[1][:7] == ["gptq g128", "succeeded", "0.0279", "12.5", "20.400", "+2.00%", "90%"]
     assert cells[2][0] == "fp8-dynamic" and cells[2][6] == "100%"
     assert "4096 held-out tokens" in window.status.text() and not window.cancel_button.isEnabled()
     scatter = [i for i in window.chart.getPlotItem().items if type(i).__name__ == "ScatterPlotItem"]
-    assert sorted(tuple(s.getData()[0]) for s in scatter) == [(30.0,), (55.0,), (100.0,)]
+    assert sorted(round(float(s.getData()[0][0]) * 1024**3 / 1e6, 3) for s in scatter) == [30.0, 55.0, 100.0]  # GiB
     assert window.grab().save(str(tmp_path / "compare.png"))
     jobs_panel.select(service.submit(selftest(steps=1)).id)
     assert not jobs_panel.compare_button.isVisibleTo(jobs_panel)

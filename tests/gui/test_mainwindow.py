@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel
 from app.i18n import install_translation
 from app.mainwindow import MainWindow
 from services.settings import Settings, load_settings
+from widgets import theme
 from widgets.panel import BrokenPanel
 from widgets.registry import PANEL_IDS
 
@@ -160,7 +161,7 @@ def test_the_log_starts_collapsed_to_its_last_line_and_opens_with_a_click_or_ctr
     assert not w.log_dock.isVisible()  # the panels get the room (the planner, the dataset warnings)
     logging.getLogger("quantdesk.test").warning("the last line 最后一行\nsecond line")
     qtbot.waitUntil(lambda: "the last line 最后一行" in w.log_line.text(), timeout=2000)
-    assert "second line" not in w.log_line.text() and "#b26a00" in w.log_line.styleSheet()
+    assert "second line" not in w.log_line.text() and theme.colour("warn") in w.log_line.styleSheet()
     qtbot.mouseClick(w.log_line, Qt.MouseButton.LeftButton)
     assert w.log_dock.isVisible() and "second line" in w.log_view.toPlainText()
     w.activateWindow()
