@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 
+from services.messages import msg
 from services.modelinfo import ModelShape
 
 PER_CHANNEL = -1
@@ -47,7 +48,7 @@ PRECISIONS: dict[str, Precision] = {p.name: p for p in (
 def get_precision(name: str) -> Precision:
     p = PRECISIONS.get(name)
     if p is None:
-        raise ValueError(f"unknown precision {name!r}; choose from {', '.join(PRECISIONS)}")
+        raise ValueError(msg("unknown precision {name!r}; choose from {choices}", name=name, choices=", ".join(PRECISIONS)))
     return p
 
 
@@ -57,13 +58,14 @@ def group_text(group_size: int) -> str:
 
 def settings_problems(precisions: list[str], group_sizes: list[int]) -> list[str]:
     """What is wrong with these names and group sizes before any model is read; each says what to change."""
-    out = [f"unknown precision {n!r}; choose from {', '.join(PRECISIONS)}" for n in precisions if n not in PRECISIONS]
+    out = [msg("unknown precision {name!r}; choose from {choices}", name=n, choices=", ".join(PRECISIONS))
+           for n in precisions if n not in PRECISIONS]
     if precisions and not group_sizes:
-        out.append("--group-size needs at least one value: -1 (per output channel) or a group size such as 128")
+        out.append(msg("--group-size needs at least one value: -1 (per output channel) or a group size such as 128"))
     for g in group_sizes:
         if isinstance(g, bool) or not isinstance(g, int) or (g != PER_CHANNEL and g < 1):
-            out.append(f"--group-size takes -1 (one scale per output channel) or a positive group size such as "
-                       f"128, not {g!r}")
+            out.append(msg("--group-size takes -1 (one scale per output channel) or a positive group size such as "
+                           "128, not {value!r}", value=g))
     return out
 
 
@@ -83,6 +85,7 @@ def shape_problems(shape: ModelShape, precisions: list[str], group_sizes: list[i
         if bad:
             layer, i = bad[0]
             hint = common & -common  # the largest power of two that divides every layer's inputs
-            out.append(f"--group-size {g} does not divide {name}'s {layer} input features ({i}): use -1 (per output "
-                       f"channel) or a group size that divides {common}, such as {hint}")
+            out.append(msg("--group-size {group} does not divide {name}'s {layer} input features ({features}): use -1 "
+                           "(per output channel) or a group size that divides {common}, such as {hint}", group=g,
+                           name=name, layer=layer, features=i, common=common, hint=hint))
     return out

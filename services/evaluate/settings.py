@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from services.evaluate.precision import settings_problems
+from services.messages import msg
 
 # KV-cache policies QuantDesk simulates (services/evaluate/kvquant.py applies them)
 KV_POLICIES = ("fp16", "int8", "int4", "fp8", "fp8_e4m3", "fp8_e5m2")
@@ -31,13 +32,13 @@ class EvalSettings:
         out = [f"unknown KV policy {k!r}; choose from {', '.join(KV_POLICIES)}" for k in self.kv if k not in KV_POLICIES]
         out += settings_problems(self.precision, self.group_size)
         if self.context < 8:
-            out.append("--context must be at least 8 tokens")
+            out.append(msg("--context must be at least 8 tokens"))
         if self.stride is not None and not 1 <= self.stride <= self.context:
-            out.append("--stride must be between 1 and --context")
+            out.append(msg("--stride must be between 1 and --context"))
         if self.max_tokens < 16:
-            out.append("--max-tokens must be at least 16")
+            out.append(msg("--max-tokens must be at least 16"))
         if not 1 <= self.max_new_tokens <= 1024:
-            out.append("answers need 1 to 1024 new tokens")
+            out.append(msg("answers need 1 to 1024 new tokens"))
         return out
 
     def to_dict(self) -> dict:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from services.messages import msg
+
 METHODS = ("rtn", "awq")
 
 
@@ -25,21 +27,21 @@ class ScanSettings:
     def problems(self) -> list[str]:
         out = []
         if self.method not in METHODS:
-            out.append(f"--method is {' or '.join(METHODS)}, not {self.method!r}")
+            out.append(msg("--method is {choices}, not {method!r}", choices=" or ".join(METHODS), method=self.method))
         if self.method == "awq" and not 64 <= self.calib_tokens <= 1_000_000:
-            out.append("--calib-tokens must be between 64 and 1000000 for --method awq")
+            out.append(msg("--calib-tokens must be between 64 and 1000000 for --method awq"))
         if self.budget_mb is not None and (isinstance(self.budget_mb, bool) or self.budget_mb < 0):
-            out.append("--budget-mb must be 0 or more (megabytes of fp16 layers to keep)")
+            out.append(msg("--budget-mb must be 0 or more (megabytes of fp16 layers to keep)"))
         if self.unit not in ("layer", "block"):
-            out.append("--unit is layer or block")
+            out.append(msg("--unit is layer or block"))
         if self.bits not in (2, 3, 4, 8):
-            out.append("--bits is 2, 3, 4 or 8")
+            out.append(msg("--bits is 2, 3, 4 or 8"))
         if self.group_size < 1:
-            out.append("--group-size must be 1 or more")
+            out.append(msg("--group-size must be 1 or more"))
         if self.context < 8:
-            out.append("--context must be at least 8 tokens")
+            out.append(msg("--context must be at least 8 tokens"))
         if self.max_tokens < 16:
-            out.append("--max-tokens must be at least 16")
+            out.append(msg("--max-tokens must be at least 16"))
         return out
 
     def to_dict(self) -> dict:
@@ -70,13 +72,14 @@ def scan_problems(model, s: ScanSettings) -> list[str]:
         return [str(exc), *problems]
     arch = (cfg.get("architectures") or ["?"])[0] if isinstance(cfg.get("architectures"), list) else "?"
     if arch not in SCAN_ARCHS:
-        problems.append(f"the scan runs on {', '.join(SCAN_ARCHS)}; this model is {arch}")
+        problems.append(msg("the scan runs on {archs}; this model is {arch}", archs=", ".join(SCAN_ARCHS), arch=arch))
     if format_from_config(cfg).quantized:
-        problems.append("this model is already quantized: scan the unquantized source model")
+        problems.append(msg("this model is already quantized: scan the unquantized source model"))
     if s.group_size >= 1 and (shape.hidden % s.group_size or shape.intermediate % s.group_size):
-        problems.append(f"--group-size {s.group_size} does not divide hidden {shape.hidden} and intermediate "
-                        f"{shape.intermediate}: use 64 or 32")
+        problems.append(msg("--group-size {group} does not divide hidden {hidden} and intermediate {intermediate}: "
+                            "use 64 or 32", group=s.group_size, hidden=shape.hidden, intermediate=shape.intermediate))
     if shape.max_positions and s.context > shape.max_positions:
-        problems.append(f"--context {s.context} exceeds the model's max_position_embeddings {shape.max_positions}")
+        problems.append(msg("--context {context} exceeds the model's max_position_embeddings {limit}", context=s.context,
+                            limit=shape.max_positions))
     problems += check_weights(model)[0]
     return problems

@@ -14,6 +14,7 @@ from services.jobs.group import new_group_id
 from services.jobs.kinds import is_dataset_name
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobRecord
+from services.messages import msg
 from services.quant.backends import get_backend, methods
 from services.quant.preflight import preflight
 
@@ -49,14 +50,14 @@ def plan_compare(model: Path, chosen: list[str], out_dir: Path, shared: dict, te
     """The jobs of one comparison; ValueError naming every problem (paths must be absolute)."""
     problems: list[str] = []
     if not chosen:
-        problems.append(f"tick at least one method ({', '.join(methods())})")
+        problems.append(msg("tick at least one method ({methods})", methods=", ".join(methods())))
     if len(set(chosen)) != len(chosen):
-        problems.append("each method once")
+        problems.append(msg("each method once"))
     problems += [f"unknown method {m!r}; methods: {', '.join(methods())}" for m in chosen if m not in methods()]
     if not text.strip():
-        problems.append("give held-out text for perplexity (a file or a dataset name)")
+        problems.append(msg("give held-out text for perplexity (a file or a dataset name)"))
     elif not is_dataset_name(text) and not Path(text).exists():
-        problems.append(f"the held-out text {text} does not exist: pick a file, a folder or a dataset name")
+        problems.append(msg("the held-out text {text} does not exist: pick a file, a folder or a dataset name", text=text))
     if problems:
         raise ValueError("; ".join(problems))
     group = new_group_id("compare")

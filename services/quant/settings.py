@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TypeVar
 
+from services.messages import msg
+
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("float16", "bfloat16")
 CALIB_MODES = ("concat", "truncate")
@@ -33,15 +35,15 @@ class QuantSettings:
         """What is wrong with the settings themselves (the model is checked in preflight)."""
         out = []
         if self.device not in DEVICES:
-            out.append(f"device must be one of {', '.join(DEVICES)}")
+            out.append(msg("device must be one of {choices}", choices=", ".join(DEVICES)))
         if self.dtype not in DTYPES:
-            out.append(f"dtype must be one of {', '.join(DTYPES)}")
+            out.append(msg("dtype must be one of {choices}", choices=", ".join(DTYPES)))
         if self.calib_mode not in CALIB_MODES:
-            out.append(f"calibration mode must be one of {', '.join(CALIB_MODES)}")
+            out.append(msg("calibration mode must be one of {choices}", choices=", ".join(CALIB_MODES)))
         if not isinstance(self.samples, int) or not 1 <= self.samples <= 4096:
-            out.append("samples must be between 1 and 4096 (128 is typical)")
+            out.append(msg("samples must be between 1 and 4096 (128 is typical)"))
         if not isinstance(self.seqlen, int) or not 16 <= self.seqlen <= 32768:
-            out.append("sequence length must be between 16 and 32768 (512 or 2048 are typical)")
+            out.append(msg("sequence length must be between 16 and 32768 (512 or 2048 are typical)"))
         return out
 
     def to_dict(self) -> dict:
