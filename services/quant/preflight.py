@@ -130,7 +130,9 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     if shape is not None:
         widest = max(shape.hidden, shape.intermediate, shape.heads * shape.head_dim)
         samples = s.samples if backend.needs_calibration(s) else 0
-        act = samples * s.seqlen * (shape.hidden * 2 * 3 + widest * 2)  # layer inputs, outputs, widest feature
+        # a sequence length beyond the model's is an error above, not a reason to ask for more RAM
+        seqlen = min(s.seqlen, int(shape.max_positions)) if shape.max_positions else s.seqlen
+        act = samples * seqlen * (shape.hidden * 2 * 3 + widest * 2)  # layer inputs, outputs, widest feature
         need = weights + act
         r.info["estimated_memory_bytes"] = need
         avail = memory_free()

@@ -187,6 +187,10 @@ def test_output_paths_that_cannot_work(tmp_path):
 def test_sequence_length_beyond_the_model(tmp_path):
     r = check(model_folder(tmp_path), tmp_path / "out", AwqSettings(seqlen=8192))  # max_position_embeddings 4096
     assert any("exceeds the model's max_position_embeddings 4096" in e for e in r.errors)
+    # the estimate does not grow with a length the model cannot take: 32768 plans like 4096
+    at_limit = check(model_folder(tmp_path), tmp_path / "o2", AwqSettings(seqlen=4096)).info["estimated_memory_bytes"]
+    beyond = check(model_folder(tmp_path), tmp_path / "o3", AwqSettings(seqlen=32768)).info["estimated_memory_bytes"]
+    assert beyond == at_limit
 
 
 def test_llm_compressor_methods_and_their_rules(tmp_path, capsys):
