@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -50,10 +51,11 @@ def _gui(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown panel {args.panel!r}; choose one of: {', '.join(PANEL_NAMES)}")
     size = (1200, 800)
     if args.size:
-        w, _, h = args.size.lower().partition("x")
-        if not (w.isdigit() and h.isdigit() and 640 <= int(w) <= 7680 and 480 <= int(h) <= 4320):
-            raise UsageError(f"--size takes WIDTHxHEIGHT in pixels, e.g. 1024x700, not {args.size!r}")
-        size = (int(w), int(h))
+        m = re.fullmatch(r"([0-9]{3,4})x([0-9]{3,4})", args.size.strip().lower())
+        if not (m and 640 <= int(m[1]) <= 7680 and 480 <= int(m[2]) <= 4320):
+            raise UsageError(f"--size takes WIDTHxHEIGHT in pixels, from 640x480 to 7680x4320, e.g. 1024x700, "
+                             f"not {args.size!r}")
+        size = (int(m[1]), int(m[2]))
     from app.gui import run_gui  # Qt is imported only here
 
     return run_gui(panel=args.panel, screenshot=args.screenshot, language=args.lang, size=size)

@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(QWidget())  # replaced by the panel when first shown
             self.nav.addItem(QListWidgetItem(info.title))
         self._draw_icons()
-        theme.notifier().changed.connect(self._draw_icons)  # a dark desktop: the icons follow
+        theme.notifier().changed.connect(self._retheme)  # a dark desktop: the icons follow
         self.nav.currentRowChanged.connect(self._on_nav)
 
         central = QWidget()
@@ -75,6 +75,13 @@ class MainWindow(QMainWindow):
     def _draw_icons(self, _theme: str = "") -> None:
         for row, info in enumerate(PANELS):
             self.nav.item(row).setIcon(theme.icon(info.id))
+
+    def _retheme(self, _theme: str) -> None:
+        """A new theme: icons, charts and every built panel's own colours follow at once."""
+        self._draw_icons()
+        theme.retheme_charts(self)
+        for panel in self.panels.values():
+            panel.retheme()
 
     def _build_log_dock(self) -> None:
         self.log_view = LogView()

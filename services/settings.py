@@ -65,11 +65,24 @@ def load_settings(path: Path | None = None) -> Settings:
         return Settings()
     known = {f.name for f in fields(Settings)}
     s = Settings(**{k: v for k, v in raw.items() if k in known})
+    s.recent = _clean_recent(s.recent)
     defaults = Settings()
     for name, problem in s.validate().items():
         log.warning("settings: %s; using the default", problem)
         setattr(s, name, getattr(defaults, name))
     return s
+
+
+def _clean_recent(recent: object) -> dict:
+    """{list name: [paths]} with everything else dropped (a hand-edited file must not break a panel)."""
+    if not isinstance(recent, dict):
+        log.warning("settings: recent is a JSON %s, not an object; starting it empty", type(recent).__name__)
+        return {}
+    clean = {k: [p for p in v if isinstance(p, str) and p] for k, v in recent.items()
+             if isinstance(k, str) and isinstance(v, list)}
+    if clean != recent:
+        log.warning("settings: entries of the wrong type in recent were dropped")
+    return clean
 
 
 def save_settings(s: Settings, path: Path | None = None) -> Path:

@@ -438,6 +438,9 @@ class JobsPanel(Panel):
         window.show()
         return window
 
+    def retheme(self) -> None:
+        self.refresh()  # the status column's colours
+
     def shutdown(self) -> None:
         self.timer.stop()
 

@@ -157,6 +157,10 @@ class MonitorPanel(Panel):
             self.tabs.setCurrentWidget(self.planner)
             self.planner.load_model(model)
 
+    def retheme(self) -> None:
+        if self.planner.plan is not None:
+            self.planner.replan()  # its headline and warnings carry the theme's colours
+
     def shutdown(self) -> None:
         self.timer.stop()
         self.kv_watch.close()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from services.jobs import protocol as p
-from services.overview import STEPS, ModelStatus, known_models, model_status
+from services.overview import STEPS, ModelStatus, known_models, model_status, normalized, source_of
 from widgets.i18n import translate
 from widgets.panel import Panel
 from widgets.service_text import translate_service as tr
@@ -107,6 +107,8 @@ class StepCard(QFrame):
 
 class OverviewPanel(Panel):
     PANEL_ID = "overview"
+    POLL_MS = 3000
+    MAX_JOBS = 5000  # the history read: a model's jobs are found among this many newest ones
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Where a model stands: from the Hugging Face model to a quantized model "
                                           "you trust, exported or served.")
 
@@ -114,6 +116,14 @@ class OverviewPanel(Panel):
         super().__init__(context, parent)
         self.status: ModelStatus | None = None
         self._connected = False
+        self.store_error = ""  # the job history could not be read: said on the page, not hidden
+        self.poll = QTimer(self)  # jobs started elsewhere (the CLI, another window) show up while the page is open
+        self.poll.setInterval(self.POLL_MS)
+        self.poll.timeout.connect(lambda: self.isVisible() and self.refresh())
+        self._soon = QTimer(self)  # progress events: one refresh per burst
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(300)
+        self._soon.timeout.connect(self.refresh)
 
         pick = QHBoxLayout()
         pick.addWidget(QLabel(translate("Overview", "Model")))
@@ -155,7 +165,7 @@ class OverviewPanel(Panel):
     def _first_load(self) -> None:
         records = self._records()
         recent = self.context.settings.current.recent.get("overview", [])
-        models = list(dict.fromkeys([*recent, *known_models(records)]))
+        models = list(dict.fromkeys([*(r for r in recent if isinstance(r, str)), *known_models(records)]))
         self.model.blockSignals(True)
         self.model.clear()
         self.model.addItems(models)
@@ -169,36 +179,61 @@ class OverviewPanel(Panel):
             service.event.connect(self._on_event)
             self._connected = True
         try:
-            return service.store.list(limit=500)
-        except Exception as exc:  # a damaged store is reported by the Jobs panel; here: nothing known
-            self.next_text.setText(tr(str(exc)))
+            records = service.store.list(limit=self.MAX_JOBS)
+        except Exception as exc:  # the page shows what it knows, and says the history is unreadable
+            self.store_error = tr(str(exc))
             return []
+        self.store_error = tr(service.notice) if service.notice else ""
+        return records
 
     def refresh(self, records=None) -> None:
         folder = self.model.currentText().strip()
+        records = records if records is not None else self._records()
+        note = ""
+        source = source_of(folder, records) if folder else None
+        if source:  # a quantized output picked: its source model's page, which covers it
+            note = translate("Overview", "%1 is a quantized output of %2: showing that model.") \
+                .replace("%1", folder).replace("%2", source)
+            folder = source
+            self.model.setCurrentText(source)
         if not folder:
             self._show(None)
-            return
-        status = model_status(folder, records if records is not None else self._records())
-        self._show(status)
-        if status.step("model").state == "done":
-            self._remember(folder)
+        else:
+            status = model_status(folder, records)
+            self._show(status)
+            if status.step("model").state == "done":
+                self._remember(normalized(folder))
+        extra = [t for t in (note, self.store_error) if t]
+        if extra:
+            self.next_text.setText("\n".join([*extra, self.next_text.text()]))
 
     def _remember(self, folder: str) -> None:
         def store(s) -> None:
-            recent = [m for m in s.recent.get("overview", []) if m != folder]
+            recent = [m for m in s.recent.get("overview", []) if isinstance(m, str) and normalized(m) != folder]
             s.recent["overview"] = [folder, *recent][:10]
 
         if self.context.settings.current.recent.get("overview", [None])[:1] != [folder]:
             self.context.settings.update(store)
 
     def _on_event(self, job_id: str, event: p.Event) -> None:
-        if isinstance(event, (p.Status, p.Result, p.Error)) and self.isVisible():
-            self.refresh()
+        if isinstance(event, (p.Status, p.Result, p.Error, p.Progress)) and self.isVisible():
+            self._soon.start()
 
     def shown(self) -> None:
         if self._connected:
             self.refresh()
+        self.poll.start()
+
+    def hideEvent(self, event) -> None:
+        self.poll.stop()
+        super().hideEvent(event)
+
+    def retheme(self) -> None:
+        self._show(self.status)  # the status colours are the theme's
+
+    def shutdown(self) -> None:
+        self.poll.stop()
+        self._soon.stop()
 
     def open_with(self, model: str | None = None, **_) -> None:
         if model:

@@ -41,6 +41,9 @@ class Panel(QWidget):
     def shutdown(self) -> None:
         """Called when the window closes: stop timers, let go of resources."""
 
+    def retheme(self) -> None:
+        """The theme changed (light/dark): redraw what holds colours of its own (status words, rich text)."""
+
 
 class PlannedPanel(Panel):
     """A panel whose capability is not built yet: it says so plainly and lists what is coming."""

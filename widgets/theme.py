@@ -17,13 +17,13 @@ THEMES = ("system", "light", "dark")
 
 LIGHT = {
     "window": "#ffffff", "surface": "#f9fafb", "card": "#ffffff", "sidebar": "#f3f4f6", "border": "#d1d5db",
-    "text": "#111827", "muted": "#6b7280", "accent": "#2563eb", "on_accent": "#ffffff", "focus": "#2563eb",
+    "text": "#111827", "muted": "#6b7280", "accent": "#2563eb", "on_accent": "#ffffff", "focus": "#1d4ed8",
     "ok": "#047857", "warn": "#a15c00", "error": "#c62828", "error_bg": "#fecaca", "track": "#e5e7eb",
     "input": "#ffffff", "hover": "#e5e7eb", "chart_bg": "#ffffff", "chart_fg": "#374151", "grid": "#d1d5db",
 }
 DARK = {
     "window": "#1e2126", "surface": "#23272e", "card": "#282c34", "sidebar": "#181a1f", "border": "#3e4451",
-    "text": "#e6e8eb", "muted": "#9aa3ae", "accent": "#4d8dff", "on_accent": "#ffffff", "focus": "#6aa1ff",
+    "text": "#e6e8eb", "muted": "#9aa3ae", "accent": "#2f6fdf", "on_accent": "#ffffff", "focus": "#9cc3ff",
     "ok": "#4ec9a0", "warn": "#e0a84a", "error": "#ff7b72", "error_bg": "#5c2424", "track": "#3a3f47",
     "input": "#1b1e23", "hover": "#2f343d", "chart_bg": "#1e2126", "chart_fg": "#c8ccd2", "grid": "#3e4451",
 }
@@ -172,3 +172,19 @@ def _charts(name: str) -> None:
     if "pyqtgraph" in sys.modules:
         sys.modules["pyqtgraph"].setConfigOptions(background=COLOURS[name]["chart_bg"],
                                                   foreground=COLOURS[name]["chart_fg"])
+
+
+def retheme_charts(root) -> None:
+    """Charts already built under `root` take the active theme's background and axis colours."""
+    import sys
+
+    if "pyqtgraph" not in sys.modules:
+        return
+    pg = sys.modules["pyqtgraph"]
+    fg = colour("chart_fg")
+    for chart in root.findChildren(pg.PlotWidget):
+        chart.setBackground(colour("chart_bg"))
+        for name in ("left", "bottom"):
+            axis = chart.getAxis(name)
+            axis.setPen(fg)
+            axis.setTextPen(fg)

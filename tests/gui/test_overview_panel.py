@@ -88,3 +88,43 @@ def test_a_quantize_job_ending_updates_the_page(qtbot, make_context, model, tmp_
     panel.next_button.click()
     evaluate = w.panels["evaluate"]
     assert w.current_panel_id() == "evaluate" and evaluate.baseline.text() == model
+
+
+def test_an_unreadable_history_is_said_on_the_page(qtbot, make_context, model, monkeypatch):
+    from services.jobs.store import JobStore, StoreError
+
+    w, panel = window(qtbot, make_context, recent={"overview": [model]})
+    monkeypatch.setattr(JobStore, "list", lambda self, limit=200: (_ for _ in ()).throw(
+        StoreError("the job store x is locked by another process")))
+    panel.refresh()
+    assert "locked by another process" in panel.next_text.text()  # not hidden behind "not quantized yet"
+
+
+def test_picking_a_quantized_output_shows_its_source_and_live_jobs_update_the_page(qtbot, make_context, model,
+                                                                                    tmp_path):
+    w, panel = window(qtbot, make_context)
+    store = w.context.jobs().store
+    out = str(tmp_path / "out")
+    add(store, "quantize", model, out, result={"out": out})
+    panel.model.setCurrentText(out + "/")
+    panel.refresh()
+    assert panel.model.currentText() == model and "is a quantized output of" in panel.next_text.text()
+    job = add(store, "quantize", model, str(tmp_path / "out2"), status="running", method="awq", bits=4,
+              group_size=64)
+    store.set_progress(job, 1, 4, "layer", "calibrating", None)
+    panel.poll.timeout.emit()  # the 3 s poll: a job started from the command line shows up
+    assert "Running" in panel.cards["quantize"].state.text() and "25%" in panel.cards["quantize"].detail.text()
+
+
+def test_a_theme_switch_recolours_the_status_words_at_once(qtbot, make_context, model):
+    from widgets import theme
+
+    w, panel = window(qtbot, make_context, recent={"overview": [model]})
+    assert theme.LIGHT["ok"] in panel.cards["model"].state.text()
+    app = __import__("PySide6.QtWidgets", fromlist=["QApplication"]).QApplication.instance()
+    chosen = theme.choice()
+    try:
+        theme.apply(app, "dark")
+        assert theme.DARK["ok"] in panel.cards["model"].state.text()
+    finally:
+        theme.apply(app, chosen)

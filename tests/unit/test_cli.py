@@ -27,8 +27,9 @@ def test_unknown_panel_is_a_usage_error(capsys):
 
 
 def test_a_bad_screenshot_size_is_a_usage_error(capsys):
-    assert main(["gui", "--size", "1024by700", "--screenshot", "x.png"]) == 2
-    assert "--size takes WIDTHxHEIGHT" in capsys.readouterr().err
+    for bad in ("1024by700", "1024x7²0", "0x0", "99999x99999", "1024x-700"):
+        assert main(["gui", "--size", bad, "--screenshot", "x.png"]) == 2
+        assert "--size takes WIDTHxHEIGHT in pixels, from 640x480 to 7680x4320" in capsys.readouterr().err
 
 
 def test_headless_subcommands_never_import_qt():

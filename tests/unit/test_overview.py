@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from services.jobs.spec import JobSpec
 from services.jobs.store import JobStore
-from services.overview import known_models, model_status
+from services.overview import known_models, model_status, source_of
 
 CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 300,
@@ -30,6 +31,8 @@ def store(tmp_path):
 
 
 def add(store, kind, model, out=None, status="succeeded", result=None, error=None, created=None, **params):
+    if out and kind == "quantize" and status == "succeeded":
+        os.makedirs(out, exist_ok=True)  # the output is there
     spec = JobSpec(kind=kind, model=model, out=out, params=params)
     if created is not None:
         spec.created = created
@@ -60,7 +63,7 @@ def test_a_missing_model_blocks_every_later_step(tmp_path, store):
 def test_half_agreeing_answers_are_not_done_even_with_a_fine_perplexity(model, store, tmp_path):
     out = str(tmp_path / "out-awq")
     add(store, "quantize", model, out, result={"out": out, "ratio": 3.2}, calib="pileval", samples=64, seqlen=256,
-        group_size=64, created=1)
+        method="awq", bits=4, group_size=64, created=1)
     add(store, "eval", out, created=2, baseline=model, result={"variants": [
         {"name": "source", "model": model, "baseline": True, "perplexity": 10.0, "kv": "fp16"},
         {"name": "awq", "model": out, "baseline": False, "perplexity": 10.1, "delta_pct": 1.0, "agreement": 0.46,
@@ -101,3 +104,59 @@ def test_everything_done_and_the_sources_listed_without_their_outputs(model, sto
     other = str(tmp_path / "other")
     add(store, "scan", other, created=4)
     assert known_models(store.list()) == [other, model]
+
+
+def test_odd_records_from_other_versions_never_break_the_page(model, store, tmp_path):
+    """Hostile QA: results that are lists, ratios and deltas as strings, missing params."""
+    out = str(tmp_path / "out")
+    add(store, "quantize", model, out, result=["not", "a", "dict"], created=1)
+    add(store, "quantize", model, out, result={"ratio": "3.1"}, created=2)
+    add(store, "eval", out, created=3, result={"variants": [{"delta_pct": "1.0", "agreement": "x"}, "junk"]})
+    add(store, "export", out, created=4, result=[1, 2])
+    s = model_status(model, store.list())
+    assert s.step("quantize").state == "done" and "None" not in s.step("quantize").detail
+    assert s.step("calibrate").detail == "the job did not record its calibration settings"
+    assert s.step("evaluate").state == "todo"  # nothing usable in that evaluation
+    assert s.step("deploy").detail.startswith("exported -> ")
+
+
+def test_a_relative_path_is_refused_and_an_output_folder_leads_to_its_source(model, store, tmp_path):
+    s = model_status("models/my model", store.list())
+    assert s.step("model").state == "failed" and "relative path" in s.step("model").detail
+    out = str(tmp_path / "out")
+    add(store, "quantize", model, out, result={})
+    assert source_of(out + "/", store.list()) == model and source_of(model, store.list()) is None
+
+
+def test_answers_alone_decide_when_the_perplexity_is_missing_and_a_vanished_output_is_flagged(model, store,
+                                                                                           tmp_path):
+    out = str(tmp_path / "out")
+    add(store, "quantize", model, out, result={}, created=1)
+    add(store, "eval", out, created=2, result={"variants": [{"model": out, "agreement": 0.2}]})
+    s = model_status(model, store.list())
+    assert s.step("evaluate").state == "attention" and "do not ship" in s.step("evaluate").detail
+    os.rmdir(out)
+    s = model_status(model, store.list())
+    assert s.step("quantize").state == "attention" and "no longer there" in s.step("quantize").detail
+
+
+def test_a_newer_failed_job_says_which_earlier_output_the_later_steps_use(model, store, tmp_path):
+    old = str(tmp_path / "g128")
+    add(store, "quantize", model, old, result={}, method="awq", bits=4, group_size=128, created=1)
+    add(store, "quantize", model, str(tmp_path / "g64"), status="failed", error="boom", method="awq", bits=4,
+        group_size=64, created=2)
+    s = model_status(model, store.list())
+    assert s.output == old and s.step("quantize").state == "failed"
+    assert s.step("quantize").detail == f"AWQ 4-bit, group size 64; the job failed: boom; the steps below use the " \
+                                        f"earlier output {old}"
+    add(store, "quantize", model, str(tmp_path / "g32"), status="cancelled", created=3)
+    assert model_status(model, store.list()).step("quantize").state == "todo"  # cancelled: nothing to fix
+
+
+def test_chinese_details_are_whole_sentences(model, store, tmp_path):
+    from widgets.service_text import translate_service
+
+    add(store, "quantize", model, str(tmp_path / "x"), status="failed", error="boom", method="awq", bits=4,
+        group_size=64)
+    detail = model_status(model, store.list()).step("quantize").detail
+    assert translate_service(detail, "zh_CN") == "AWQ 4 位，分组大小 64；任务失败：boom"

@@ -32,6 +32,16 @@ def test_invalid_fields_fall_back_one_by_one(caplog):
     assert "language must be one of" in caplog.text
 
 
+def test_a_bad_theme_and_recent_lists_of_the_wrong_type_are_dropped(caplog):
+    for recent, kept in (("abc", {}), ([1, 2], {}), ({"overview": [1, None, "/m/a", {"x": 1}], "datasets": "x"},
+                                                   {"overview": ["/m/a"]})):
+        settings_path().write_text(json.dumps({"schema_version": 1, "theme": "purple", "recent": recent}),
+                                   encoding="utf-8")
+        s = load_settings()
+        assert s.theme == "system" and s.recent == kept
+    assert "theme must be one of" in caplog.text and "recent" in caplog.text
+
+
 def test_unknown_keys_and_old_schema_are_tolerated():
     settings_path().write_text(json.dumps({"language": "zh_CN", "obsolete": 3}), encoding="utf-8")
     s = load_settings()
