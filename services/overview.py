@@ -228,7 +228,7 @@ def _evaluate_step(output: str | None, records: list[JobRecord]) -> Step:
         if v.get("baseline") is True:
             continue
         delta, agreement = _number(v.get("delta_pct")), _number(v.get("agreement"))
-        kv = v.get("kv") if isinstance(v.get("kv"), str) else "fp16"
+        kv = v["kv"] if isinstance(v.get("kv"), str) else "fp16"
         if delta is None and agreement is not None:  # no perplexity: the answers alone decide
             level, text = _by_answers(agreement)
         else:
