@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit
 
+from services.messages import msg
 from services.paths import user_dirs
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
@@ -38,22 +39,25 @@ class Cluster:
     def problems(self) -> list[str]:
         out = []
         if not NAME_RE.match(self.name or ""):
-            out.append(f"cluster name {self.name!r}: use letters, digits, '-', '_' or '.' (up to 40), e.g. lab-gpu")
+            out.append(msg("cluster name {name!r}: use letters, digits, '-', '_' or '.' (up to 40), e.g. lab-gpu",
+                           name=self.name))
         out += address_problems(self.address)
         for k, v in self.headers.items():
             if not HEADER_RE.match(k):
-                out.append(f"header name {k!r}: use letters, digits and '-', e.g. Authorization")
+                out.append(msg("header name {name!r}: use letters, digits and '-', e.g. Authorization", name=k))
             elif any(c in v for c in "\r\n\0"):
-                out.append(f"header {k}: its value has a line break; give it on one line")
+                out.append(msg("header {name}: its value has a line break; give it on one line", name=k))
         for s in self.storage:
             if not _absolute(s.remote):
-                out.append(f"storage {s.remote!r}: give the folder's absolute path as the cluster's nodes see it")
+                out.append(msg("storage {remote!r}: give the folder's absolute path as the cluster's nodes see it",
+                               remote=s.remote))
             if s.local and not _absolute(s.local):
-                out.append(f"storage {s.remote!r}: where it is mounted here ({s.local!r}) must be an absolute path")
+                out.append(msg("storage {remote!r}: where it is mounted here ({local!r}) must be an absolute path",
+                               remote=s.remote, local=s.local))
             if "=" in s.remote or "=" in s.local:
-                out.append(f"storage {s.remote}={s.local}: write REMOTE=LOCAL with one '='")
+                out.append(msg("storage {remote}={local}: write REMOTE=LOCAL with one '='", remote=s.remote, local=s.local))
         if not self.python.strip():
-            out.append("python: name the interpreter on the cluster, e.g. python or /opt/venv/bin/python")
+            out.append(msg("python: name the interpreter on the cluster, e.g. python or /opt/venv/bin/python"))
         return out
 
     def to_dict(self) -> dict:
@@ -69,24 +73,26 @@ class Cluster:
             if value is None:
                 return default
             if not isinstance(value, kind):
-                raise ValueError(f"cluster {name!r}: {key} must be a JSON {kind.__name__}, not {type(value).__name__}")
+                raise ValueError(msg("cluster {name!r}: {key} must be a JSON {kind}, not {actual}", name=name, key=key,
+                                     kind=kind.__name__, actual=type(value).__name__))
             return value
 
         def text_map(key: str) -> dict[str, str]:
             m = typed(key, dict, {})
             bad = [k for k, v in m.items() if not isinstance(v, str)]
             if bad:
-                raise ValueError(f"cluster {name!r}: the values of {key} must be strings ({', '.join(bad)})")
+                raise ValueError(msg("cluster {name!r}: the values of {key} must be strings ({keys})", name=name, key=key,
+                                     keys=", ".join(bad)))
             return dict(m)
 
         storage = []
         for s in typed("storage", list, []):
             if not isinstance(s, dict) or not isinstance(s.get("remote"), str):
-                raise ValueError(f"cluster {name!r}: each storage entry is {{\"remote\": ..., \"local\": ...}}")
+                raise ValueError(msg("cluster {name!r}: each storage entry is an object with remote and local", name=name))
             storage.append(Storage(s["remote"], str(s.get("local") or "")))
         pip = typed("pip", list, [])
         if not all(isinstance(x, str) for x in pip):
-            raise ValueError(f"cluster {name!r}: pip is a list of requirement strings")
+            raise ValueError(msg("cluster {name!r}: pip is a list of requirement strings", name=name))
         return cls(name=str(typed("name", str, "")), address=str(typed("address", str, "")).rstrip("/"),
                    headers=text_map("headers"), storage=storage, python=str(typed("python", str, "python")),
                    pip=list(pip), env=text_map("env"))
@@ -99,21 +105,23 @@ def _absolute(path: str) -> bool:
 
 def address_problems(address: str) -> list[str]:
     """What is wrong with a dashboard address (credentials go in a header, never in the URL: it is logged)."""
-    example = "e.g. http://10.0.0.5:8265"
+    example = msg("e.g. {url}", url="http://10.0.0.5:8265")
     if address != address.strip():
-        return [f"address {address!r}: remove the spaces around it"]
+        return [msg("address {address!r}: remove the spaces around it", address=address)]
     parts = urlsplit(address or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [f"address {address!r}: give the Ray dashboard's URL, {example}"]
+        return [msg("address {address!r}: give the Ray dashboard's URL, {example}", address=address, example=example)]
     try:
         _ = parts.port
     except ValueError:
-        return [f"address {address!r}: the port must be a number from 1 to 65535, {example}"]
+        return [msg("address {address!r}: the port must be a number from 1 to 65535, {example}", address=address,
+                    example=example)]
     if parts.username or parts.password:
-        return [f"address {parts.hostname}: do not put a user or password in the URL (it would show in logs); "
-                "give them as a header, e.g. --header 'Authorization: Basic ...'"]
+        return [msg("address {host}: do not put a user or password in the URL (it would show in logs); give them as "
+                    "a header, e.g. --header 'Authorization: Basic ...'", host=parts.hostname)]
     if parts.path.strip("/") or parts.query or parts.fragment:
-        return [f"address {address!r}: give only the dashboard's scheme, host and port, {example}"]
+        return [msg("address {address!r}: give only the dashboard's scheme, host and port, {example}", address=address,
+                    example=example)]
     return []
 
 
@@ -130,16 +138,16 @@ class Clusters:
         """The named cluster, or the default one when `name` is empty."""
         name = name or self.default
         if not self.clusters:
-            raise ClusterError("no cluster is set up: add one with quantdesk cluster add NAME --address URL "
-                               "(or in Settings > Clusters)")
+            raise ClusterError(msg("no cluster is set up: add one with quantdesk cluster add NAME --address URL "
+                                   "(or in Settings > Clusters)"))
         if not name:
             if len(self.clusters) == 1:
                 return self.clusters[0]
-            raise ClusterError(f"name the cluster (--cluster): {', '.join(c.name for c in self.clusters)}")
+            raise ClusterError(msg("name the cluster (--cluster): {names}", names=", ".join(self.names())))
         for c in self.clusters:
             if c.name == name:
                 return c
-        raise ClusterError(f"no cluster named {name!r}; clusters: {', '.join(c.name for c in self.clusters)}")
+        raise ClusterError(msg("no cluster named {name!r}; clusters: {names}", name=name, names=", ".join(self.names())))
 
     def names(self) -> list[str]:
         return [c.name for c in self.clusters]
@@ -166,21 +174,22 @@ def load_clusters(path: Path | None = None) -> Clusters:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or not isinstance(raw.get("clusters", []), list):
-            raise ValueError("not a JSON object with a list of clusters")
+            raise ValueError(msg("not a JSON object with a list of clusters"))
         items = [Cluster.from_dict(d) if isinstance(d, dict) else _not_an_object(d) for d in raw.get("clusters", [])]
         problems = [f"{c.name or '?'}: {p}" for c in items for p in c.problems()]
         names = [c.name for c in items]
-        problems += [f"the name {n!r} is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+        problems += [msg("the name {name!r} is used twice", name=n) for n in sorted({n for n in names if names.count(n) > 1})]
         if problems:
             raise ValueError("; ".join(problems))
     except (OSError, ValueError) as exc:
-        raise ClusterError(f"{path} cannot be read ({exc}): fix or delete it, then add the clusters again") from exc
+        raise ClusterError(msg("{path} cannot be read ({reason}): fix or delete it, then add the clusters again",
+                               path=path, reason=exc)) from exc
     default = str(raw.get("default") or "")
     return Clusters(items, default if default in {c.name for c in items} else "")
 
 
 def _not_an_object(d) -> Cluster:
-    raise ValueError(f"each cluster is a JSON object, not {type(d).__name__}")
+    raise ValueError(msg("each cluster is a JSON object, not {kind}", kind=type(d).__name__))
 
 
 def save_clusters(clusters: Clusters, path: Path | None = None) -> Path:

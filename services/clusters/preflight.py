@@ -9,6 +9,7 @@ from services.clusters.config import Cluster
 from services.clusters.paths import ClusterPathError, remote_spec, to_local
 from services.clusters.resources import GIB, ClusterResources
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 # (model, out, params, memory_free, disk_free) -> (errors, warnings, notes), run on the local view of the paths
 LocalCheck = Callable[..., tuple[list[str], list[str], list[str]]]
@@ -38,24 +39,26 @@ def plan_remote(cluster: Cluster, spec: JobSpec, resources: ClusterResources | N
     plan = RemotePlan(rspec, resources=resources)
     device = str(spec.params.get("device") or "auto")
     if resources is None:
-        plan.notes.append(f"cluster {cluster.name}'s resources are unknown: the job is not planned against them")
+        plan.notes.append(msg("cluster {name}'s resources are unknown: the job is not planned against them",
+                              name=cluster.name))
     else:
-        plan.notes.append(f"cluster {cluster.name}: {resources.summary()}")
+        plan.notes.append(msg("cluster {name}: {summary}", name=cluster.name, summary=resources.summary()))
         if not resources.nodes:
-            plan.errors.append(f"cluster {cluster.name} has no live node: start its workers, then try again")
+            plan.errors.append(msg("cluster {name} has no live node: start its workers, then try again", name=cluster.name))
         elif device == "cuda" and resources.gpus < 1:
-            plan.errors.append(f"cluster {cluster.name} has no GPU: use --device cpu (slow) or a cluster with GPUs")
+            plan.errors.append(msg("cluster {name} has no GPU: use --device cpu (slow) or a cluster with GPUs",
+                                   name=cluster.name))
         elif device in ("cuda", "auto") and resources.gpus >= 1:
             rspec.params["num_gpus"] = 1
         elif device == "auto":
-            plan.warnings.append(f"cluster {cluster.name} has no GPU: the job runs on a CPU node (slow)")
+            plan.warnings.append(msg("cluster {name} has no GPU: the job runs on a CPU node (slow)", name=cluster.name))
     if local_check is None or plan.errors:
         return plan
     model = to_local(cluster, rspec.model) if rspec.model and rspec.model != "-" else None
     out = to_local(cluster, rspec.out) if rspec.out else None
     if model is None or out is None:
-        plan.notes.append("the model or the output folder is not mounted on this machine: the cluster checks them "
-                          "when the job starts")
+        plan.notes.append(msg("the model or the output folder is not mounted on this machine: the cluster checks "
+                              "them when the job starts"))
         return plan
     gpu = bool(rspec.params.get("num_gpus"))
     memory = resources.largest_memory(with_gpu=gpu) if resources and resources.nodes else None
@@ -64,8 +67,9 @@ def plan_remote(cluster: Cluster, spec: JobSpec, resources: ClusterResources | N
     plan.warnings += warnings
     plan.notes += notes
     if memory:
-        plan.notes.append(f"memory planned against the cluster's largest {'GPU ' if gpu else ''}node: "
-                          f"{memory / GIB:.1f} GiB")
+        plan.notes.append(msg("memory planned against the cluster's largest GPU node: {gib:.1f} GiB", gib=memory / GIB)
+                          if gpu else msg("memory planned against the cluster's largest node: {gib:.1f} GiB",
+                                          gib=memory / GIB))
     return plan
 
 

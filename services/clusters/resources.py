@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from services.messages import msg
+
 GIB = 1024**3
 
 
@@ -46,10 +48,12 @@ class ClusterResources:
         return max(mem, default=0)
 
     def summary(self) -> str:
-        gpus = f"{self.gpus:g} GPU" + (f" ({', '.join(sorted({n.gpu_type for n in self.nodes if n.gpu_type}))})"
-                                        if any(n.gpu_type for n in self.nodes) else "")
-        return (f"{len(self.nodes)} node(s), {self.cpus:g} CPU, {gpus}, largest node "
-                f"{self.largest_memory() / GIB:.1f} GiB")
+        types = sorted({n.gpu_type for n in self.nodes if n.gpu_type})
+        args = dict(nodes=len(self.nodes), cpus=self.cpus, gpus=self.gpus, gib=self.largest_memory() / GIB)
+        if types:
+            return msg("{nodes} node(s), {cpus:g} CPU, {gpus:g} GPU ({types}), largest node {gib:.1f} GiB",
+                       types=", ".join(types), **args)
+        return msg("{nodes} node(s), {cpus:g} CPU, {gpus:g} GPU, largest node {gib:.1f} GiB", **args)
 
     def to_dict(self) -> dict:
         return {"nodes": [asdict(n) for n in self.nodes], "cpus": self.cpus, "gpus": self.gpus,
