@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from services.messages import msg
+
 
 @dataclass(frozen=True)
 class Gpu:
@@ -40,7 +42,8 @@ def find_gpu(name: str) -> Gpu:
     for pattern, known, gib, sm in KNOWN:
         if text and re.search(pattern, text):
             return Gpu(known, gib, sm)
-    raise ValueError(f"unknown GPU {name!r}: pass --gpu-mem GIB instead, or one of {', '.join(gpu_names())}")
+    raise ValueError(msg("unknown GPU {name!r}: pass --gpu-mem GIB instead, or one of {names}", name=name,
+                         names=", ".join(gpu_names())))
 
 
 def resolve_gpu(name: str | None, memory_gib: float | None, detected: Gpu | None = None) -> Gpu | None:
@@ -48,6 +51,6 @@ def resolve_gpu(name: str | None, memory_gib: float | None, detected: Gpu | None
     base = find_gpu(name) if name else detected
     if memory_gib is not None:
         if not memory_gib > 0 or memory_gib != memory_gib or memory_gib == float("inf"):
-            raise ValueError(f"--gpu-mem must be a positive number of GiB, not {memory_gib}")
+            raise ValueError(msg("--gpu-mem must be a positive number of GiB, not {value}", value=memory_gib))
         return Gpu(base.name if base else f"{memory_gib:g} GiB GPU", memory_gib, base.sm if base else None)
     return base

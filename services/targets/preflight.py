@@ -8,6 +8,7 @@ from typing import Any
 
 from services.checkpoint import format_from_config
 from services.jobs.outputs import check_output
+from services.messages import msg
 from services.modelfiles import check_weights
 from services.modelinfo import ModelConfigError, read_config, shape_from_config
 from services.targets.base import Target, TargetInput
@@ -37,7 +38,8 @@ def export_params(target: Target, raw: dict) -> tuple[dict, list[str]]:
     names = {s.name for s in target.schema}
     for key, value in raw.items():
         if key not in names and key not in ("target", "source_of") and value is not None:
-            errors.append(f"--{key.replace('_', '-')} does not apply to the {target.name} target")
+            errors.append(msg("--{flag} does not apply to the {target} target", flag=key.replace("_", "-"),
+                              target=target.name))
     for s in target.schema:
         try:
             params[s.name] = s.coerce(raw.get(s.name, s.default)) if raw.get(s.name) is not None else s.default
@@ -47,7 +49,8 @@ def export_params(target: Target, raw: dict) -> tuple[dict, list[str]]:
         lo_hi = s.bounds
         if lo_hi and params[s.name] is not None and not lo_hi[0] <= params[s.name] <= lo_hi[1]:
             lo, hi = (int(b) for b in lo_hi) if s.type is int else lo_hi
-            errors.append(f"{s.flag} must be between {lo} and {hi}, not {params[s.name]}")
+            errors.append(msg("{flag} must be between {lo} and {hi}, not {value}", flag=s.flag, lo=lo, hi=hi,
+                              value=params[s.name]))
     if raw.get("source_of"):
         params["source_of"] = raw["source_of"]
     return params, errors
@@ -56,9 +59,9 @@ def export_params(target: Target, raw: dict) -> tuple[dict, list[str]]:
 def read_input(model: Path) -> TargetInput:
     """The checkpoint's config, format and shape; ValueError saying what is wrong with the folder."""
     if not model.is_absolute():
-        raise ValueError(f"model path {model} is relative: give a full path")
+        raise ValueError(msg("model path {path} is relative: give a full path", path=model))
     if not model.is_dir():
-        raise ValueError(f"{model} is not a folder: give the model folder (with config.json)")
+        raise ValueError(msg("{path} is not a folder: give the model folder (with config.json)", path=model))
     try:
         cfg = read_config(model)
         shape = shape_from_config(cfg)
@@ -119,8 +122,10 @@ def check_target(model: str | Path, target_name: str, raw: dict, *, detect=detec
             return r
         if r.gpu is not None:
             sizes = any(s.name == "gpu_mem" for s in target.schema)  # script-only targets only take advice from it
-            r.notes.append(f"{'sized' if sizes else 'planned'} for {r.gpu.describe()}"
-                           + ("" if explicit else " (detected)"))
+            gpu = r.gpu.describe()
+            r.notes.append((msg("sized for {gpu}", gpu=gpu) if sizes else msg("planned for {gpu}", gpu=gpu)) if explicit
+                           else (msg("sized for {gpu} (detected)", gpu=gpu) if sizes
+                                 else msg("planned for {gpu} (detected)", gpu=gpu)))
     v = target.check(r.source, r.params, r.gpu)
     r.errors += v.errors
     r.warnings += v.warnings

@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from services.envcheck.launcher import cmd_quote, ps_quote
+from services.messages import msg
 
 MODEL_VAR = "QUANTDESK_MODEL"
 MODEL = "$" + MODEL_VAR  # stands for the model folder in a target's argv (bash scripts let the user override it)
@@ -26,8 +27,8 @@ def wsl_path(path: str) -> str:
     if m := _WSL_SHARE.match(path):
         return m.group("rest").replace("\\", "/") or "/"
     if path.startswith("\\\\"):
-        raise ValueError(f"{path} is on a network share, which WSL does not see under /mnt: copy the model to a "
-                         "local drive (or mount the share inside WSL and pass that path)")
+        raise ValueError(msg("{path} is on a network share, which WSL does not see under /mnt: copy the model to a "
+                             "local drive (or mount the share inside WSL and pass that path)", path=path))
     if _DRIVE.match(path):
         p = PureWindowsPath(path)
         return str(PurePosixPath("/mnt", p.drive[0].lower(), *p.parts[1:]))

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from services.memory.planner import BLOCK_TOKENS, GIB, Plan, PlanRequest, make_plan
+from services.messages import msg
 from services.modelinfo import ModelShape
 from services.targets.gpus import Gpu
 
@@ -60,8 +61,8 @@ def size_engine(engine: str, shape: ModelShape, gpu: Gpu | None, context: int, m
     """The fraction flag that fits `max_seqs` sequences of `context` tokens, or errors saying what to change."""
     s = Sizing(engine, None)
     if gpu is None:
-        s.notes.append("no GPU given or detected: the memory flag is left at the engine's default; pass --gpu NAME "
-                       "or --gpu-mem GIB to size it")
+        s.notes.append(msg("no GPU given or detected: the memory flag is left at the engine's default; pass --gpu "
+                           "NAME or --gpu-mem GIB to size it"))
         return s
     need_tokens = max_seqs * -(-context // BLOCK_TOKENS[engine]) * BLOCK_TOKENS[engine]
     req = PlanRequest(weights=weights, group_size=group_size, kv=kv, engine=engine, gpu_mem_gib=gpu.memory_gib,
@@ -82,17 +83,18 @@ def size_engine(engine: str, shape: ModelShape, gpu: Gpu | None, context: int, m
         fraction = _ceil2(need / free_after_weights) if free_after_weights > 0 else math.inf
         room = free_after_weights * MAX_FRACTION
     if fraction > MAX_FRACTION:
-        s.errors.append(
-            f"{max_seqs} sequences of {context} tokens need {need / GIB:.2f} GiB of KV cache but {gpu.describe()} "
-            f"has room for {max(0, room) / GIB:.2f} GiB after the weights ({probe.weight_bytes_per_gpu / GIB:.2f} "
-            f"GiB per GPU): lower --context or --max-seqs, use a smaller KV cache (--kv), more GPUs (--tp) "
-            f"or a GPU with more memory")
+        s.errors.append(msg(
+            "{seqs} sequences of {context} tokens need {need:.2f} GiB of KV cache but {gpu} has room for {room:.2f} "
+            "GiB after the weights ({weights:.2f} GiB per GPU): lower --context or --max-seqs, use a smaller KV cache "
+            "(--kv), more GPUs (--tp) or a GPU with more memory", seqs=max_seqs, context=context, need=need / GIB,
+            gpu=gpu.describe(), room=max(0, room) / GIB, weights=probe.weight_bytes_per_gpu / GIB))
         s.plan = probe
         return s
     s.fraction = max(fraction, 0.05)
     final = PlanRequest(**{**req.__dict__, "utilization": s.fraction if engine == "vllm" else 0.9,
                            "cache_max_entry_count": s.fraction if engine != "vllm" else 0.8})
     s.plan = make_plan(shape, final)
-    s.notes.append(f"sized for {max_seqs} sequences of {context} tokens on {gpu.describe()}: the KV cache holds "
-                   f"{s.plan.max_tokens} tokens ({s.plan.max_sequences_at_context} sequences at full context)")
+    s.notes.append(msg("sized for {seqs} sequences of {context} tokens on {gpu}: the KV cache holds {tokens} tokens "
+                       "({full} sequences at full context)", seqs=max_seqs, context=context, gpu=gpu.describe(),
+                       tokens=s.plan.max_tokens, full=s.plan.max_sequences_at_context))
     return s
