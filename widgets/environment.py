@@ -30,10 +30,11 @@ from services.envcheck.model import CheckResult, Report
 from services.envcheck.vcvars import load_msvc_env
 from services.paths import user_dirs
 from services.settings import default_output_dir
-from widgets.forms import readonly_table
+from widgets.forms import readonly_table, reason_label, show_reason
 from widgets.i18n import translate
 from widgets.panel import Panel
 from widgets.service_text import translate_service as tr
+from widgets.theme import status_colour
 
 
 def _real_probe():
@@ -42,7 +43,7 @@ def _real_probe():
     return Probe()
 
 
-STATUS_STYLE = {"ok": ("✔", "#059669"), "warn": ("▲", "#b26a00"), "fail": ("✖", "#c62828"), "skip": ("–", "#6b7280")}
+STATUS_MARKS = {"ok": "✔", "warn": "▲", "fail": "✖", "skip": "–"}  # coloured by theme.status_colour
 
 
 def status_text(status: str) -> str:
@@ -74,6 +75,7 @@ class EnvironmentPanel(Panel):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.status = QLabel()
+        self.status.setWordWrap(True)  # a long message wraps instead of widening the window
         for w in (self.rerun, self.copy_report, self.launcher, self.progress):
             bar.addWidget(w)
         bar.addWidget(self.status, 1)
@@ -93,9 +95,11 @@ class EnvironmentPanel(Panel):
         self.fix_button.clicked.connect(self._run_fix)
         self.copy_command = QPushButton(translate("Environment", "Copy command"))
         self.copy_command.clicked.connect(self._copy_command)
+        self.fix_reason = reason_label()  # why Fix / Copy command are greyed out: a keyboard user cannot hover them
         fix_row.addWidget(self.fix_button)
         fix_row.addWidget(self.copy_command)
-        fix_row.addStretch(1)
+        fix_row.addWidget(self.fix_reason, 1)
+        fix_row.addStretch(0)
         detail.addLayout(fix_row)
 
         split = QSplitter(Qt.Orientation.Vertical)
@@ -138,7 +142,7 @@ class EnvironmentPanel(Panel):
 
     def _failed(self, message: str, tb: str) -> None:
         self._finished()
-        self.status.setText(translate("Environment", "The checks failed: %1").replace("%1", message))
+        self.status.setText(translate("Environment", "The checks failed: %1").replace("%1", tr(message)))
 
     def _done(self, report: Report) -> None:
         self._finished()
@@ -149,9 +153,8 @@ class EnvironmentPanel(Panel):
                             .replace("%3", str(counts["fail"])).replace("%4", str(counts["skip"])))
         self.table.setRowCount(len(report.checks))
         for row, c in enumerate(report.checks):
-            mark, colour = STATUS_STYLE[c.status]
-            status = QTableWidgetItem(f"{mark} {status_text(c.status)}")
-            status.setForeground(QColor(colour))
+            status = QTableWidgetItem(f"{STATUS_MARKS[c.status]} {status_text(c.status)}")
+            status.setForeground(QColor(status_colour(c.status)))
             status.setData(Qt.ItemDataRole.UserRole, c.id)
             self.table.setItem(row, 0, status)
             self.table.setItem(row, 1, QTableWidgetItem(tr(c.title)))
@@ -174,12 +177,21 @@ class EnvironmentPanel(Panel):
         runnable = bool(fix and fix.kind in ("action", "env", "job"))
         self.fix_button.setEnabled(runnable)
         self.copy_command.setEnabled(bool(fix and fix.command))
-        # a greyed-out button says why
-        self.fix_button.setToolTip(
-            "" if runnable else translate("Environment", "Nothing to fix here") if not fix
-            else translate("Environment", "QuantDesk cannot do this fix itself: follow the steps below")
-            + (translate("Environment", " (Copy command copies the command)") if fix.command else ""))
-        self.copy_command.setToolTip("" if fix and fix.command else translate("Environment", "This fix has no command"))
+        # a greyed-out button says why: in its tooltip, and in a line beside it for the keyboard
+        fix_why = ("" if runnable else translate("Environment", "Nothing to fix here") if not fix
+                   else translate("Environment", "QuantDesk cannot do this fix itself: follow the steps above")
+                   + (translate("Environment", " (Copy command copies the command)") if fix.command else ""))
+        copy_why = "" if fix and fix.command else translate("Environment", "This fix has no command")
+        self.fix_button.setToolTip(fix_why)
+        self.copy_command.setToolTip(copy_why)
+        if not fix:
+            shown = fix_why  # one reason for both buttons
+        elif not runnable and not fix.command:
+            shown = translate("Environment", "QuantDesk cannot do this fix itself and it has no command: follow the "
+                                             "steps above")
+        else:
+            shown = fix_why or copy_why
+        show_reason(self.fix_reason, shown)
         if c is None:
             self.details.setHtml("")
             return
@@ -261,6 +273,15 @@ class EnvironmentPanel(Panel):
         cmd, ps1 = write_launchers(folder, "quantdesk-launch", spec)
         self.status.setText(translate("Environment", "Wrote %1 and %2").replace("%1", str(cmd)).replace("%2", str(ps1)))
         return cmd, ps1
+
+    def retheme(self) -> None:
+        if self.report is not None and self.worker is None:
+            selected = self.selected()
+            self._done(self.report)  # the status column's colours
+            if selected is not None:
+                rows = [i for i, c in enumerate(self.report.checks) if c.id == selected.id]
+                if rows:
+                    self.table.selectRow(rows[0])
 
     def shutdown(self) -> None:
         if self.worker is not None:

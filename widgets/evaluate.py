@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -39,16 +40,28 @@ from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
 from services.jobs.store import FINAL
 from widgets import charts
-from widgets.forms import dspin, pick_text_file, readonly_table, row, source_combo, spin
+from widgets.forms import (
+    dspin,
+    narrow_combo,
+    pick_text_file,
+    readonly_table,
+    reason_label,
+    row,
+    scrolling,
+    show_reason,
+    source_combo,
+    spin,
+)
 from widgets.frontier import FrontierTab
 from widgets.i18n import translate
+from widgets.jobtext import error_text, status_text
 from widgets.livecheck import checks_html
 from widgets.panel import Panel
 from widgets.run_on import RunOnCombo
 from widgets.scan import ScanTab
 from widgets.service_text import translate_service
+from widgets.theme import colour, status_colour
 
-LEVEL_COLOURS = {"baseline": "#6b7280", "fine": "#059669", "caution": "#b26a00", "bad": "#c62828"}
 KV_CHOICES = ("fp16", "int8", "int4", "fp8")
 PRECISION_CHOICES = ("w4a16", "w4a8", "w4a8kv4", "w4a8kv8", "w8a8", "w8a8kv4")
 GROUP_CHOICES = (-1, 128)
@@ -57,6 +70,45 @@ GROUP_CHOICES = (-1, 128)
 def level_word(level: str) -> str:
     return {"baseline": translate("Evaluate", "baseline"), "fine": translate("Evaluate", "fine"),
             "caution": translate("Evaluate", "check answers"), "bad": translate("Evaluate", "do not ship")}[level]
+
+
+def level_colour(level: str) -> str:
+    """The active theme's colour of a verdict level (baseline, fine, caution, bad)."""
+    return colour("muted") if level == "baseline" else status_colour(level)
+
+
+def local_time(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "?"
+
+
+def results_of(rec) -> str:
+    """Which run the results shown are from: its local time, job id and candidate folders."""
+    folders = [rec.model, *(rec.spec.params.get("also") or [])]
+    return (translate("Evaluate", "Results of the evaluation of %1 (job %2): %3")
+            .replace("%1", local_time(rec.finished or rec.created)).replace("%2", rec.id)
+            .replace("%3", ", ".join(Path(f).name or f for f in folders if f)))
+
+
+def _num(value: object, default: float | None = None) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def clean_summary(summary: object) -> dict | None:
+    """An evaluation's result as the panel shows it: fields an older QuantDesk did not write, or wrote with other
+    types, read as missing (a record never stops the panel from opening)."""
+    if not isinstance(summary, dict) or not isinstance(summary.get("variants"), list):
+        return None
+    variants = []
+    for v in summary["variants"]:
+        if not isinstance(v, dict):
+            continue
+        variants.append({**v, "name": str(v.get("name") or "?"), "kv": v["kv"] if isinstance(v.get("kv"), str) else "fp16",
+                         "baseline": v.get("baseline") is True, "perplexity": _num(v.get("perplexity")),
+                         "delta_pct": _num(v.get("delta_pct")), "agreement": _num(v.get("agreement")),
+                         "tokens": int(_num(v.get("tokens"), 0) or 0), "seconds": _num(v.get("seconds"), 0.0) or 0.0})
+    answers = [a for a in summary.get("answers") or [] if isinstance(a, dict) and isinstance(a.get("outputs"), dict)
+               and isinstance(a.get("prompt"), str)] if isinstance(summary.get("answers"), list) else []
+    return {**summary, "variants": variants, "answers": answers} if variants else None
 
 
 class EvaluatePanel(Panel):
@@ -79,10 +131,15 @@ class EvaluatePanel(Panel):
         self.frontier.jobSelected.connect(self.open_job)
         self.tabs.addTab(self.frontier, translate("Evaluate", "Frontier"))
         self._layout.addWidget(self.tabs, 1)
+        left = QWidget()  # the form scrolls on a small window; Run and its status stay in view below it
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
         form_box = QWidget()
         form = QVBoxLayout(form_box)
         form.setContentsMargins(0, 0, 0, 0)
-        split.addWidget(form_box)
+        self.form_area = scrolling(form_box)
+        left_layout.addWidget(self.form_area, 1)
+        split.addWidget(left)
 
         models = QGroupBox(translate("Evaluate", "Models"))
         mf = QFormLayout(models)
@@ -96,7 +153,7 @@ class EvaluatePanel(Panel):
         mf.addRow(translate("Evaluate", "Candidates"), self.candidates)
         add_dir = QPushButton(translate("Evaluate", "Add folder…"))
         add_dir.clicked.connect(self._add_folder)
-        self.finished = QComboBox()
+        self.finished = narrow_combo(QComboBox(), 8)
         self.finished.setToolTip(translate("Evaluate", "Outputs of finished quantization jobs"))
         add_job = QPushButton(translate("Evaluate", "Add"))
         add_job.clicked.connect(lambda: self.add_candidate(self.finished.currentData()))
@@ -143,13 +200,19 @@ class EvaluatePanel(Panel):
         self.prompts.setPlaceholderText(translate("Evaluate", "built-in English and Chinese prompts"))
         pick_prompts = QPushButton(translate("Evaluate", "File…"))
         pick_prompts.clicked.connect(self._pick_prompts)
-        df.addRow(translate("Evaluate", "Prompts"), row(self.answers, self.prompts, pick_prompts))
+        df.addRow(translate("Evaluate", "Prompts"), row(self.prompts, pick_prompts))
+        df.addRow("", self.answers)
         self.fine = dspin(0.0, 1000.0, 3.0, suffix=" %")
         self.caution = dspin(0.0, 1000.0, 10.0, suffix=" %")
-        df.addRow(translate("Evaluate", "Verdict (+% perplexity)"),
-                  row(QLabel(translate("Evaluate", "fine up to")), self.fine,
-                      QLabel(translate("Evaluate", "do not ship above")), self.caution))
+        verdict_grid = QGridLayout()  # one threshold a line: the form stays narrow
+        for i, (text, box) in enumerate(((translate("Evaluate", "fine up to"), self.fine),
+                                         (translate("Evaluate", "do not ship above"), self.caution))):
+            verdict_grid.addWidget(QLabel(text), i, 0)
+            verdict_grid.addWidget(box, i, 1)
+        verdict_grid.setColumnStretch(2, 1)
+        df.addRow(translate("Evaluate", "Verdict (+% perplexity)"), verdict_grid)
         form.addWidget(data)
+        form.addStretch(1)
 
         run_row = QHBoxLayout()
         self.run_button = QPushButton(translate("Evaluate", "Run evaluation"))
@@ -161,15 +224,19 @@ class EvaluatePanel(Panel):
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.progress, 1)
-        form.addLayout(run_row)
+        left_layout.addLayout(run_row)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        form.addWidget(self.status)
-        form.addStretch(1)
+        left_layout.addWidget(self.status)
 
         results = QWidget()
         rl = QVBoxLayout(results)
         rl.setContentsMargins(0, 0, 0, 0)
+        self.results_of = QLabel()  # which run the results are from
+        self.results_of.setObjectName("resultsOf")
+        self.results_of.setWordWrap(True)
+        self.results_of.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        rl.addWidget(self.results_of)
         self.verdicts = QLabel()
         self.verdicts.setWordWrap(True)
         rl.addWidget(self.verdicts)
@@ -190,21 +257,23 @@ class EvaluatePanel(Panel):
         self.export_md.clicked.connect(lambda: self._export("md"))
         self.export_csv = QPushButton(translate("Evaluate", "Export CSV…"))
         self.export_csv.clicked.connect(lambda: self._export("csv"))
-        for button in (self.export_md, self.export_csv):
-            button.setEnabled(False)
-            button.setToolTip(translate("Evaluate", "Run an evaluation first"))
+        self.export_reason = reason_label()  # why Export is greyed out, readable without hovering
         export.addWidget(self.export_md)
         export.addWidget(self.export_csv)
-        export.addStretch(1)
+        export.addWidget(self.export_reason, 1)
+        export.addStretch(0)  # the buttons keep their size while there is no reason to show
         rl.addLayout(export)
+        results.setMinimumWidth(260)
         split.addWidget(results)
         split.setStretchFactor(0, 0)  # extra width goes to the results (the verdict column)
         split.setStretchFactor(1, 1)
-        split.setSizes([430, 600])
+        split.setChildrenCollapsible(False)
+        split.setSizes([self.form_area.minimumSizeHint().width(), 600])
 
         self.fine.valueChanged.connect(self._render)
         self.caution.valueChanged.connect(self._render)
         self.service.event.connect(self._on_event)
+        self.show_results(None)
         self._load_history()
 
     # -- helpers
@@ -243,10 +312,10 @@ class EvaluatePanel(Panel):
         for rec in self.service.store.list():
             if rec.kind == "quantize" and rec.status == "succeeded" and rec.out and Path(rec.out).is_dir():
                 self.finished.addItem(f"{Path(rec.out).name} ({rec.id})", rec.out)
-            if rec.kind == "eval" and rec.status == "succeeded" and latest is None:
+            if rec.kind == "eval" and rec.status == "succeeded" and rec.result and latest is None:
                 latest = rec
-        if latest is not None:
-            self.show_results(latest.result)
+        if latest is not None and self.job_id is None:
+            self.show_results(latest.result, results_of(latest))
 
     # -- running
     def settings(self) -> EvalSettings:
@@ -294,7 +363,8 @@ class EvaluatePanel(Panel):
         return self._submit(spec)
 
     def _error(self, text: str) -> None:
-        self.status.setText(f'<span style="color:#c62828">{html.escape(text)}</span>')
+        """`text` in red (a service's message in the interface's language)."""
+        self.status.setText(f'<span style="color:{colour("error")}">{html.escape(translate_service(text))}</span>')
 
     def _remote_failed(self, message: str) -> None:
         self.run_button.setEnabled(True)
@@ -319,6 +389,7 @@ class EvaluatePanel(Panel):
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self.status.setText(translate("Evaluate", "Evaluation %1 queued.").replace("%1", rec.id))
+        self.show_results(None, translate("Evaluate", "Results of a run in progress…"))  # not the last run's
         return rec.id
 
     def showEvent(self, event) -> None:
@@ -333,7 +404,7 @@ class EvaluatePanel(Panel):
             return False
         if rec.status != "succeeded" or not rec.result:
             return False
-        self.show_results(rec.result)
+        self.show_results(rec.result, results_of(rec))
         self.tabs.setCurrentIndex(0)
         self.status.setText(translate("Evaluate", "Showing evaluation %1.").replace("%1", job_id))
         return True
@@ -347,9 +418,9 @@ class EvaluatePanel(Panel):
         if isinstance(event, p.Progress) and event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
-            self.status.setText(event.message)
+            self.status.setText(translate_service(event.message))
         elif isinstance(event, p.Stage):
-            self.status.setText(f"{event.name}: {event.message}")
+            self.status.setText(f"{translate_service(event.name)}: {translate_service(event.message)}")
         elif isinstance(event, p.Status) and event.status in FINAL:
             self.run_button.setEnabled(True)
             self.cancel_button.setEnabled(False)
@@ -359,23 +430,32 @@ class EvaluatePanel(Panel):
             self.job_id = None
             if rec.status == "succeeded":
                 self.status.setText(translate("Evaluate", "Done."))
-                self.show_results(rec.result)
+                self.show_results(rec.result, results_of(rec))
                 self.frontier.refresh()
             else:
-                self.status.setText(f'<span style="color:#c62828">{html.escape(rec.error or rec.status)}</span>')
+                self.show_results(None)
+                self._error(error_text(rec.error) if rec.error else status_text(rec.status))
 
     # -- results
-    def show_results(self, summary: dict | None) -> None:
-        self.summary = summary
+    def show_results(self, summary: dict | None, source: str = "") -> None:
+        """Show `summary` (None: no results); `source` says which run they are from."""
+        self.summary = clean_summary(summary)
+        self.results_of.setText(source)
+        self.results_of.setVisible(bool(source))
         self._render()
 
     def _render(self) -> None:
         s = self.summary
+        reason = "" if s else translate("Evaluate", "Run an evaluation first")
         for button in (self.export_md, self.export_csv):  # nothing to export before a result
             button.setEnabled(bool(s))
-            button.setToolTip("" if s else translate("Evaluate", "Run an evaluation first"))
+            button.setToolTip(reason)
+        show_reason(self.export_reason, reason)
         if not s:
             self.verdicts.setText(translate("Evaluate", "Results appear here after an evaluation."))
+            self.table.setRowCount(0)
+            self.chart.clear()
+            self.answer_view.clear()
             return
         t = self.thresholds()
         variants = s["variants"]
@@ -384,25 +464,26 @@ class EvaluatePanel(Panel):
         for r, v in enumerate(variants):
             level, english = verdict(v["delta_pct"], v["kv"], v["baseline"], t, agreement=v.get("agreement"))
             text = translate_service(english)
-            values = (v["name"], "● " + level_word(level), f"{v['perplexity']:.3f}",
+            values = (v["name"], "● " + level_word(level), "" if v["perplexity"] is None else f"{v['perplexity']:.3f}",
                       "" if v["delta_pct"] is None else f"{v['delta_pct']:+.2f}",
                       "" if v["agreement"] is None else f"{v['agreement']:.0%}", str(v["tokens"]), f"{v['seconds']:.1f}")
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 1:
-                    item.setForeground(pg.mkColor(LEVEL_COLOURS[level]))
+                    item.setForeground(pg.mkColor(level_colour(level)))
                     item.setToolTip(text)
                     item.setData(Qt.ItemDataRole.UserRole, text)
                 self.table.setItem(r, col, item)
             if level != "baseline":
-                lines.append(f'<span style="color:{LEVEL_COLOURS[level]}">●</span> <b>{html.escape(v["name"])}</b>: '
+                lines.append(f'<span style="color:{level_colour(level)}">●</span> <b>{html.escape(v["name"])}</b>: '
                              f"{html.escape(text)}")
         self.verdicts.setText("<br>".join(lines))
         self.chart.clear()
         xs = list(range(len(variants)))
-        brushes = [LEVEL_COLOURS[verdict(v["delta_pct"], v["kv"], v["baseline"], t, agreement=v.get("agreement"))[0]]
+        brushes = [level_colour(verdict(v["delta_pct"], v["kv"], v["baseline"], t, agreement=v.get("agreement"))[0])
                    for v in variants]
-        self.chart.addItem(pg.BarGraphItem(x=xs, height=[v["perplexity"] for v in variants], width=0.6, brushes=brushes))
+        self.chart.addItem(pg.BarGraphItem(x=xs, height=[v["perplexity"] or 0.0 for v in variants], width=0.6,
+                                           brushes=brushes))
         self.chart.getAxis("bottom").setTicks([[(i, v["name"].replace(" · ", "\n")) for i, v in enumerate(variants)]])
         self.answer_view.setHtml(self._answers_html(s))
 
@@ -411,13 +492,17 @@ class EvaluatePanel(Panel):
         for a in s.get("answers", []):
             parts.append(f"<h4>{html.escape(a['prompt'])}</h4><table cellspacing=4>")
             for name, o in a["outputs"].items():
-                toks, cut = o["tokens"], o["first_divergence"]
+                if not isinstance(o, dict) or not isinstance(o.get("tokens"), list):
+                    continue
+                toks = [str(t) for t in o["tokens"]]
+                cut = o.get("first_divergence") if isinstance(o.get("first_divergence"), int) else None
                 if cut is None:
                     body = html.escape("".join(toks))
                 else:
                     body = (html.escape("".join(toks[:cut]))
-                            + f'<span style="background:#fecaca">{html.escape("".join(toks[cut:cut + 1]) or "∅")}</span>'
-                            + f'<span style="color:#6b7280">{html.escape("".join(toks[cut + 1:]))}</span>')
+                            + f'<span style="background:{colour("error_bg")}">'
+                            f'{html.escape("".join(toks[cut:cut + 1]) or "∅")}</span>'
+                            + f'<span style="color:{colour("muted")}">{html.escape("".join(toks[cut + 1:]))}</span>')
                 parts.append(f"<tr><td><b>{html.escape(name)}</b></td><td>{body}</td></tr>")
             parts.append("</table>")
         return "".join(parts) or translate("Evaluate", "No answers compared in this evaluation.")
@@ -449,6 +534,9 @@ class EvaluatePanel(Panel):
             if baseline:
                 self.baseline.setText(baseline)
             self.add_candidate(candidate)
+
+    def retheme(self) -> None:
+        self._render()  # the verdicts' colours
 
     def shutdown(self) -> None:
         self.scan.shutdown()

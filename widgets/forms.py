@@ -1,16 +1,22 @@
-"""Small builders shared by the panels' forms: spin boxes, read-only tables, text-source pickers."""
+"""Small builders shared by the panels' forms: spin boxes, read-only tables, text-source pickers, scrolling
+forms, the reason beside a greyed-out button and the Tab order."""
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QWidget,
@@ -33,6 +39,71 @@ def row(*widgets: QWidget) -> QHBoxLayout:
 
 
 SPIN_WIDTH = 180
+COMBO_CHARS = 14  # a combo box of long items (paths, job outputs) is this many characters wide, not the longest item
+
+
+def narrow_combo(c: QComboBox, chars: int = COMBO_CHARS) -> QComboBox:
+    """`c` no longer widens the window to its longest item: it takes the width its layout gives it (at least
+    `chars` characters) and elides the rest."""
+    c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    c.setMinimumContentsLength(chars)
+    return c
+
+
+class FormScroll(QScrollArea):
+    """A frameless vertical scroll area around a form: a long form scrolls on a small window instead of making
+    the window taller. It is as wide as the form needs (no horizontal scrolling), so the window's minimum width
+    still comes from the form's own."""
+
+    def __init__(self, body: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(body)
+
+    def _width(self) -> int:
+        body = self.widget()
+        return (body.minimumSizeHint().width() if body else 0) + self.verticalScrollBar().sizeHint().width()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._width(), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(max(self._width(), super().sizeHint().width()), super().sizeHint().height())
+
+
+def scrolling(body: QWidget) -> FormScroll:
+    return FormScroll(body)
+
+
+def reason_label() -> QLabel:
+    """A small muted line beside a button that says why the button is greyed out (a keyboard user cannot hover a
+    disabled button to read its tooltip). Hidden while there is nothing to say."""
+    label = QLabel()
+    label.setObjectName("reason")
+    label.setWordWrap(True)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 0.9)
+    label.setFont(font)
+    label.setVisible(False)
+    return label
+
+
+def show_reason(label: QLabel, text: str) -> None:
+    """Show `text` (plain) in `label` in the theme's muted colour, or hide the label when `text` is empty."""
+    from widgets.theme import colour
+
+    label.setText(f'<span style="color:{colour("muted")}">{html.escape(text)}</span>' if text else "")
+    label.setToolTip(text)
+    label.setVisible(bool(text))
+
+
+def tab_chain(*widgets: QWidget | None) -> None:
+    """Tab moves through `widgets` in this order (the order they are on screen); None entries are skipped."""
+    chain = [w for w in widgets if w is not None]
+    for a, b in zip(chain, chain[1:], strict=False):
+        QWidget.setTabOrder(a, b)
 
 
 def spin(lo: int, hi: int, value: int, on_change: Callable | None = None, step: int | None = None) -> QSpinBox:
@@ -82,7 +153,7 @@ def readonly_table(headers: list[str], stretch: int) -> QTableWidget:
 
 def source_combo(settings: SettingsStore, default: str = "") -> QComboBox:
     """An editable list of the user's recent text sources and the named datasets."""
-    c = QComboBox()
+    c = narrow_combo(QComboBox())
     c.setEditable(True)
     for r in settings.current.recent.get("datasets", []):
         c.addItem(r)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -32,7 +33,7 @@ from services.quant.preflight import PreflightReport, preflight
 from services.quant.settings import DEVICES, DTYPES, QuantSettings
 from services.settings import default_output_dir
 from widgets.compare import CompareDialog, ComparisonWindow
-from widgets.forms import pick_text_file, row, source_combo, spin
+from widgets.forms import narrow_combo, pick_text_file, row, scrolling, source_combo, spin, tab_chain
 from widgets.i18n import translate
 from widgets.jobtext import error_text, eta_text
 from widgets.livecheck import LiveCheck, checks_html
@@ -40,6 +41,7 @@ from widgets.panel import Panel
 from widgets.run_on import RunOnCombo
 from widgets.schema_form import SchemaForm
 from widgets.service_text import translate_service
+from widgets.theme import colour
 
 
 class QuantizePanel(Panel):
@@ -56,18 +58,20 @@ class QuantizePanel(Panel):
         self._live = LiveCheck(self, self._preflight_work, self._show_checks,
                                lambda msg: PreflightReport(errors=[msg]), "quantize-preflight")
 
-        columns = QHBoxLayout()
+        body = QWidget()  # the form scrolls on a small window instead of making it bigger
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(0, 0, 0, 0)
         left, right = QVBoxLayout(), QVBoxLayout()
         columns.addLayout(left, 1)
         columns.addLayout(right, 1)
-        self._layout.addLayout(columns)
+        self._layout.addWidget(scrolling(body), 1)
 
         model_box = QGroupBox(translate("Quantize", "Model"))
         mf = QFormLayout(model_box)
         self.model_dir = QLineEdit()
         self.model_dir.setPlaceholderText(translate("Quantize", "Folder of the fp16/bf16 Hugging Face model"))
         self.model_dir.editingFinished.connect(self._model_changed)
-        browse = QPushButton(translate("Quantize", "Browse…"))
+        self._browse = browse = QPushButton(translate("Quantize", "Browse…"))
         browse.clicked.connect(self._pick_model)
         mf.addRow(translate("Quantize", "Folder"), row(self.model_dir, browse))
         self.model_info = QLabel(translate("Quantize", "No model selected."))
@@ -75,7 +79,7 @@ class QuantizePanel(Panel):
         mf.addRow(self.model_info)
         self.out_dir = QLineEdit()
         self.out_dir.textChanged.connect(self.schedule_check)
-        out_browse = QPushButton(translate("Quantize", "Browse…"))
+        self._out_browse = out_browse = QPushButton(translate("Quantize", "Browse…"))
         out_browse.clicked.connect(self._pick_out)
         mf.addRow(translate("Quantize", "Output folder"), row(self.out_dir, out_browse))
         self.run_on = RunOnCombo()
@@ -87,7 +91,7 @@ class QuantizePanel(Panel):
         cf = QFormLayout(calib_box)
         self.calib = source_combo(context.settings, "pileval")
         self.calib.currentTextChanged.connect(self.schedule_check)
-        calib_browse = QPushButton(translate("Quantize", "File…"))
+        self._calib_browse = calib_browse = QPushButton(translate("Quantize", "File…"))
         calib_browse.clicked.connect(self._pick_calib)
         cf.addRow(translate("Quantize", "Source"), row(self.calib, calib_browse))
         self.samples = spin(1, 4096, 128, self.schedule_check)
@@ -95,7 +99,7 @@ class QuantizePanel(Panel):
         self.seed = spin(0, 2**31 - 1, 42, self.schedule_check)
         cf.addRow(translate("Quantize", "Samples"), self.samples)
         cf.addRow(translate("Quantize", "Sequence length"), self.seqlen)
-        self.calib_mode = QComboBox()
+        self.calib_mode = narrow_combo(QComboBox())
         self.calib_mode.addItem(translate("Quantize", "concatenate and cut into blocks"), "concat")
         self.calib_mode.addItem(translate("Quantize", "one text per sample, truncated"), "truncate")
         cf.addRow(translate("Quantize", "Mode"), self.calib_mode)
@@ -133,24 +137,32 @@ class QuantizePanel(Panel):
         self.checks = QLabel()
         self.checks.setWordWrap(True)
         right.addWidget(self.checks)
-        self.fixes = QHBoxLayout()  # one-click answers to what the check found (another calibration source)
+        self.fixes = QGridLayout()  # one-click answers to what the check found (another calibration source), two a row
         right.addLayout(self.fixes)
-        self.start_anyway = QCheckBox(translate("Quantize", "Start anyway (I closed other programs, or accept that "
-                                                            "the job may run out of memory)"))
+        self.start_anyway = QCheckBox(translate("Quantize", "Start anyway"))
         self.start_anyway.setVisible(False)
         self.start_anyway.toggled.connect(self._update_start)
+        self.start_anyway_note = QLabel(translate("Quantize", "I closed other programs, or accept that the job may "
+                                                              "run out of memory."))
+        self.start_anyway_note.setWordWrap(True)
+        self.start_anyway_note.setContentsMargins(22, 0, 0, 0)  # under the box's text, not its indicator
+        self.start_anyway_note.setVisible(False)
+        self.start_anyway_note.setBuddy(self.start_anyway)
         right.addWidget(self.start_anyway)
+        right.addWidget(self.start_anyway_note)
         start_row = QHBoxLayout()
         self.start_button = QPushButton(translate("Quantize", "Start"))
         self.start_button.setEnabled(False)
         self.start_button.clicked.connect(self.start)
         self.progress = QProgressBar()
         self.job_status = QLabel()
+        self.job_status.setWordWrap(True)  # a long error wraps instead of widening the window
         self.compare_button = QPushButton(translate("Quantize", "Compare methods…"))
         self.compare_button.setToolTip(translate("Quantize", "Quantize this model with several methods and compare "
                                                              "size, time, perplexity and answers"))
         self.compare_button.clicked.connect(self.compare_methods)
         start_row.addWidget(self.start_button)
+        start_row.addWidget(self.compare_button)
         start_row.addWidget(self.progress, 1)
         right.addLayout(start_row)
         right.addWidget(self.job_status)
@@ -170,15 +182,14 @@ class QuantizePanel(Panel):
         self.plan_button.clicked.connect(self.plan_output)
         for b in (self.evaluate_button, self.plan_button):
             b.setVisible(False)
-        compare_row = QHBoxLayout()
-        compare_row.addWidget(self.compare_button)
+        compare_row = QHBoxLayout()  # the next steps, on their own line: the column stays narrow
         compare_row.addWidget(self.evaluate_button)
         compare_row.addWidget(self.plan_button)
         compare_row.addWidget(self.export_button)
         compare_row.addStretch(1)
         right.addLayout(compare_row)
         right.addStretch(1)
-        self._layout.addStretch(1)
+        left.addStretch(1)
         self._method_changed()
 
     # -- method and backend
@@ -194,7 +205,18 @@ class QuantizePanel(Panel):
         method = self.method.currentText()
         backend = get_backend(self.backend.currentText(), method)
         self.backend_form.set_schema([st for st in backend.schema if st.applies(method)])
+        self._tab_order()
         self.schedule_check()
+
+    def _tab_order(self) -> None:
+        """Tab follows the screen: the left column, then the method and its backend's fields, the fix buttons,
+        and only then Start and the next steps (fields and buttons built later would otherwise come last)."""
+        fixes = [self.fixes.itemAt(i).widget() for i in range(self.fixes.count())]
+        tab_chain(self.model_dir, self._browse, self.out_dir, self._out_browse, self.run_on, self.calib,
+                  self._calib_browse, self.samples, self.seqlen, self.calib_mode, self.seed, self.method,
+                  self.backend, *self.backend_form.fields.values(), self.device, self.dtype, self.keep, self.trust,
+                  self.overwrite, self.force, *fixes, self.start_anyway, self.start_button, self.compare_button,
+                  self.evaluate_button, self.plan_button, self.export_button)
 
     def _force_toggled(self, on: bool) -> None:
         if on and QMessageBox.question(self, translate("Quantize", "Replace a folder"), translate(
@@ -300,7 +322,7 @@ class QuantizePanel(Panel):
             return
         self.suggest_out()
         if not (Path(folder) / "config.json").is_file():  # a mistyped path: said here, not as an error in the log
-            self.model_info.setText('<span style="color:#c62828">' + html.escape(
+            self.model_info.setText(f'<span style="color:{colour("error")}">' + html.escape(
                 translate("Quantize", "%1 holds no config.json: pick a Hugging Face model folder").replace(
                     "%1", folder)) + "</span>")
             self.schedule_check()
@@ -308,7 +330,8 @@ class QuantizePanel(Panel):
         self.model_info.setText(translate("Quantize", "Reading config.json…"))
         run_in_background(read_model_shape, Path(folder), on_result=self._show_shape,
                           on_error=lambda msg, tb: self.model_info.setText(
-                              f'<span style="color:#c62828">{html.escape(msg)}</span>'), name="quantize-model-info")
+                              f'<span style="color:{colour("error")}">{html.escape(translate_service(msg))}</span>'),
+                          name="quantize-model-info")
         self.schedule_check()
 
     def _show_shape(self, shape) -> None:
@@ -360,6 +383,7 @@ class QuantizePanel(Panel):
                                             .replace("%1", remote.executor.partition(":")[2])
                                             .replace("%2", str(remote.out))))
             self.start_anyway.setVisible(False)
+            self.start_anyway_note.setVisible(False)
             self._show_fixes(None)
             self.start_button.setEnabled(report.ok and self.job_id is None)
             return
@@ -374,6 +398,7 @@ class QuantizePanel(Panel):
         self.checks.setText(checks_html([gui_wording(e, fixes) for e in report.errors],
                                         [gui_wording(w, fixes) for w in report.warnings], info.get("notes", []), ready))
         self.start_anyway.setVisible(short and report.ok)
+        self.start_anyway_note.setVisible(short and report.ok)
         if not short:
             self.start_anyway.setChecked(False)
         self._show_fixes(info.get("calib_fallbacks"), fixes)
@@ -408,10 +433,9 @@ class QuantizePanel(Panel):
                 b = QPushButton(label.replace("%1", str(fix["value"])))
                 b.clicked.connect(lambda _=False, f=fix: self.apply_fix(f["setting"], f["value"]))
                 buttons.append(b)
-        for b in buttons:
-            self.fixes.addWidget(b)
-        if buttons:
-            self.fixes.addStretch(1)
+        for i, b in enumerate(buttons):
+            self.fixes.addWidget(b, i // 2, i % 2)
+        self._tab_order()
 
     def apply_fix(self, setting: str, value) -> None:
         if setting == "seqlen":
@@ -476,12 +500,13 @@ class QuantizePanel(Panel):
         if job_id != self.job_id:
             return
         if isinstance(event, p.Stage):
-            self.job_status.setText(f"{event.name}: {translate_service(event.message)}")
+            self.job_status.setText(f"{translate_service(event.name)}: {translate_service(event.message)}")
         elif isinstance(event, p.Progress) and event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
             eta = eta_text(event.eta_s)
-            self.job_status.setText(translate_service(event.message) + (f" · ETA {eta}" if eta else ""))
+            self.job_status.setText(translate_service(event.message) + (
+                " · " + translate("Quantize", "ETA %1").replace("%1", eta) if eta else ""))
         elif isinstance(event, p.Status) and event.status in ("succeeded", "failed", "cancelled", "interrupted"):
             self.progress.setRange(0, 1)
             self.progress.setValue(1 if event.status == "succeeded" else 0)

@@ -31,9 +31,11 @@ from services.insight.settings import ScanSettings, scan_problems
 from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
 from widgets.charts import PALETTE, plot
-from widgets.forms import pick_text_file, readonly_table, row, source_combo, spin
+from widgets.forms import pick_text_file, readonly_table, reason_label, row, show_reason, source_combo, spin
 from widgets.i18n import translate
-from widgets.jobtext import eta_text
+from widgets.jobtext import error_text, eta_text, status_text
+from widgets.service_text import translate_service
+from widgets.theme import colour
 
 
 class ScanTab(QWidget):
@@ -129,6 +131,9 @@ class ScanTab(QWidget):
         budget_row.addWidget(self.budget_label)
         budget_row.addWidget(self.use_button)
         rl.addLayout(budget_row)
+        self.use_reason = reason_label()  # why "Use in Quantize" is greyed out, readable without hovering
+        self.use_reason.setAlignment(Qt.AlignmentFlag.AlignRight)
+        rl.addWidget(self.use_reason)
         self.advice = QLabel()
         self.advice.setWordWrap(True)
         self.advice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -139,6 +144,7 @@ class ScanTab(QWidget):
         split.addWidget(right)
         split.setSizes([400, 600])
         self.service.event.connect(self._on_event)
+        self._render_advice()
         self._load_latest()
 
     def _load_latest(self) -> None:
@@ -171,7 +177,8 @@ class ScanTab(QWidget):
         else:
             problems = scan_problems(model, s)
         if problems:
-            self.status.setText(f'<span style="color:#c62828">{html.escape(problems[0])}</span>')
+            self.status.setText(f'<span style="color:{colour("error")}">{html.escape(translate_service(problems[0]))}'
+                                "</span>")
             return None
         rec = self.service.submit(JobSpec(kind="scan", model=model, params=s.to_dict()))
         self.job_id = rec.id
@@ -190,9 +197,10 @@ class ScanTab(QWidget):
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
             eta = eta_text(event.eta_s)
-            self.status.setText(event.message + (f" · ETA {eta}" if eta else ""))
+            self.status.setText(translate_service(event.message) + (
+                " · " + translate("Scan", "ETA %1").replace("%1", eta) if eta else ""))
         elif isinstance(event, p.Stage):
-            self.status.setText(event.message)
+            self.status.setText(translate_service(event.message))
         elif isinstance(event, p.Status) and event.status in ("succeeded", "failed", "cancelled", "interrupted"):
             rec = self.service.store.get(job_id)
             self.job_id = None
@@ -206,7 +214,8 @@ class ScanTab(QWidget):
                 self.status.setText(translate("Scan", "Done in %1 s.").replace("%1", str((rec.result or {})
                                                                                          .get("seconds", "?"))))
             else:
-                self.status.setText(translate("Scan", "Failed: %1").replace("%1", rec.error or rec.status))
+                self.status.setText(translate("Scan", "Failed: %1").replace(
+                    "%1", error_text(rec.error) if rec.error else status_text(rec.status)))
 
     def show_result(self, r: dict | None) -> None:
         self.result = r
@@ -264,6 +273,7 @@ class ScanTab(QWidget):
         if adv is None:
             self.advice.setText("")
             self.use_button.setEnabled(False)
+            show_reason(self.use_reason, translate("Scan", "Run a scan first"))
             return
         n = len(adv["keep"])
         if n:
@@ -279,6 +289,7 @@ class ScanTab(QWidget):
         self.advice.setToolTip(translate("Scan", "Predicted: the unquantized perplexity plus the measured change of "
                                                  "every layer left quantized (the changes are assumed to add up)."))
         self.use_button.setEnabled(bool(n))
+        show_reason(self.use_reason, "" if n else translate("Scan", "No layer fits in this budget"))
         self._render_measured()
 
     def _render_measured(self) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
+from widgets.forms import SPIN_WIDTH
 from widgets.i18n import translate
 
 # Labels of the settings the backends declare, for lupdate (context "Settings")
@@ -80,6 +81,7 @@ class SchemaForm:
                 self._add(label, w)
             elif st.type is float:
                 w = QDoubleSpinBox()
+                w.setMaximumWidth(SPIN_WIDTH)  # a number does not need the form's whole width
                 lo, hi = st.bounds or (0.0, 1.0)
                 w.setDecimals(3 if hi <= 1 else 1)
                 w.setRange(float(lo), float(hi))
@@ -91,6 +93,7 @@ class SchemaForm:
                 self._add(label, w)
             else:
                 w = QSpinBox()
+                w.setMaximumWidth(SPIN_WIDTH)
                 lo, hi = st.bounds or (1, 1 << 20)
                 if st.default is None:  # one below the lowest value stands for "auto"
                     lo -= 1

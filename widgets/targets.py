@@ -34,11 +34,14 @@ from services.settings import default_output_dir
 from services.targets.gpus import gpu_names
 from services.targets.preflight import ExportCheck, check_export
 from services.targets.registry import TARGETS
-from widgets.forms import row
+from widgets.forms import row, tab_chain
 from widgets.i18n import translate
+from widgets.jobtext import error_text, status_text
 from widgets.livecheck import LiveCheck, checks_html
 from widgets.panel import Panel
 from widgets.schema_form import SchemaForm
+from widgets.service_text import translate_service as tr
+from widgets.theme import status_colour
 
 GIB = 1024**3
 SUMMARIES = {  # the targets' one-liners, for lupdate
@@ -104,12 +107,12 @@ class TargetsPanel(Panel):
         self.model_dir = QLineEdit()
         self.model_dir.setPlaceholderText(translate("Targets", "Folder of the model to export (quantized or not)"))
         self.model_dir.textChanged.connect(self._model_changed)
-        browse = QPushButton(translate("Targets", "Browse…"))
+        self._browse = browse = QPushButton(translate("Targets", "Browse…"))
         browse.clicked.connect(self._pick_model)
         form.addRow(translate("Targets", "Model"), row(self.model_dir, browse))
         self.out_dir = QLineEdit()
         self.out_dir.textChanged.connect(self.schedule_check)
-        out_browse = QPushButton(translate("Targets", "Browse…"))
+        self._out_browse = out_browse = QPushButton(translate("Targets", "Browse…"))
         out_browse.clicked.connect(self._pick_out)
         form.addRow(translate("Targets", "Output folder"), row(self.out_dir, out_browse))
         self.overwrite = QCheckBox(translate("Targets", "replace an earlier QuantDesk export in that folder"))
@@ -166,7 +169,7 @@ class TargetsPanel(Panel):
 
         self.list.setCurrentRow(0)
         run_in_background(prerequisites_of_all, on_result=self._show_prereqs,
-                          on_error=lambda msg, tb: self.availability.setText(html.escape(msg)),
+                          on_error=lambda msg, tb: self.availability.setText(html.escape(tr(msg))),
                           name="targets-prerequisites")
 
     # -- choosing
@@ -186,9 +189,16 @@ class TargetsPanel(Panel):
             gpu.setCompleter(QCompleter(gpu_names(), gpu))
             gpu.setPlaceholderText(translate("Targets", "detected, or e.g. 4090, A100 40GB"))
         self.settings_box.setVisible(bool(self.schema_form.fields))
+        self._tab_order()
         self._suggest_out()
         self._show_availability()
         self.schedule_check()
+
+    def _tab_order(self) -> None:
+        """Tab follows the screen: the target's settings (built when it is picked) before Build and the Result."""
+        tab_chain(self.list, self.model_dir, self._browse, self.out_dir, self._out_browse, self.overwrite,
+                  *self.schema_form.fields.values(), self.build_button, self.command, self.copy_button,
+                  self.open_button)
 
     def open_with(self, model: str | None = None, target: str | None = None, **_) -> None:
         """From another panel: a model (a finished job's output) to export."""
@@ -239,12 +249,12 @@ class TargetsPanel(Panel):
     def _show_availability(self) -> None:
         checks = self.prereqs.get(self.target_name(), [])
         lines = [f"<b>{html.escape(summary(self.target_name()))}</b>"]
-        colours = {"ok": "#059669", "warn": "#b26a00", "fail": "#c62828", "skip": "#6b7280"}
         for c in checks:
             fix = c.get("fix") or {}
-            text = f'<span style="color:{colours[c["status"]]}">{html.escape(c["title"])}: {html.escape(c["summary"])}'
+            text = (f'<span style="color:{status_colour(c["status"])}">{html.escape(tr(c["title"]))}: '
+                    f'{html.escape(tr(c["summary"]))}')
             if c["status"] in ("fail", "warn") and fix:
-                text += " · " + html.escape(translate("Targets", "Fix: %1").replace("%1", fix.get("label", "")))
+                text += " · " + html.escape(translate("Targets", "Fix: %1").replace("%1", tr(fix.get("label", ""))))
                 if fix.get("command"):
                     text += f" <code>{html.escape(fix['command'])}</code>"
             lines.append(text + "</span>")
@@ -320,11 +330,11 @@ class TargetsPanel(Panel):
         if job_id != self.job_id:
             return
         if isinstance(event, p.Stage):
-            self.status.setText(f"{event.name}: {event.message}")
+            self.status.setText(f"{tr(event.name)}: {tr(event.message)}")
         elif isinstance(event, p.Progress) and event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
-            self.status.setText(event.message)
+            self.status.setText(tr(event.message))
         elif isinstance(event, p.Status) and event.status in ("succeeded", "failed", "cancelled", "interrupted"):
             rec = self.service.store.get(job_id)
             self.job_id = None
@@ -339,7 +349,8 @@ class TargetsPanel(Panel):
                 self.verify.setText(translate("Targets", "Verify: passed. %1").replace("%1", html.escape(
                     ", ".join(f"{k}={v[k]}" for k in v if k not in ("ok", "problems")))))
             else:
-                self.status.setText(translate("Targets", "Failed: %1").replace("%1", rec.error or rec.status))
+                self.status.setText(translate("Targets", "Failed: %1").replace(
+                    "%1", error_text(rec.error) if rec.error else status_text(rec.status)))
             self.schedule_check()
 
     # -- result

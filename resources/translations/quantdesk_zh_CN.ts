@@ -477,7 +477,7 @@
     </message>
     <message>
         <source>QuantDesk cannot do this fix itself: follow the steps above</source>
-        <translation type="unfinished"></translation>
+        <translation>QuantDesk 无法自行完成此修复：请按上面的步骤操作</translation>
     </message>
     <message>
         <source> (Copy command copies the command)</source>
@@ -489,7 +489,7 @@
     </message>
     <message>
         <source>QuantDesk cannot do this fix itself and it has no command: follow the steps above</source>
-        <translation type="unfinished"></translation>
+        <translation>QuantDesk 无法自行完成此修复，且此修复没有命令：请按上面的步骤操作</translation>
     </message>
     <message>
         <source>Fixing: %1</source>
@@ -696,7 +696,7 @@
     </message>
     <message>
         <source>Results of the evaluation of %1 (job %2): %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 的评估结果（任务 %2）：%3</translation>
     </message>
     <message>
         <source>Table</source>
@@ -728,7 +728,7 @@
     </message>
     <message>
         <source>Results of a run in progress…</source>
-        <translation type="unfinished"></translation>
+        <translation>进行中的评估的结果…</translation>
     </message>
     <message>
         <source>Run an evaluation first</source>
@@ -1487,6 +1487,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
         <translation>浏览…</translation>
     </message>
     <message>
+        <source>%1 is a quantized output of %2: showing that model.</source>
+        <translation>%1 是 %2 的量化输出：显示的是那个模型。</translation>
+    </message>
+    <message>
         <source>Choose a model folder above.</source>
         <translation>请在上方选择模型文件夹。</translation>
     </message>
@@ -1698,11 +1702,11 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
     <message>
         <source>Start anyway</source>
-        <translation type="unfinished"></translation>
+        <translation>仍然开始</translation>
     </message>
     <message>
         <source>I closed other programs, or accept that the job may run out of memory.</source>
-        <translation type="unfinished"></translation>
+        <translation>我已关闭其他程序，或接受任务可能因内存不足而失败。</translation>
     </message>
     <message>
         <source>Start</source>
@@ -1810,7 +1814,7 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
     <message>
         <source>ETA %1</source>
-        <translation type="unfinished"></translation>
+        <translation>剩余时间 %1</translation>
     </message>
     <message>
         <source>Done: %1</source>
@@ -1972,7 +1976,7 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
     <message>
         <source>ETA %1</source>
-        <translation type="unfinished"></translation>
+        <translation>剩余时间 %1</translation>
     </message>
     <message>
         <source>Unquantized perplexity %1; everything at W%2 g%3 with AWQ scales: %4; keeping %5 in fp16: %6.</source>
@@ -1984,7 +1988,7 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
     <message>
         <source>Run a scan first</source>
-        <translation type="unfinished"></translation>
+        <translation>请先运行扫描</translation>
     </message>
     <message>
         <source>Keep these %1 layers in fp16: +%2 MB, perplexity from %3 to %4 (predicted).</source>
@@ -2000,7 +2004,7 @@ From a Hugging Face model to a quantized model you can trust.</source>
     </message>
     <message>
         <source>No layer fits in this budget</source>
-        <translation type="unfinished"></translation>
+        <translation>此预算内放不下任何层</translation>
     </message>
     <message>
         <source>Predicted %1 → %2; not measured yet: quantize with this list, then evaluate the output.</source>

@@ -82,7 +82,7 @@ def variant_bytes(v: dict, context: int, disk=None) -> tuple[int, int]:
         shape = shape_from_config(read_config(folder))
     except ModelConfigError as exc:
         raise ValueError(str(exc)) from exc
-    kv = kv_bytes_per_token(shape, kv_policy(v.get("kv") or "fp16")) * context
+    kv = kv_bytes_per_token(shape, kv_policy(v["kv"] if isinstance(v.get("kv"), str) else "fp16")) * context
     precision = v.get("precision")
     if precision:
         group = v.get("group_size") or 128
@@ -107,10 +107,15 @@ def points_from_jobs(records: Iterable, context: int) -> tuple[list[Point], list
     skipped: list[str] = []
     seen: set[tuple] = set()
     for r in records:
-        if r.kind != "eval" or r.status != "succeeded" or not r.result:
+        if r.kind != "eval" or r.status != "succeeded" or not isinstance(r.result, dict):
             continue
         s = r.result
-        for v in s.get("variants") or []:
+        variants: list = s["variants"] if isinstance(s.get("variants"), list) else []
+        for v in variants:
+            # a record of another version or a hand-edited store: what cannot be drawn is left out
+            if not isinstance(v, dict) or not isinstance(v.get("model"), str) or not isinstance(v.get("name"), str) \
+                    or not isinstance(v.get("perplexity"), int | float) or isinstance(v.get("perplexity"), bool):
+                continue
             if v.get("precision") and v["precision"] not in WEIGHT_FORMAT:
                 continue  # fp16 "precision" is the model itself, already a variant
             key = (v.get("model"), v.get("kv"), v.get("precision"), v.get("group_size"), s.get("text"),
@@ -123,8 +128,9 @@ def points_from_jobs(records: Iterable, context: int) -> tuple[list[Point], list
             except (ValueError, OSError) as exc:
                 skipped.append(f"{v.get('name')} (job {r.id}): {exc}")
                 continue
-            points.append(Point(job=r.id, name=v["name"], model=v["model"], source=source_of.get(v["model"], v["model"]),
-                                text=str(s.get("text")), context=int(s.get("context") or 0), kv=v.get("kv") or "fp16",
+            points.append(Point(job=r.id, name=v["name"], model=v["model"], source=str(source_of.get(v["model"]) or v["model"]),
+                                text=str(s.get("text")), context=int(s.get("context") or 0),
+                                kv=v["kv"] if isinstance(v.get("kv"), str) else "fp16",
                                 precision=v.get("precision"), group_size=v.get("group_size"),
                                 perplexity=float(v["perplexity"]), weight_bytes=wb, kv_bytes=kb))
     return points, skipped

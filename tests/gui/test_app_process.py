@@ -10,16 +10,19 @@ from tests.conftest import ROOT, run_python
 from widgets.registry import PANEL_IDS
 
 
+@pytest.mark.parametrize(("size", "lang"), [((1200, 800), "en"), ((1024, 700), "en"), ((1024, 700), "zh_CN")],
+                         ids=["1200x800", "1024x700", "1024x700-zh_CN"])
 @pytest.mark.parametrize("panel", PANEL_IDS)
-def test_screenshot_of_each_panel(tmp_path, panel):
+def test_screenshot_of_each_panel(tmp_path, panel, size, lang):
+    """Every panel fits the window it is given: no panel forces a bigger one (issue 17: Quantize made a 1024x700
+    window 1037 px wide, Evaluate 1106x755), so the picture has exactly the size asked for."""
     out = tmp_path / f"{panel} 截图.png"
-    size = (1024, 700) if panel in ("overview",) else (1200, 800)
     proc = subprocess.run([sys.executable, "-m", "app", "gui", "--panel", panel, "--screenshot", str(out),
-                           "--size", f"{size[0]}x{size[1]}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+                           "--size", f"{size[0]}x{size[1]}", "--lang", lang], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     img = QImage(str(out))
     assert (img.width(), img.height()) == size
-    colours = {img.pixel(x, y) for x in range(0, 1200, 37) for y in range(0, 800, 23)}
+    colours = {img.pixel(x, y) for x in range(0, size[0], 37) for y in range(0, size[1], 23)}
     assert len(colours) > 5  # a rendered window, not a blank image
 
 

@@ -159,3 +159,27 @@ def test_quitting_during_the_checks_kills_the_probe_child_and_does_not_wait_for_
     # the check's own thread sees the cancel within 0.1 s and kills its child: nothing is left behind
     qtbot.waitUntil(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, timeout=3000)
     assert panel.report is None  # cancelled: no half report is shown as the result
+
+
+def test_greyed_out_fix_buttons_say_why_in_a_line_beside_them(qtbot, make_context):
+    """A keyboard user cannot hover a disabled button: the reason is visible text beside Fix and Copy command."""
+    from services.envcheck.model import CheckResult, Fix, Report
+
+    panel = EnvironmentPanel(make_context(), probe_factory=lambda: None)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel._done(Report([CheckResult("a", "A", "ok", "fine"),
+                        CheckResult("b", "B", "warn", "by hand", fix=Fix("info", "install the driver")),
+                        CheckResult("c", "C", "warn", "by hand", fix=Fix("info", "set it", command="reg add X")),
+                        CheckResult("d", "D", "fail", "fixable", fix=Fix("action", "capture", command="vcvars"))], {}))
+    reason = panel.fix_reason
+    panel.table.selectRow(0)
+    assert reason.isVisible() and "Nothing to fix here" in reason.text()
+    panel.table.selectRow(1)
+    assert not panel.fix_button.isEnabled() and not panel.copy_command.isEnabled()
+    assert reason.isVisible() and "cannot do this fix itself and it has no command" in reason.text()
+    panel.table.selectRow(2)
+    assert not panel.fix_button.isEnabled() and panel.copy_command.isEnabled()
+    assert "cannot do this fix itself" in reason.text() and "Copy command copies the command" in reason.text()
+    panel.table.selectRow(3)
+    assert panel.fix_button.isEnabled() and panel.copy_command.isEnabled() and not reason.isVisible()

@@ -149,3 +149,91 @@ def test_the_verdict_is_in_view_at_1024_px(qtbot, make_context):
     assert w.width() <= 1024  # the form no longer forces a wider window
     assert t.columnViewportPosition(1) + t.columnWidth(1) <= t.viewport().width()  # the verdict is not cut off
     assert t.item(2, 1).text() == "● do not ship"
+
+
+def _finished_eval(service, model, also=(), result=None):
+    from services.jobs.spec import JobSpec
+
+    rec = service.store.add(JobSpec(kind="eval", model=model, params={"also": list(also)}))
+    service.store.set_status(rec.id, "succeeded", result=result or SUMMARY)
+    return service.store.get(rec.id)
+
+
+def test_the_results_say_which_run_they_are_from(qtbot, service, make_context, tmp_path, monkeypatch):
+    """Issue 17: the latest evaluation's results stood beside a reset form with nothing saying which run they were."""
+    from datetime import datetime
+
+    from services.jobs import protocol as p
+    from tests.modelcfg import write_config
+
+    old = _finished_eval(service, str(tmp_path / "tiny-awq"), also=[str(tmp_path / "tiny-gptq")])
+    panel = EvaluatePanel(make_context(jobs=service))
+    qtbot.addWidget(panel)
+    when = datetime.fromtimestamp(old.finished).strftime("%Y-%m-%d %H:%M")  # local time
+    assert panel.results_of.text() == f"Results of the evaluation of {when} (job {old.id}): tiny-awq, tiny-gptq"
+    assert panel.table.rowCount() == 3
+    # the form starts a new run: the old results go, and the line says so
+    monkeypatch.setattr(service, "submit", lambda spec: service.store.add(spec))
+    candidate = write_config(tmp_path / "tiny-new", {"model_type": "llama"})
+    panel.add_candidate(str(candidate))
+    job = panel.start()
+    assert job and panel.results_of.text() == "Results of a run in progress…"
+    assert panel.table.rowCount() == 0 and not panel.export_md.isEnabled()
+    # it finishes: its results, named by the new run
+    service.store.set_status(job, "succeeded", result=SUMMARY)
+    service.event.emit(job, p.Status("succeeded"))
+    assert job in panel.results_of.text() and "tiny-new" in panel.results_of.text() and old.id not in \
+        panel.results_of.text()
+    assert panel.table.rowCount() == 3 and panel.export_md.isEnabled()
+
+
+def test_job_events_and_errors_are_shown_in_chinese(qtbot, qapp, service, make_context, tmp_path, monkeypatch):
+    """Issue 17: Evaluate showed the job's progress messages and its error in English in the Chinese UI."""
+    from app.i18n import install_translation
+    from services.jobs import protocol as p
+    from tests.modelcfg import write_config
+
+    monkeypatch.setattr(service, "submit", lambda spec: service.store.add(spec))
+    assert install_translation(qapp, "zh_CN")
+    try:
+        panel = EvaluatePanel(make_context(jobs=service))
+        qtbot.addWidget(panel)
+        panel.add_candidate(str(write_config(tmp_path / "m", {"model_type": "llama"})))
+        job = panel.start()
+        service.event.emit(job, p.Progress(1, 4, "step", "awq · KV int4: window 3/8"))
+        assert panel.status.text() == "awq · KV int4：窗口 3/8"
+        service.event.emit(job, p.Stage("perplexity", "awq · KV int4: answer 1/2"))
+        assert panel.status.text().endswith("awq · KV int4：回答 1/2")
+        service.store.set_status(job, "failed", error="no NVIDIA GPU found")
+        service.event.emit(job, p.Status("failed"))
+        assert "未找到 NVIDIA GPU" in panel.status.text() and "no NVIDIA GPU" not in panel.status.text()
+    finally:
+        install_translation(qapp, "en")
+
+
+def test_a_greyed_out_export_says_why_in_view(qtbot, service, make_context):
+    """Keyboard users cannot hover a disabled button: the reason is a visible line beside Export."""
+    panel = EvaluatePanel(make_context(jobs=service))
+    qtbot.addWidget(panel)
+    panel.show()
+    assert not panel.export_md.isEnabled()
+    assert panel.export_reason.isVisible() and "Run an evaluation first" in panel.export_reason.text()
+    panel.show_results(SUMMARY)
+    assert panel.export_md.isEnabled() and not panel.export_reason.isVisible()
+
+
+def test_an_evaluation_record_of_an_older_version_still_opens(qtbot, make_context):
+    """Hostile QA: an evaluation without 'agreement' or 'delta_pct' (an older QuantDesk, a hand-edited store)
+    stopped the Evaluate panel from opening (KeyError)."""
+    from services.jobs.spec import JobSpec
+
+    ctx = make_context()
+    store = ctx.jobs().store
+    rec = store.add(JobSpec(kind="eval", model="/m/awq", params={}))
+    store.set_status(rec.id, "succeeded", result={"variants": [
+        {"name": "fp16", "baseline": True, "perplexity": 10.0, "kv": "fp16"},
+        {"name": "awq", "perplexity": "11", "tokens": None}, "junk"], "answers": [{"prompt": "hi", "outputs": 3}]})
+    panel = EvaluatePanel(ctx)
+    qtbot.addWidget(panel)
+    assert panel.table.rowCount() == 2 and panel.table.item(1, 0).text() == "awq"
+    assert panel.table.item(1, 2).text() == ""  # a perplexity that is not a number is left out, not guessed

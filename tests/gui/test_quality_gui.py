@@ -162,9 +162,14 @@ def test_the_scan_tab_advises_within_a_budget_and_sets_the_prediction_beside_the
     tab.set_budget_mb(0.03)
     assert tab.keep_list() == [PLANTED]
     assert "Keep these 1 layers in fp16: +0.02 MB, perplexity from 14.900 to 10.900 (predicted)" in tab.advice.text()
+    panel.show()
+    panel.tabs.setCurrentWidget(tab)
+    assert tab.use_button.isEnabled() and not tab.use_reason.isVisible()  # nothing to explain
     tab.budget.setValue(0)
     assert tab.keep_list() == [] and not tab.use_button.isEnabled() and "No layer fits" in tab.advice.text()
+    assert tab.use_reason.isVisible() and "No layer fits in this budget" in tab.use_reason.text()  # not only a tooltip
     tab.set_budget_mb(0.03)
+    assert not tab.use_reason.isVisible()
     assert tab.keep_in_quantize()
     assert opened == [("quantize", {"model": model, "keep": [PLANTED]})]
     assert "Predicted 14.900 → 10.900; not measured yet" in tab.measured.text()
@@ -173,3 +178,12 @@ def test_the_scan_tab_advises_within_a_budget_and_sets_the_prediction_beside_the
     finished(service, "eval", out, evaluation(out, [{"name": "q", "perplexity": 11.4}]))
     tab._render_measured()
     assert "Predicted 14.900 → 10.900, measured 11.400" in tab.measured.text() and "m-awq" in tab.measured.text()
+
+
+def test_use_in_quantize_says_why_it_is_greyed_out_before_a_scan(qtbot, make_context, service):
+    panel = EvaluatePanel(make_context(jobs=service))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.tabs.setCurrentWidget(panel.scan)
+    assert not panel.scan.use_button.isEnabled()
+    assert panel.scan.use_reason.isVisible() and "Run a scan first" in panel.scan.use_reason.text()

@@ -23,14 +23,15 @@ def test_dark_is_dark_and_system_follows_the_desktop_while_running(app_look, mon
     assert app_look.palette().color(QPalette.ColorRole.Window).lightness() < 60
     assert theme.colour("error") == theme.DARK["error"]  # status colours readable on dark
     scheme = ["light"]
-    monkeypatch.setattr(theme, "system_scheme", lambda: scheme[0])
-    assert theme.apply(app_look, "system") == "light"
-    scheme[0] = "dark"
-    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # the desktop switched
-    assert theme.active() == "dark" and app_look.palette().color(QPalette.ColorRole.Window).lightness() < 60
-    theme.apply(app_look, "light")
-    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
-    assert theme.active() == "light"  # an explicit choice is kept
+    with monkeypatch.context() as m:  # undone before the look is put back
+        m.setattr(theme, "system_scheme", lambda: scheme[0])
+        assert theme.apply(app_look, "system") == "light"
+        scheme[0] = "dark"
+        QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # the desktop switched
+        assert theme.active() == "dark" and app_look.palette().color(QPalette.ColorRole.Window).lightness() < 60
+        theme.apply(app_look, "light")
+        QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert theme.active() == "light"  # an explicit choice is kept
 
 
 def test_the_sidebar_has_an_icon_per_panel_redrawn_with_the_theme(qtbot, app_look, make_context):
