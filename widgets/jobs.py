@@ -130,7 +130,9 @@ class JobsPanel(Panel):
         box.addLayout(progress_row)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         scroll = QScrollArea()  # a serve report with its answers is long: the job list keeps its room
         scroll.setWidget(self.summary)
         scroll.setWidgetResizable(True)
