@@ -108,6 +108,7 @@ class StepCard(QFrame):
 class OverviewPanel(Panel):
     PANEL_ID = "overview"
     POLL_MS = 3000
+    FIRST_LOAD_MS = 120  # after the first paint (a timer of 0 can run before it)
     MAX_JOBS = 5000  # the history read: a model's jobs are found among this many newest ones
     SUMMARY = QT_TRANSLATE_NOOP("Panels", "Where a model stands: from the Hugging Face model to a quantized model "
                                           "you trust, exported or served.")
@@ -159,7 +160,7 @@ class OverviewPanel(Panel):
         self._layout.addWidget(nxt)
         self._layout.addStretch(1)
         self._show(None)
-        QTimer.singleShot(0, self, self._first_load)  # after the first paint: the job store opens then
+        QTimer.singleShot(self.FIRST_LOAD_MS, self, self._first_load)  # the window paints first; the store opens then
 
     # -- data
     def _first_load(self) -> None:
