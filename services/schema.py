@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.messages import msg
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -47,8 +49,10 @@ class Setting:
             else:
                 out = str(value)
         except (TypeError, ValueError):
-            kind = {int: "a whole number", float: "a number", bool: "true or false"}.get(self.type, "text")
-            raise ValueError(f"{self.flag} takes {kind}, not {value!r}") from None
+            kind = {int: msg("a whole number"), float: msg("a number"), bool: msg("true or false")}.get(
+                self.type, "text")
+            raise ValueError(msg("{flag} takes {kind}, not {value!r}", flag=self.flag, kind=kind, value=value)) from None
         if self.choices and out not in self.choices:
-            raise ValueError(f"{self.flag} must be one of {', '.join(map(str, self.choices))}, not {out!r}")
+            raise ValueError(msg("{flag} must be one of {choices}, not {value!r}", flag=self.flag,
+                                 choices=", ".join(map(str, self.choices)), value=out))
         return out

@@ -18,6 +18,7 @@ from services.clusters.config import Cluster
 from services.clusters.raybridge import EVENT_START
 from services.jobs import protocol as p
 from services.jobs.spec import JobSpec
+from services.messages import msg
 from services.runtime import process
 from services.runtime.executor import JobHandle
 from services.runtime.runtime import Runtime, job_runtime, source_root
@@ -47,7 +48,7 @@ def stage(job_id: str, spec: JobSpec, root: Path) -> Path:
             size += f.stat().st_size
     (folder / SPEC_NAME).write_text(spec.to_json(), encoding="utf-8")
     if size > UPLOAD_CAP:
-        raise ValueError(f"the job's code is {size / 2**20:.0f} MiB, over Ray's 512 MiB upload cap")
+        raise ValueError(msg("the job's code is {mib:.0f} MiB, over Ray's 512 MiB upload cap", mib=size / 2**20))
     return folder
 
 
@@ -81,14 +82,16 @@ class RayExecutor:
             done = process.run(cmd, env=self._environment(), input=self._request(**kw) + "\n",
                                timeout=self._timeout)
         except process.TimeoutExpired as exc:
-            raise ClusterUnavailable(f"cluster {self.cluster.name} ({self.cluster.address}) did not answer within "
-                                     f"{self._timeout:.0f} s: check the address and that the cluster is up") from exc
+            raise ClusterUnavailable(msg("cluster {cluster} ({address}) did not answer within {timeout:.0f} s: check "
+                                         "the address and that the cluster is up", cluster=self.cluster.name,
+                                         address=self.cluster.address, timeout=self._timeout)) from exc
         try:
             answer = json.loads((done.stdout or "").strip().splitlines()[-1])
         except (ValueError, IndexError):
             answer = {"error": (done.stderr or done.stdout or "no answer").strip()[-800:]}
         if done.returncode != 0 or "error" in answer:
-            raise ClusterUnavailable(f"cluster {self.cluster.name} ({self.cluster.address}): {answer.get('error')}")
+            raise ClusterUnavailable(msg("cluster {cluster} ({address}): {error}", cluster=self.cluster.name,
+                                         address=self.cluster.address, error=answer.get("error")))
         return answer
 
     def _follower(self, job_id: str, skip: int) -> process.Popen:
@@ -180,5 +183,5 @@ def executor_for(label: str, stage_root: Path | None = None,
 
     kind, _, name = label.partition(":")
     if kind != "ray" or not name:
-        raise ValueError(f"unknown executor {label!r}: use local or ray:<cluster>")
+        raise ValueError(msg("unknown executor {label!r}: use local or ray:<cluster>", label=label))
     return RayExecutor(load_clusters().get(name), stage_root=stage_root, env=env)

@@ -16,6 +16,7 @@ from services.clusters.paths import to_local
 from services.jobs.events import Emitter, Eta, JobFailure
 from services.jobs.outputs import PARTIAL_MARKER, check_output, commit, make_partial
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 CHUNK = 8 * 1024**2
 MB = 1024**2
@@ -64,9 +65,9 @@ class RaySource:
             except Exception as exc:
                 last = exc
         else:
-            raise JobFailure(f"cannot reach the cluster's Ray client at {address}: {last}",
-                             hint="check that port 10001 of the head is open to this machine, or mount the cluster's "
-                                  "storage here and add its local folder in Settings > Clusters")
+            raise JobFailure(msg("cannot reach the cluster's Ray client at {address}: {error}", address=address, error=last),
+                             hint=msg("check that port 10001 of the head is open to this machine, or mount the "
+                                      "cluster's storage here and add its local folder in Settings > Clusters"))
 
         @ray.remote(num_cpus=0)
         def listing(root: str):
@@ -110,7 +111,7 @@ def copy_all(source, files: list[tuple[str, int]], dest: Path, events: Emitter,
     total = sum(size for _, size in files)
     done, eta = 0, Eta(max(1, total))
     step, unit = (MB, "MB") if total >= 16 * MB else (1024, "KB")
-    events.progress(0, max(1, total // step), unit, f"0 of {len(files)} files")
+    events.progress(0, max(1, total // step), unit, msg("{done} of {count} files", done=0, count=len(files)))
     for i, (rel, size) in enumerate(files, 1):
         target = dest if single_file else dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -121,10 +122,12 @@ def copy_all(source, files: list[tuple[str, int]], dest: Path, events: Emitter,
                 got += len(block)
                 done += len(block)
                 events.progress(done // step, max(1, total // step), unit,
-                                f"{i} of {len(files)} files: {rel or dest.name}", eta.remaining(done))
+                                msg("{done} of {count} files: {name}", done=i, count=len(files),
+                                    name=rel or dest.name), eta.remaining(done))
         if got != size:
-            raise JobFailure(f"{rel or dest.name}: {got} of {size} bytes arrived (the file changed on the cluster?)",
-                             hint="run Fetch again once the job that writes it has finished")
+            raise JobFailure(msg("{name}: {got} of {size} bytes arrived (the file changed on the cluster?)",
+                                 name=rel or dest.name, got=got, size=size),
+                             hint=msg("run Fetch again once the job that writes it has finished"))
     return total
 
 
@@ -137,20 +140,22 @@ def run(spec: JobSpec, events: Emitter, load: Callable[[], object] = load_cluste
         check_destination(str(out), cluster.name, remote, bool(p.get("overwrite")), bool(p.get("force")), load)
     except ValueError as exc:
         raise JobFailure(str(exc), bad_input=True) from exc
-    events.stage("list", f"files of {remote} on cluster {cluster.name}")
+    events.stage("list", msg("files of {remote} on cluster {cluster}", remote=remote, cluster=cluster.name))
     mounted = to_local(cluster, remote)
     source: MountSource | RaySource
     if mounted and Path(mounted).exists():
-        source, how = MountSource(Path(mounted)), f"from the mount {mounted}"
+        source, how = MountSource(Path(mounted)), msg("from the mount {path}", path=mounted)
     else:
-        source, how = RaySource(client_address(cluster, str(p.get("client") or "")), remote), "through Ray"
+        source, how = RaySource(client_address(cluster, str(p.get("client") or "")), remote), msg("through Ray")
     try:
         files = source.files()
         if not files:
-            raise JobFailure(f"{remote} does not exist on cluster {cluster.name} (or is empty)",
-                             hint="was the job's output deleted there? Fetch copies finished outputs only", bad_input=True)
+            raise JobFailure(msg("{remote} does not exist on cluster {cluster} (or is empty)", remote=remote,
+                                 cluster=cluster.name),
+                             hint=msg("was the job's output deleted there? Fetch copies finished outputs only"),
+                             bad_input=True)
         single = files == [("", files[0][1])]
-        events.stage("copy", f"{len(files)} files {how}")
+        events.stage("copy", msg("{count} files {how}", count=len(files), how=how))
         partial = make_partial(out)
         dest = partial / out.name if single else partial
         total = copy_all(source, files, dest, events, single_file=single)
@@ -168,18 +173,19 @@ def run(spec: JobSpec, events: Emitter, load: Callable[[], object] = load_cluste
             "via": "mount" if isinstance(source, MountSource) else "ray"}
 
 
-STATE = {"running": "is still running", "queued": "is still queued", "failed": "failed",
-         "cancelled": "was cancelled", "interrupted": "was interrupted"}
+STATE = {"running": msg("is still running"), "queued": msg("is still queued"), "failed": msg("failed"),
+         "cancelled": msg("was cancelled"), "interrupted": msg("was interrupted")}
 
 
 def fetch_spec(rec, out: str, overwrite: bool = False, force: bool = False) -> JobSpec:
     """The fetch job for a finished cluster job's output (ValueError says why there is nothing to fetch)."""
     if not rec.spec.remote:
-        raise ValueError(f"{rec.id} ran on this machine: its output is already here ({rec.out})")
+        raise ValueError(msg("{job} ran on this machine: its output is already here ({out})", job=rec.id, out=rec.out))
     if not rec.out:
-        raise ValueError(f"{rec.id} has no output to fetch")
+        raise ValueError(msg("{job} has no output to fetch", job=rec.id))
     if rec.status != "succeeded":
-        raise ValueError(f"{rec.id} {STATE.get(rec.status, rec.status)}: only a finished job's output can be fetched")
+        raise ValueError(msg("{job} {state}: only a finished job's output can be fetched", job=rec.id,
+                             state=STATE.get(rec.status, rec.status)))
     cluster = rec.spec.executor.partition(":")[2]
     check_destination(out, cluster, rec.out, overwrite, force)
     return JobSpec(kind="fetch", model=rec.out, out=out, params={"cluster": cluster, "remote": rec.out,

@@ -12,6 +12,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from services.clusters.config import Cluster
 from services.jobs.kinds import KINDS, is_dataset_name
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 
 class ClusterPathError(ValueError):
@@ -58,10 +59,11 @@ def to_remote(cluster: Cluster, path: str) -> str:
             f"{path} is on this machine only, and cluster {cluster.name} has no shared storage set up: add the "
             f"folder its nodes share (quantdesk cluster add {cluster.name} --address ... --storage REMOTE=LOCAL, "
             "or Settings > Clusters), put the file there, and give that path")
-    where = "; ".join(f"{s.local} (= {s.remote} on the cluster)" if s.local and s.local != s.remote else s.remote
-                      for s in cluster.storage)
-    raise ClusterPathError(f"cluster {cluster.name} cannot read {path}: it is on this machine only. Put it on the "
-                           f"shared storage ({where}) and give that path")
+    where = "; ".join(msg("{local} (= {remote} on the cluster)", local=s.local, remote=s.remote)
+                      if s.local and s.local != s.remote else s.remote for s in cluster.storage)
+    raise ClusterPathError(msg("cluster {cluster} cannot read {path}: it is on this machine only. Put it on the "
+                               "shared storage ({where}) and give that path", cluster=cluster.name, path=path,
+                               where=where))
 
 
 def to_local(cluster: Cluster, path: str) -> str | None:

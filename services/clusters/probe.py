@@ -10,6 +10,7 @@ import tempfile
 
 from services.jobs.events import Emitter
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 PACKAGES = ("torch", "transformers", "accelerate", "datasets", "autoawq", "llmcompressor", "psutil", "platformdirs")
 NEEDED = ("torch", "transformers", "psutil", "platformdirs")
@@ -27,7 +28,7 @@ def _folder(path: str) -> str:
 
 
 def run(spec: JobSpec, events: Emitter) -> dict:
-    events.stage("probe", "what jobs find on this node")
+    events.stage("probe", msg("what jobs find on this node"))
     packages: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
@@ -42,7 +43,7 @@ def run(spec: JobSpec, events: Emitter) -> dict:
             cuda = bool(torch.cuda.is_available())
             gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else []
         except Exception as exc:  # a broken torch is a finding, not a failed probe
-            events.log(f"torch does not import: {exc}", "WARNING")
+            events.log(msg("torch does not import: {error}", error=exc), "WARNING")
             packages["torch"] = None
     storage = {p: _folder(p) for p in spec.params.get("storage") or []}
     return {"python": ".".join(map(str, sys.version_info[:3])), "executable": sys.executable, "platform": sys.platform,

@@ -50,4 +50,4 @@ def job_for_fix(fix: Fix, probe: Probe | None = None):
                                                           "error": build.error, "repair": "repair" in fix.args})
     if fix.action == "engine":
         return JobSpec(kind="engine", model="-", params={"engine": fix.args[0]})
-    raise ValueError(f"no job for the fix {fix.label!r}")
+    raise ValueError(msg("no job for the fix {label!r}", label=fix.label))

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from services.envcheck.vcvars import apply_delta, load_msvc_env
+from services.messages import msg
 
 OVERRIDES_FILE = "job_env.json"
 
@@ -18,13 +19,14 @@ def load_overrides(config_dir: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is unreadable ({exc}): fix it or delete it") from exc
+        raise ValueError(msg("{path} is unreadable ({error}): fix it or delete it", path=path, error=exc)) from exc
     if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold a JSON object of NAME: \"value\" pairs, not a {type(data).__name__}")
+        raise ValueError(msg("{path} must hold a JSON object of NAME: \"value\" pairs, not a {type}", path=path,
+                             type=type(data).__name__))
     bad = sorted(str(k) for k, v in data.items() if not isinstance(v, str) or "\0" in v)
     if bad:
-        raise ValueError(f"the job environment has non-text values for {', '.join(bad)}: fix them in {path} "
-                         "(every value must be a string)")
+        raise ValueError(msg("the job environment has non-text values for {names}: fix them in {path} (every value "
+                             "must be a string)", names=", ".join(bad), path=path))
     return data
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
+from services.messages import msg
+
 
 @dataclass(frozen=True)
 class LauncherSpec:
@@ -22,7 +24,7 @@ class LauncherSpec:
 def cmd_quote(value: str) -> str:
     """Quote for cmd.exe inside a batch file: wrap in double quotes, double the % signs."""
     if '"' in value:
-        raise ValueError(f"a path cannot contain a double quote: {value}")
+        raise ValueError(msg("a path cannot contain a double quote: {path}", path=value))
     return '"' + value.replace("%", "%%") + '"'
 
 

@@ -84,11 +84,11 @@ def env_delta(before: dict[str, str], after: dict[str, str]) -> dict:
 def parse_capture(raw: str) -> dict:
     """Split the capture command's output at the marker and return the delta."""
     if MARKER not in raw:
-        raise ValueError("vcvars64.bat did not finish (no marker in its output)")
+        raise ValueError(msg("vcvars64.bat did not finish (no marker in its output)"))
     before, _, after = raw.partition(MARKER)
     delta = env_delta(parse_set_output(before), parse_set_output(after))
     if not delta["prepend"].get("INCLUDE") and "INCLUDE" not in delta["set"]:
-        raise ValueError("vcvars64.bat set no INCLUDE path: the C++ build tools look incomplete")
+        raise ValueError(msg("vcvars64.bat set no INCLUDE path: the C++ build tools look incomplete"))
     return delta
 
 
@@ -96,7 +96,7 @@ def capture_msvc_env(probe: Probe, vcvars: str, timeout: float = 120.0) -> dict:
     """Run vcvars64.bat once and return what it changes; raise RuntimeError with the reason."""
     r = probe.run(capture_command(vcvars), timeout=timeout, encoding="utf-16-le")
     if r.timed_out:
-        raise RuntimeError(f"vcvars64.bat took longer than {timeout:.0f} s")
+        raise RuntimeError(msg("vcvars64.bat took longer than {timeout:.0f} s", timeout=timeout))
     try:
         delta = parse_capture(r.stdout)
     except ValueError as exc:

@@ -5,6 +5,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.messages import msg
+
 DEFAULT_PROMPTS = Path(__file__).with_name("default_prompts.json")
 
 
@@ -36,11 +38,11 @@ def load_prompts(path: str | Path | None = None) -> list[str]:
     else:
         items = json.loads(text)
         if not isinstance(items, list):
-            raise ValueError(f"{path.name} must hold a JSON list of prompts (strings or {{\"prompt\": \"...\"}}), "
-                             f"not a {type(items).__name__}")
+            raise ValueError(msg("{name} must hold a JSON list of prompts (strings or {example}), not a {type}",
+                                 name=path.name, example='{"prompt": "..."}', type=type(items).__name__))
         prompts = [_prompt(p) for p in items]
     if not prompts:
-        raise ValueError(f"{path.name} holds no prompts")
+        raise ValueError(msg("{name} holds no prompts", name=path.name))
     return prompts
 
 

@@ -8,6 +8,7 @@ quantized but the output head (lm_head, or a layer that shares the input embeddi
 from __future__ import annotations
 
 from services.evaluate.precision import PER_CHANNEL, Precision
+from services.messages import msg
 
 
 def fake_quant_weight(w, bits: int, group_size: int = PER_CHANNEL):
@@ -17,7 +18,7 @@ def fake_quant_weight(w, bits: int, group_size: int = PER_CHANNEL):
     n_out, n_in = w.shape
     g = n_in if group_size == PER_CHANNEL else group_size
     if n_in % g:
-        raise ValueError(f"group size {group_size} does not divide {n_in} input features")
+        raise ValueError(msg("group size {group} does not divide {n_in} input features", group=group_size, n_in=n_in))
     levels = 2**bits - 1
     wf = w.float().reshape(n_out, n_in // g, g)
     lo, hi = wf.amin(-1, keepdim=True), wf.amax(-1, keepdim=True)

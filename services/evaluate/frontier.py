@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from services.evaluate.precision import PER_CHANNEL, PRECISIONS
+from services.messages import msg
 
 # simulated precision -> services/memory weight format
 WEIGHT_FORMAT = {"w4a16": "awq4", "w4a8": "w4a8", "w4a8kv4": "w4a8", "w4a8kv8": "w4a8", "w8a8": "w8a8",
@@ -126,7 +127,7 @@ def points_from_jobs(records: Iterable, context: int) -> tuple[list[Point], list
             try:
                 wb, kb = variant_bytes(v, context)
             except (ValueError, OSError) as exc:
-                skipped.append(f"{v.get('name')} (job {r.id}): {exc}")
+                skipped.append(msg("{name} (job {job}): {error}", name=v.get("name"), job=r.id, error=exc))
                 continue
             points.append(Point(job=r.id, name=v["name"], model=v["model"], source=str(source_of.get(v["model"]) or v["model"]),
                                 text=str(s.get("text")), context=int(s.get("context") or 0),

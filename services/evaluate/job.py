@@ -43,11 +43,11 @@ def plan_variants(model: str, s: EvalSettings) -> list[Variant]:
     then each simulated precision of the job's model at each group size (8-bit weights: per channel)."""
     out: list[Variant] = []
     if s.baseline:
-        out.append(Variant(f"{Path(s.baseline).name} (baseline)", s.baseline, "fp16", True))
+        out.append(Variant(msg("{model} (baseline)", model=Path(s.baseline).name), s.baseline, "fp16", True))
     for m in dict.fromkeys([model, *s.also]):  # keep order, drop repeats
         for kv in dict.fromkeys(s.kv):
             if not out:
-                out.append(Variant(f"{Path(m).name} · KV fp16 (baseline)", m, "fp16", True))
+                out.append(Variant(msg("{model} · KV fp16 (baseline)", model=Path(m).name), m, "fp16", True))
                 if kv == "fp16":
                     continue
             out.append(Variant(f"{Path(m).name} · KV {kv}", m, kv))
@@ -109,7 +109,8 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
                          hint=msg("compare a quantized model with the model it was made from"), bad_input=True)
     tokenizer = tokenizers[folders[0]]
     ids, encoding = text_tokens(s, tokenizer)
-    events.log(f"{len(ids)} tokens of {s.text} ({encoding}); context {s.context}, stride {s.stride or s.context}")
+    events.log(msg("{count} tokens of {text} ({encoding}); context {context}, stride {stride}", count=len(ids),
+                   text=s.text, encoding=encoding, context=s.context, stride=s.stride or s.context))
     prompts = ans.load_prompts(s.prompts) if s.answers else []
     prompt_ids = [ans.encode_prompt(tokenizer, p) for p in prompts]
 

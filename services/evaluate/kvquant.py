@@ -10,6 +10,7 @@ is stored and then read back. Imports torch: job runner and tests only.
 from __future__ import annotations
 
 from services.evaluate.settings import KV_POLICIES
+from services.messages import msg
 
 
 def fake_quant_asym(x, bits: int):
@@ -50,7 +51,8 @@ def fake_quant(x, policy: str):
         return fake_quant_fp8(x, "e4m3")
     if policy == "fp8_e5m2":
         return fake_quant_fp8(x, "e5m2")
-    raise ValueError(f"unknown KV policy {policy!r}; choose from {', '.join(KV_POLICIES)}")
+    raise ValueError(msg("unknown KV policy {policy!r}; choose from {policies}", policy=policy,
+                         policies=", ".join(KV_POLICIES)))
 
 
 def quantized_cache(policy: str, config=None):

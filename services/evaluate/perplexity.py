@@ -5,6 +5,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from services.messages import msg
 from services.progress import Cancelled, ProgressFn, never_cancelled, no_progress
 
 
@@ -24,7 +25,7 @@ def windows(n_tokens: int, context: int, stride: int | None = None) -> list[tupl
     """
     stride = stride or context
     if stride > context:
-        raise ValueError("stride must not exceed the context length")
+        raise ValueError(msg("stride must not exceed the context length"))
     out, prev_end, begin = [], 0, 0
     while begin < n_tokens - 1:
         end = min(begin + context, n_tokens)
@@ -52,7 +53,7 @@ def perplexity(model, ids: list[int], context: int = 512, stride: int | None = N
 
     spans = windows(len(ids), context, stride)
     if not spans:
-        raise ValueError("need at least 2 tokens for a perplexity")
+        raise ValueError(msg("need at least 2 tokens for a perplexity"))
     nll, count = 0.0, 0
     for i, (b, e, first) in enumerate(spans):
         if cancelled():

@@ -51,8 +51,10 @@ def run(spec: JobSpec, events: Emitter) -> dict:
                              scored=s.max_tokens, need=MIN_TOKENS),
                          hint=msg("lower --max-tokens, or give separate calibration text with --awq-calib"),
                          bad_input=True)
-    what = f"W{s.bits} g{s.group_size}" + (" with AWQ scales" if s.method == "awq" else "")
-    events.stage("scan", f"{len(ids)} held-out tokens, one {s.unit} at a time at {what}")
+    what = f"W{s.bits} g{s.group_size}"
+    what = msg("{what} with AWQ scales", what=what) if s.method == "awq" else what
+    events.stage("scan", msg("{count} held-out tokens, one {unit} at a time at {what}", count=len(ids),
+                             unit=msg("block") if s.unit == "block" else msg("layer"), what=what))
     result = scan(model, ids, s, device,
                   progress=lambda done, total, name, eta: events.progress(done, total, s.unit, name, eta),
                   calib_ids=calib_ids if s.method == "awq" else None, stage=events.stage)

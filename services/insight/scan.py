@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from services.insight.settings import ScanSettings
+from services.messages import msg
 
 MODULE_TYPES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 __all__ = ["ScanSettings", "fake_quantize", "scan"]
@@ -139,7 +140,8 @@ def scan(model, ids: list[int], s: ScanSettings, device: str = "cpu",
     calib_s = 0.0
     if s.method == "awq":
         if stage:
-            stage("calibrate", f"recording every linear layer's input on {len(calib_ids or [])} calibration tokens")
+            stage("calibrate", msg("recording every linear layer's input on {count} calibration tokens",
+                                      count=len(calib_ids or [])))
         t1 = time.monotonic()
         weights.calibrate(model, calib_ids or [], units, device)
         calib_s = time.monotonic() - t1

@@ -11,6 +11,7 @@ import time
 from services.jobs.events import Emitter, Eta, JobFailure
 from services.jobs.outputs import commit, make_partial
 from services.jobs.spec import JobSpec
+from services.messages import msg
 
 
 def run(spec: JobSpec, events: Emitter) -> dict:
@@ -18,13 +19,14 @@ def run(spec: JobSpec, events: Emitter) -> dict:
     step_s = float(spec.params.get("step_s", 0.05))
     fail_at = spec.params.get("fail_at")
     partial = make_partial(spec.out) if spec.out else None
-    events.stage("selftest", f"{steps} steps of {step_s} s")
+    events.stage("selftest", msg("{steps} steps of {seconds} s", steps=steps, seconds=step_s))
     print("library chatter that must go to the log, not to the event stream")
     os.write(1, b"C-level chatter on fd 1\n")
     eta = Eta(steps)
     for i in range(steps):
         if fail_at is not None and i == int(fail_at):
-            raise JobFailure(f"selftest failed at step {i} as asked", hint="this is what a failure looks like")
+            raise JobFailure(msg("selftest failed at step {step} as asked", step=i),
+                             hint=msg("this is what a failure looks like"))
         time.sleep(step_s)
         if partial:
             (partial / f"step{i}.txt").write_text(str(i))

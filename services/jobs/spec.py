@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from services.jobs.kinds import KINDS, path_values
 from services.jobs.outputs import partial_path
+from services.messages import msg
 
 
 def _is_absolute(path: str) -> bool:
@@ -34,9 +35,9 @@ class JobSpec:
         """Parse a spec; a kind this version does not know raises unless `known_kinds_only` is False."""
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError("a job spec must be a JSON object")
+            raise ValueError(msg("a job spec must be a JSON object"))
         if known_kinds_only and data.get("kind") not in KINDS:
-            raise ValueError(f"unknown job kind {data.get('kind')!r}; kinds: {', '.join(KINDS)}")
+            raise ValueError(msg("unknown job kind {kind!r}; kinds: {kinds}", kind=data.get("kind"), kinds=", ".join(KINDS)))
         return cls(**{k: data[k] for k in ("kind", "model", "out", "params", "id", "created", "group",
                                                     "executor") if k in data})
 

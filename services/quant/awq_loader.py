@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from services.messages import msg
+
 
 def dequantize_linear(qweight, qzeros, scales, bits: int, group_size: int):
     """The [out, in] float weight of one AWQ GEMM layer."""
@@ -29,9 +31,10 @@ def load_awq_model(folder: str | Path, dtype=None, device: str = "cpu"):
     cfg_raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     q = cfg_raw.get("quantization_config") or {}
     if q.get("quant_method") != "awq":
-        raise ValueError(f"{folder} is not an AWQ checkpoint (no quantization_config with quant_method awq)")
+        raise ValueError(msg("{path} is not an AWQ checkpoint (no quantization_config with quant_method awq)", path=folder))
     if str(q.get("version", "gemm")).lower() != "gemm":
-        raise ValueError(f"{folder} uses AWQ {q.get('version')}; only GEMM checkpoints load without AutoAWQ's CUDA kernels")
+        raise ValueError(msg("{path} uses AWQ {version}; only GEMM checkpoints load without AutoAWQ's CUDA kernels",
+                             path=folder, version=q.get("version")))
     bits, group = int(q.get("bits", 4)), int(q.get("group_size", 128))
     config = AutoConfig.from_pretrained(str(folder))
     if hasattr(config, "quantization_config"):
@@ -54,6 +57,7 @@ def load_awq_model(folder: str | Path, dtype=None, device: str = "cpu"):
         weights["lm_head.weight"] = weights["model.embed_tokens.weight"]
     missing, unexpected = model.load_state_dict(weights, strict=False, assign=True)
     if missing or unexpected:
-        raise ValueError(f"checkpoint does not match the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        raise ValueError(msg("checkpoint does not match the model: missing {missing}, unexpected {unexpected}",
+                             missing=missing[:3], unexpected=unexpected[:3]))
     model.tie_weights()
     return model.to(device).eval()

@@ -58,8 +58,9 @@ def calibration(model_dir: Path, s: QuantSettings, events: Emitter):
         cal = build_samples(texts, tokenizer, spec)
     except DatasetError as exc:
         raise JobFailure(str(exc), hint=msg("pick another calibration source (--calib)"), bad_input=True) from exc
-    events.log(f"calibration: {len(cal.ids)} samples of {s.seqlen} tokens from {s.calib} "
-               f"({info.encoding}); token hash {cal.token_hash[:16]}")
+    events.log(msg("calibration: {count} samples of {seqlen} tokens from {source} ({encoding}); token hash {hash}",
+                   count=len(cal.ids), seqlen=s.seqlen, source=s.calib, encoding=info.encoding,
+                   hash=cal.token_hash[:16]))
     for w in cal.warnings:
         events.log(w, "WARNING")
     return tokenizer, cal, info

@@ -145,7 +145,7 @@ def state(name: str, root: Path | None = None, platform: str | None = None) -> E
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         if not isinstance(record, dict):
-            raise ValueError("not an object")
+            raise ValueError(msg("not an object"))
     except (OSError, ValueError) as exc:
         return EngineState(engine, "broken", folder,
                            message=msg("{record} is unreadable ({reason}): quantdesk engines install {name} --reinstall",

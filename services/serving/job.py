@@ -146,7 +146,8 @@ def run(spec: JobSpec, events: Emitter) -> dict:
         if plan.pool_tokens:
             events.metric("kv_pool_tokens", plan.pool_tokens)  # what the export was sized for (the Monitor's line)
         events.artifact(plan.url, "server")
-        events.log(f"{title} is ready at {plan.url} after {summary['ready_s']} s")
+        events.log(msg("{title} is ready at {url} after {seconds} s", title=title, url=plan.url,
+                       seconds=summary["ready_s"]))
         name = client.model_name(plan.url) or plan.name
         summary["served_name"] = name
         if smoke:
@@ -174,8 +175,8 @@ def _smoke(engine: Engine, plan: ServePlan, name: str, prompts: list[str], refer
             raise engine.failure(msg("the server failed on the prompt {prompt!r}: {reason}", prompt=prompt[:40],
                                      reason=exc)) from None
         replies.append(reply)
-        events.log(f"{prompt[:50]!r} -> {reply.text[:80]!r} ({reply.tokens} tokens, "
-                   f"first after {reply.ttft_s or 0:.2f} s)")
+        events.log(msg("{prompt!r} -> {reply!r} ({tokens} tokens, first after {ttft:.2f} s)", prompt=prompt[:50],
+                       reply=reply.text[:80], tokens=reply.tokens, ttft=reply.ttft_s or 0))
     events.progress(len(prompts), len(prompts), msg("prompts"), msg("answers received"))
     parallel = int(params.get("parallel") or 4)
     conc = None
@@ -190,7 +191,7 @@ def _smoke(engine: Engine, plan: ServePlan, name: str, prompts: list[str], refer
     for key in ("similarity_mean", "agreement_mean", "ttft_s_median", "tokens_per_s_median"):
         if report.get(key) is not None:
             events.metric(key, report[key])
-    events.log(f"verdict: {report['verdict']}: {report['verdict_text']}",
+    events.log(msg("verdict: {verdict}: {text}", verdict=report["verdict"], text=report["verdict_text"]),
                "INFO" if report["verdict"] == "pass" else "WARNING")
     return report
 

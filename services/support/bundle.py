@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.messages import msg
 from services.paths import UserDirs, user_dirs
 from services.support.redact import Redactor
 
@@ -65,11 +66,11 @@ def job_entries(dirs: UserDirs, jobs: list[str] | None, last: int) -> tuple[list
 
     db = dirs.data / "jobs.db"
     if not db.exists():
-        return [], ["no job history yet"]
+        return [], [msg("no job history yet")]
     try:
         store = JobStore(db, recover=False)
     except StoreError as exc:
-        return [], [f"the job history could not be read: {exc}"]
+        return [], [msg("the job history could not be read: {error}", error=exc)]
     notes: list[str] = []
     try:
         if jobs:
@@ -192,7 +193,7 @@ def plan_bundle(*, jobs: list[str] | None = None, last_jobs: int = 10, doctor: b
         plan.entries.remove(e)
         plan.dropped.append(e.name)
     if plan.size() > cap:
-        plan.notes.append(f"still {plan.size()} bytes after dropping logs (cap {cap})")
+        plan.notes.append(msg("still {size} bytes after dropping logs (cap {cap})", size=plan.size(), cap=cap))
     return plan, redactor
 
 
@@ -200,9 +201,9 @@ def write_bundle(out: Path, plan: Plan, redactor: Redactor) -> Path:
     """Write the zip aside and move it into place; the manifest lists every file and the redactions."""
     out = Path(out)
     if out.suffix.lower() != ".zip":
-        raise ValueError(f"{out} must end in .zip")
+        raise ValueError(msg("{path} must end in .zip", path=out))
     if out.exists() and out.is_dir():
-        raise ValueError(f"{out} is a folder: give a file name ending in .zip")
+        raise ValueError(msg("{path} is a folder: give a file name ending in .zip", path=out))
     partial = out.with_name(out.name + ".partial")
     for e in plan.entries:
         e.name = redactor.text(e.name)  # a file name may carry a user or machine name

@@ -14,6 +14,7 @@ from typing import Any
 from services.checkpoint import CheckpointFormat
 from services.envcheck.model import CheckResult, Fix
 from services.jobs.events import Emitter
+from services.messages import msg
 from services.modelinfo import ModelShape
 from services.schema import Setting
 from services.targets.gpus import Gpu
@@ -67,9 +68,9 @@ def module_check(module: str, package: str) -> CheckResult:
     import importlib.util
 
     if importlib.util.find_spec(module) is not None:
-        return CheckResult(f"module:{module}", package, "ok", f"{package} is installed")
-    return CheckResult(f"module:{module}", package, "fail", f"{package} is not installed",
-                       fix=Fix("command", f"install {package}", command=f"pip install {package}"))
+        return CheckResult(f"module:{module}", package, "ok", msg("{package} is installed", package=package))
+    return CheckResult(f"module:{module}", package, "fail", msg("{package} is not installed", package=package),
+                       fix=Fix("command", msg("install {package}", package=package), command=f"pip install {package}"))
 
 
 @dataclass

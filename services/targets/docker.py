@@ -9,6 +9,7 @@ from pathlib import Path
 
 from services.envcheck.model import CheckResult, Fix
 from services.jobs.events import Emitter, JobCancelled
+from services.messages import msg
 from services.runtime import process
 
 DAEMON_JSON = Path("/etc/docker/daemon.json")
@@ -70,42 +71,48 @@ def docker_checks(images: list[str], registry: str | None, daemon_json: Path = D
     out: list[CheckResult] = []
     docker = docker_bin()
     if docker is None:
-        return [CheckResult("docker", "Docker", "fail", "docker is not installed (not on PATH)", fix=Fix(
-            "command", "install Docker Engine (Linux) or Docker Desktop (Windows)",
+        return [CheckResult("docker", "Docker", "fail", msg("docker is not installed (not on PATH)"), fix=Fix(
+            "command", msg("install Docker Engine (Linux) or Docker Desktop (Windows)"),
             command="curl -fsSL https://get.docker.com | sh"))]
     info, err = docker_info(docker)
     if info is None:
-        return [CheckResult("docker", "Docker", "fail", "the Docker daemon cannot be reached", details=err, fix=Fix(
-            "command", "start the daemon (and add yourself to the docker group)",
-            command="sudo systemctl start docker && sudo usermod -aG docker $USER"))]
-    out.append(CheckResult("docker", "Docker", "ok", f"Docker {info.get('ServerVersion', '?')} is running"))
+        return [CheckResult("docker", "Docker", "fail", msg("the Docker daemon cannot be reached"), details=err,
+                            fix=Fix("command", msg("start the daemon (and add yourself to the docker group)"),
+                                    command="sudo systemctl start docker && sudo usermod -aG docker $USER"))]
+    out.append(CheckResult("docker", "Docker", "ok", msg("Docker {version} is running",
+                                                         version=info.get("ServerVersion", "?"))))
     runtimes = info.get("Runtimes") or {}
     if "nvidia" in runtimes:
-        out.append(CheckResult("nvidia-runtime", "NVIDIA container runtime", "ok", "docker has the nvidia runtime"))
+        out.append(CheckResult("nvidia-runtime", msg("NVIDIA container runtime"), "ok",
+                               msg("docker has the nvidia runtime")))
     else:
-        out.append(CheckResult("nvidia-runtime", "NVIDIA container runtime", "fail",
-                               "docker has no nvidia runtime, so --gpus all fails", fix=Fix(
-                                   "command", "install the NVIDIA Container Toolkit and register it with docker",
+        out.append(CheckResult("nvidia-runtime", msg("NVIDIA container runtime"), "fail",
+                               msg("docker has no nvidia runtime, so --gpus all fails"), fix=Fix(
+                                   "command", msg("install the NVIDIA Container Toolkit and register it with docker"),
                                    command="sudo apt-get install -y nvidia-container-toolkit && "
                                            "sudo nvidia-ctk runtime configure --runtime=docker && "
                                            "sudo systemctl restart docker")))
     if registry:
         if registry_insecure(info, registry, daemon_json):
-            out.append(CheckResult("registry", "Image registry", "ok", f"{registry} is an allowed registry"))
+            out.append(CheckResult("registry", msg("Image registry"), "ok",
+                                   msg("{registry} is an allowed registry", registry=registry)))
         else:
             out.append(CheckResult(
-                "registry", "Image registry", "fail",
-                f"{registry} is not under insecure-registries, so pulls from it fail",
-                details=f"write this to {daemon_json}, then restart docker:\n{daemon_json_with(registry, daemon_json)}",
-                fix=Fix("command", f"add {registry} to insecure-registries in {daemon_json} and restart docker",
+                "registry", msg("Image registry"), "fail",
+                msg("{registry} is not under insecure-registries, so pulls from it fail", registry=registry),
+                details=msg("write this to {path}, then restart docker:", path=daemon_json) + "\n"
+                + daemon_json_with(registry, daemon_json),
+                fix=Fix("command", msg("add {registry} to insecure-registries in {path} and restart docker",
+                                       registry=registry, path=daemon_json),
                         command=f"sudo tee {daemon_json} <<'EOF'\n{daemon_json_with(registry, daemon_json)}\nEOF\n"
                                 "sudo systemctl restart docker")))
     for ref in images:
         if image_present(docker, ref):
-            out.append(CheckResult(f"image:{ref}", f"Image {ref}", "ok", "present"))
+            out.append(CheckResult(f"image:{ref}", msg("Image {ref}", ref=ref), "ok", msg("present")))
         else:
-            out.append(CheckResult(f"image:{ref}", f"Image {ref}", "fail", f"{ref} is not on this machine",
-                                   fix=Fix("command", "pull it", command=f"docker pull {ref}")))
+            out.append(CheckResult(f"image:{ref}", msg("Image {ref}", ref=ref), "fail",
+                                   msg("{ref} is not on this machine", ref=ref),
+                                   fix=Fix("command", msg("pull it"), command=f"docker pull {ref}")))
     return out
 
 
@@ -152,7 +159,7 @@ def run_container(argv: list[str], name: str, events: Emitter, hints: dict[str, 
                 pass
             events.check()
     except JobCancelled:
-        events.log(f"stopping container {name}")
+        events.log(msg("stopping container {name}", name=name))
         process.run([docker, "rm", "-f", name], timeout=30)
         process.kill_tree(proc.pid)
         raise

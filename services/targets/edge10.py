@@ -15,6 +15,7 @@ from pathlib import Path
 from services.checkpoint import AWQ
 from services.envcheck.model import CheckResult
 from services.jobs.events import Emitter, JobFailure
+from services.messages import msg
 from services.targets import docker, scripts
 from services.targets.base import BuildInputs, Target, TargetInput, Verdict
 from services.targets.gpus import Gpu
@@ -25,11 +26,12 @@ SUPPORTED = ("LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Qwen2V
 SIDE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
               "special_tokens_map.json", "generation_config.json", "preprocessor_config.json", "chat_template.jinja")
 HINTS = {  # known failures from the vendor's guide: text in the output -> what to do
-    "segfault": "the compiler crashed (segfault): the guide's fix is pyarrow==16.0.0 in the tyllm image "
-                "(pip install pyarrow==16.0.0 in a derived image)",
-    "segmentation fault": "the compiler crashed (segfault): the guide's fix is pyarrow==16.0.0 in the tyllm image",
-    "same device": "tensors on mixed devices: set --compile-threads 1 (COMPILE_THREAD=1)",
-    "vocab.json": "the checkpoint lacks vocab.json: copy it from the source model",
+    "segfault": msg("the compiler crashed (segfault): the guide's fix is pyarrow==16.0.0 in the tyllm image "
+                    "(pip install pyarrow==16.0.0 in a derived image)"),
+    "segmentation fault": msg("the compiler crashed (segfault): the guide's fix is pyarrow==16.0.0 in the tyllm "
+                              "image"),
+    "same device": msg("tensors on mixed devices: set --compile-threads 1 (COMPILE_THREAD=1)"),
+    "vocab.json": msg("the checkpoint lacks vocab.json: copy it from the source model"),
 }
 IN, OUT = "/workspace/input", "/workspace/out"
 
@@ -41,11 +43,12 @@ def parse_remap(text: str | None, flag: str) -> tuple[list[int], str | None]:
     try:
         values = [int(v) for v in text.replace(" ", "").split(",") if v != ""]
     except ValueError:
-        return [], f"{flag} takes {REMAP_LEN} comma-separated whole numbers, not {text!r}"
+        return [], msg("{flag} takes {count} comma-separated whole numbers, not {text!r}", flag=flag, count=REMAP_LEN,
+                      text=text)
     if len(values) != REMAP_LEN:
-        return [], f"{flag} needs exactly {REMAP_LEN} entries, got {len(values)}"
+        return [], msg("{flag} needs exactly {count} entries, got {got}", flag=flag, count=REMAP_LEN, got=len(values))
     if any(not 0 <= v < REMAP_LEN for v in values):
-        return [], f"{flag} entries are die numbers from 0 to {REMAP_LEN - 1}"
+        return [], msg("{flag} entries are die numbers from 0 to {last}", flag=flag, last=REMAP_LEN - 1)
     return values, None
 
 
@@ -113,21 +116,21 @@ class Edge10Target(Target):
         v = Verdict()
         f = src.fmt
         if f.kind != AWQ:
-            v.errors.append(f"the Edge10 toolchain converts AWQ checkpoints (--quant_type awq); this one is "
-                            f"{f.describe()}: quantize with --method awq first")
+            v.errors.append(msg("the Edge10 toolchain converts AWQ checkpoints (--quant_type awq); this one is "
+                                "{format}: quantize with --method awq first", format=f.describe()))
         elif f.version == "gemv":
-            v.errors.append("the converter reads AWQ GEMM checkpoints: re-quantize with --version gemm")
+            v.errors.append(msg("the converter reads AWQ GEMM checkpoints: re-quantize with --version gemm"))
         arch = (src.cfg.get("architectures") or ["?"])[0]
         if arch not in SUPPORTED:
-            v.warnings.append(f"{arch} is not on the toolchain's supported list ({', '.join(SUPPORTED)}): the "
-                              "compile may fail")
+            v.warnings.append(msg("{arch} is not on the toolchain's supported list ({archs}): the compile may fail",
+                                  arch=arch, archs=", ".join(SUPPORTED)))
         if not (src.model / "config.json").is_file():
-            v.errors.append("config.json is missing from the model folder")
+            v.errors.append(msg("config.json is missing from the model folder"))
         if not (src.model / "tokenizer.json").is_file():
-            v.errors.append("tokenizer.json is missing: copy it (and tokenizer_config.json) from the source model")
+            v.errors.append(msg("tokenizer.json is missing: copy it (and tokenizer_config.json) from the source model"))
         vision = is_vision(src.cfg)
         if vision and not (src.model / "preprocessor_config.json").is_file():
-            v.errors.append("this vision model has no preprocessor_config.json: copy it from the source model")
+            v.errors.append(msg("this vision model has no preprocessor_config.json: copy it from the source model"))
         lm, err = parse_remap(params.get("die_remap"), "--die-remap")
         v.errors += [err] if err else []
         vm: list[int] | None = None
@@ -135,31 +138,34 @@ class Edge10Target(Target):
             vm, err = parse_remap(params.get("vm_die_remap"), "--vm-die-remap")
             v.errors += [err] if err else []
         elif params.get("vm_die_remap"):
-            v.warnings.append("--vm-die-remap is for vision models; this one has no vision tower, so it is not used")
+            v.warnings.append(msg("--vm-die-remap is for vision models; this one has no vision tower, so it is not used"))
         if problem := scripts.cmd_problem(str(src.model)):
             v.errors.append(problem)
         path = str(src.model)
         if ":" in (path[2:] if scripts.is_windows_path(path) else path):
-            v.errors.append(f"{src.model} contains ':', which docker -v cannot mount: rename the folder")
+            v.errors.append(msg("{path} contains ':', which docker -v cannot mount: rename the folder", path=src.model))
         registry = params.get("registry")
         if registry is not None and not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d+)?(/[A-Za-z0-9._\-]+)*/?", registry):
-            v.errors.append(f"--registry {registry!r} is not a registry address such as 10.0.0.1:5000")
+            v.errors.append(msg("--registry {registry!r} is not a registry address such as 10.0.0.1:5000",
+                                registry=registry))
         if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}", str(params.get("image_tag") or "")):
-            v.errors.append(f"--image-tag {params.get('image_tag')!r} is not a docker tag (letters, digits, . _ -)")
+            v.errors.append(msg("--image-tag {tag!r} is not a docker tag (letters, digits, . _ -)",
+                                tag=params.get("image_tag")))
         if params["prefill"] > params["max_kv"]:
-            v.errors.append(f"--prefill {params['prefill']} is longer than --max-kv {params['max_kv']}: lower it")
+            v.errors.append(msg("--prefill {prefill} is longer than --max-kv {max_kv}: lower it", prefill=params["prefill"],
+                                max_kv=params["max_kv"]))
         if params["die_num"] > REMAP_LEN:
-            v.errors.append(f"--die-num is at most {REMAP_LEN}")
+            v.errors.append(msg("--die-num is at most {count}", count=REMAP_LEN))
         if v.errors:
             return v
         checks = self.prerequisites(params)
         missing = [c for c in checks if c.status == "fail"]
         mode = "scripts" if missing else "compile"
         if missing:
-            v.notes.append("this machine cannot run the vendor's images (" + "; ".join(c.summary for c in missing)
-                           + "): the export writes the scripts and docker commands to run on the GPU host")
+            v.notes.append(msg("this machine cannot run the vendor's images ({why}): the export writes the scripts and "
+                               "docker commands to run on the GPU host", why="; ".join(c.summary for c in missing)))
         elif gpu is None:
-            v.warnings.append("no NVIDIA GPU detected: the compile needs one (docker run --gpus all)")
+            v.warnings.append(msg("no NVIDIA GPU detected: the compile needs one (docker run --gpus all)"))
         quant_img, llm_img = images(params)
         v.info.update(mode=mode, lm=lm, vm=vm, images=[quant_img, llm_img], vision=vision,
                       artifacts=artifacts_name(src.model.name, params),
@@ -180,7 +186,7 @@ class Edge10Target(Target):
 
     def build(self, b: BuildInputs, events: Emitter) -> dict:
         src, params, info = b.source, b.params, b.verdict.info
-        events.stage("scripts", "writing compile_llm.py and the docker commands")
+        events.stage("scripts", msg("writing compile_llm.py and the docker commands"))
         scripts.write_text(b.partial, "compile_llm.py", compile_script(src, params, info["lm"], info["vm"]))
         side = b.partial / "side_files"
         side.mkdir()
@@ -189,7 +195,7 @@ class Edge10Target(Target):
                 shutil.copy2(src.model / n, side / n)
         if not (side / "vocab.json").exists() and (vocab := _vocab_from_tokenizer(src.model)) is not None:
             (side / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-            events.log("wrote vocab.json from tokenizer.json (the compile fails without it)")
+            events.log(msg("wrote vocab.json from tokenizer.json (the compile fails without it)"))
         files = ["compile_llm.py"]
         linux_runs = self._runs(src, params, str(b.out), False)
         windows_runs = self._runs(src, params, str(b.out), True)
@@ -207,11 +213,11 @@ class Edge10Target(Target):
         name = f"quantdesk-{b.job_id or b.out.name}".lower().replace(" ", "-")[:60]
         runs = self._runs(src, params, str(b.partial), False, name, b.job_id)
         for step, argv, image in zip(("convert", "compile"), runs, info["images"], strict=True):
-            events.stage(step, f"the {step} step in {image}")
+            events.stage(step, msg("the {step} step in {image}", step=step, image=image))
             code, hint = docker.run_container([docker_bin, *argv[1:]], f"{name}-{step}", events, HINTS)
             if code != 0:
-                raise JobFailure(f"the Edge10 {step} step failed (docker exit code {code})",
-                                 hint=hint or "see the job log for the container's output")
+                raise JobFailure(msg("the Edge10 {step} step failed (docker exit code {code})", step=step, code=code),
+                                 hint=hint or msg("see the job log for the container's output"))
         return {"files": files, "command": command, "compiled": True, "artifacts": info["artifacts"]}
 
     def verify(self, b: BuildInputs, events: Emitter) -> dict:
@@ -250,18 +256,20 @@ def verify_artifacts(root: Path, params: dict) -> dict:
     batch_1/seqlen_<n> one .so and one .params per die."""
     problems = []
     if not root.is_dir():
-        return {"ok": False, "compiled": True, "problems": [f"no artifacts folder {root.name} was written"]}
+        return {"ok": False, "compiled": True,
+                "problems": [msg("no artifacts folder {name} was written", name=root.name)]}
     for n in ("config.json", "buffer_config.json"):
         if not list(root.rglob(n)):
-            problems.append(f"{n} is missing from the artifacts")
+            problems.append(msg("{name} is missing from the artifacts", name=n))
     dies = params["die_num"]
     for seqlen in (1, params["prefill"]):
         folder = root / "batch_1" / f"seqlen_{seqlen}"
         if not folder.is_dir():
-            problems.append(f"batch_1/seqlen_{seqlen} is missing")
+            problems.append(msg("batch_1/seqlen_{seqlen} is missing", seqlen=seqlen))
             continue
         for ext in (".so", ".params"):
             found = len(list(folder.glob(f"*{ext}")))
             if found != dies:
-                problems.append(f"batch_1/seqlen_{seqlen} has {found} {ext} files for {dies} dies")
+                problems.append(msg("batch_1/seqlen_{seqlen} has {found} {ext} files for {dies} dies", seqlen=seqlen,
+                                    found=found, ext=ext, dies=dies))
     return {"ok": not problems, "compiled": True, "problems": problems, "artifacts": str(root)}

@@ -12,6 +12,7 @@ from pathlib import Path
 from services.checkpoint import UNQUANTIZED
 from services.envcheck.model import CheckResult, Fix
 from services.jobs.events import Emitter, JobFailure
+from services.messages import msg
 from services.targets.base import BuildInputs, Target, TargetInput, Verdict, module_check
 from services.targets.gpus import Gpu
 
@@ -55,13 +56,15 @@ class GgufTarget(Target):
     def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
         checks = [module_check("gguf", "gguf"), module_check("torch", "torch")]
         if tool := llama_quantize(params or {}):
-            how = "the llama.cpp engine" if len(tool) > 1 else tool[0]
-            checks.append(CheckResult("llama-quantize", "llama-quantize", "ok", f"K-quants are made by {how}"))
+            how = msg("the llama.cpp engine") if len(tool) > 1 else tool[0]
+            checks.append(CheckResult("llama-quantize", "llama-quantize", "ok",
+                                      msg("K-quants are made by {how}", how=how)))
         else:
             checks.append(CheckResult("llama-quantize", "llama-quantize", "warn",
-                                      "not on PATH: K-quants (q4_k_m...) are not available; the other types are",
-                                      fix=Fix("command", "install the llama.cpp engine (or put llama.cpp's "
-                                                         "llama-quantize on PATH, or pass --llama-quantize PATH)",
+                                      msg("not on PATH: K-quants (q4_k_m...) are not available; the other types "
+                                          "are"),
+                                      fix=Fix("command", msg("install the llama.cpp engine (or put llama.cpp's "
+                                                             "llama-quantize on PATH, or pass --llama-quantize PATH)"),
                                               command="quantdesk engines install llamacpp")))
         return checks
 
@@ -69,42 +72,46 @@ class GgufTarget(Target):
         v = Verdict()
         t = str(params["gguf_type"]).lower()
         if t not in PY_TYPES + K_TYPES:
-            v.errors.append(f"unknown GGUF type {t!r}; choose one of {', '.join(PY_TYPES + K_TYPES)}")
+            v.errors.append(msg("unknown GGUF type {type!r}; choose one of {types}", type=t,
+                                types=", ".join(PY_TYPES + K_TYPES)))
             return v
         tool = params.get("llama_quantize") or shutil.which("llama-quantize")
         if t in K_TYPES and not llama_quantize(params):
-            v.errors.append(f"{t} is a K-quant, made by llama.cpp: install the llama.cpp engine (quantdesk engines "
-                            "install llamacpp), pass --llama-quantize PATH (from a llama.cpp release), or choose "
-                            f"{', '.join(PY_TYPES)}")
+            v.errors.append(msg("{type} is a K-quant, made by llama.cpp: install the llama.cpp engine (quantdesk engines "
+                                "install llamacpp), pass --llama-quantize PATH (from a llama.cpp release), or choose "
+                                "{types}", type=t, types=", ".join(PY_TYPES)))
         elif t in K_TYPES and tool and not (os.path.isabs(tool) and os.path.isfile(tool) and os.access(tool, os.X_OK)):
-            v.errors.append(f"--llama-quantize {tool} is not an executable file: give the full path of "
-                            "llama.cpp's llama-quantize")
+            v.errors.append(msg("--llama-quantize {tool} is not an executable file: give the full path of llama.cpp's "
+                                "llama-quantize", tool=tool))
         nested = src.cfg.get("text_config")
         text: dict = nested if isinstance(nested, dict) else src.cfg
         missing = [k for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                                "vocab_size") if not text.get(k)]
         if missing:
-            v.errors.append(f"config.json lacks {', '.join(missing)}: the GGUF header needs them")
+            v.errors.append(msg("config.json lacks {keys}: the GGUF header needs them", keys=", ".join(missing)))
         if src.fmt.kind != UNQUANTIZED:
-            v.errors.append(f"{src.model.name} is already quantized ({src.fmt.describe()}): re-quantizing its "
-                            "dequantized weights compounds the error; export the unquantized source model (give "
-                            "the quantize job's id and QuantDesk takes its source)")
+            v.errors.append(msg("{model} is already quantized ({format}): re-quantizing its dequantized weights "
+                                "compounds the error; export the unquantized source model (give the quantize job's "
+                                "id and QuantDesk takes its source)", model=src.model.name,
+                                format=src.fmt.describe()))
         else:
             v.errors += _convert().source_problems(src.model)
         if params.get("source_of"):
-            v.notes.append(f"the source model of job {params['source_of']}")
+            v.notes.append(msg("the source model of job {job}", job=params["source_of"]))
         v.info["verify_logits"] = bool(params.get("gguf_verify", True))
         if src.shape is not None and v.info["verify_logits"]:
             need = src.shape.parameter_count() * 8  # the source and the GGUF, both in float32
             free = _free_ram()
             if free is not None and need > 0.8 * free:
                 v.info["verify_logits"] = False
-                v.warnings.append(f"comparing logits needs about {need / 1e9:.1f} GB of RAM ({free / 1e9:.1f} GB "
-                                  "free): the file is read back and checked, without the logits comparison")
+                v.warnings.append(msg("comparing logits needs about {need:.1f} GB of RAM ({free:.1f} GB free): the file "
+                                      "is read back and checked, without the logits comparison", need=need / 1e9,
+                                      free=free / 1e9))
         if src.shape is not None and not v.errors:
             size = src.shape.parameter_count() * BITS[t] / 8
             amount = f"{size / 1e9:.2f} GB" if size >= 1e8 else f"{size / 1e6:.1f} MB"
-            v.notes.append(f"about {amount} at {t.upper()} ({BITS[t]:g} bits a weight)")
+            v.notes.append(msg("about {amount} at {type} ({bits:g} bits a weight)", amount=amount, type=t.upper(),
+                              bits=BITS[t]))
         v.info["file"] = f"{src.model.name}-{t.upper()}.gguf"
         v.info["command"] = f"llama-server -m {_q(v.info['file'])}"
         return v
@@ -112,7 +119,7 @@ class GgufTarget(Target):
     def build(self, b: BuildInputs, events: Emitter) -> dict:
         t = str(b.params["gguf_type"]).lower()
         target = b.partial / b.verdict.info["file"]
-        events.stage("convert", f"writing {target.name}")
+        events.stage("convert", msg("writing {name}", name=target.name))
 
         def progress(done: int, total: int, name: str) -> None:
             events.progress(done, total, "tensor", name)  # honours a cancel between tensors
@@ -124,9 +131,10 @@ class GgufTarget(Target):
             raise JobFailure(str(exc), bad_input=True) from exc
         except RuntimeError as exc:  # llama-quantize or the engine failed: its last lines are in the message
             engine = len(llama_quantize(b.params) or []) > 1
-            raise JobFailure(str(exc), hint="reinstall the llama.cpp engine: quantdesk engines install llamacpp "
-                             "--reinstall" if engine else "check --llama-quantize (a llama.cpp build of the same "
-                             "era as the gguf package)") from exc
+            raise JobFailure(str(exc), hint=msg("reinstall the llama.cpp engine: quantdesk engines install llamacpp "
+                                                 "--reinstall") if engine else
+                             msg("check --llama-quantize (a llama.cpp build of the same era as the gguf "
+                                 "package)")) from exc
         stop = _stop_tokens(b.source.model)
         _convert().write_modelfile(target, b.partial, stop)
         final = b.out / target.name
@@ -136,12 +144,12 @@ class GgufTarget(Target):
                 "lm_studio": f"copy {target.name} to ~/.lmstudio/models/quantdesk/{name}/ (publisher/repo/file)"}
 
     def verify(self, b: BuildInputs, events: Emitter) -> dict:
-        events.stage("verify", "reading the file back and comparing its logits with the source")
+        events.stage("verify", msg("reading the file back and comparing its logits with the source"))
         path = b.partial / b.verdict.info["file"]
         back = _verify().read_back(path)
         problems = []
         if not back["tensor_count"]:
-            problems.append("the file has no tensors")
+            problems.append(msg("the file has no tensors"))
         r = {"tensor_count": back["tensor_count"], "bytes": back["bytes"],
              "chat_template": back["metadata"].get("chat_template")}
         if b.verdict.info.get("verify_logits", b.params.get("gguf_verify", True)):
@@ -150,12 +158,13 @@ class GgufTarget(Target):
                                           "gguf_perplexity", "perplexity_ratio", "tokenizer_matches",
                                           "chat_template_matches") if k in cmp})
             if not cmp.get("tokenizer_matches", True):
-                problems.append("the GGUF's tokenizer encodes text differently from the source's")
+                problems.append(msg("the GGUF's tokenizer encodes text differently from the source's"))
             ratio = cmp.get("perplexity_ratio")
             if ratio is None or ratio != ratio:
-                problems.append("the GGUF's perplexity is not finite")
+                problems.append(msg("the GGUF's perplexity is not finite"))
             elif str(b.params["gguf_type"]).lower() == "q8_0" and ratio > 1 + Q8_TOLERANCE:
-                problems.append(f"Q8_0 perplexity is {ratio:.4f}x the source's (more than {1 + Q8_TOLERANCE:g}x)")
+                problems.append(msg("Q8_0 perplexity is {ratio:.4f}x the source's (more than {limit:g}x)", ratio=ratio,
+                                       limit=1 + Q8_TOLERANCE))
         return {"ok": not problems, "problems": problems, **r}
 
 

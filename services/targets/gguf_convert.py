@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.messages import msg
 from services.progress import Cancelled
 
 PY_TYPES = ("f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1")  # what gguf 0.19 quantizes in Python
@@ -70,7 +71,7 @@ def _tensor_index(model_dir: Path) -> dict[str, tuple[Path, str, tuple[int, ...]
     out = {}
     for shard in _shards(model_dir):
         if not shard.is_file():
-            raise ValueError(f"the index lists {shard.name}, which is missing")
+            raise ValueError(msg("the index lists {name}, which is missing", name=shard.name))
         with safe_open(str(shard), framework="numpy") as f:
             for name in f.keys():
                 sl = f.get_slice(name)
@@ -116,18 +117,18 @@ def _tokenizer_kind(model_dir: Path) -> tuple[str, str]:
     tj = _json(model_dir / "tokenizer.json")
     if tj is None:
         if has_spm:
-            raise ValueError("tokenizer.model needs the sentencepiece package: pip install sentencepiece")
-        raise ValueError("no tokenizer.json or tokenizer.model: copy the tokenizer files from the source model")
+            raise ValueError(msg("tokenizer.model needs the sentencepiece package: pip install sentencepiece"))
+        raise ValueError(msg("no tokenizer.json or tokenizer.model: copy the tokenizer files from the source model"))
     model = tj.get("model") or {}
     if model.get("type") != "BPE":
-        raise ValueError(f"tokenizer.json holds a {model.get('type')} model; GGUF export takes BPE tokenizers "
-                         "(byte-level or SentencePiece-style) or a tokenizer.model")
+        raise ValueError(msg("tokenizer.json holds a {type} model; GGUF export takes BPE tokenizers "
+                             "(byte-level or SentencePiece-style) or a tokenizer.model", type=model.get("type")))
     if model.get("byte_fallback"):
         return "llama-hf", "default"
     pre = _pre_tokenizer(tj)
     if pre is None:
-        raise ValueError("tokenizer.json's pre-tokenizer is not one this exporter recognises "
-                         "(GPT-2's, SmolLM's, Llama 3's, Qwen2's): llama.cpp would split text differently")
+        raise ValueError(msg("tokenizer.json's pre-tokenizer is not one this exporter recognises "
+                             "(GPT-2's, SmolLM's, Llama 3's, Qwen2's): llama.cpp would split text differently"))
     return "gpt2", pre
 
 
@@ -142,21 +143,25 @@ def source_problems(model_dir: Path) -> list[str]:
     model_dir = Path(model_dir)
     cfg = _json(model_dir / "config.json")
     if not isinstance(cfg, dict):
-        return [f"no readable config.json in {model_dir}: choose the model folder (config.json beside *.safetensors)"]
+        return [msg("no readable config.json in {path}: choose the model folder (config.json beside *.safetensors)",
+                    path=model_dir)]
     problems = []
     quant = cfg.get("quantization_config")
     if quant:
         method = str(quant.get("quant_method", "unknown")) if isinstance(quant, dict) else "unknown"
-        problems.append(f"the model is already quantized ({method}): re-quantizing dequantized {method.upper()} "
-                        "weights compounds error; export the job's source model")
+        problems.append(msg("the model is already quantized ({method}): re-quantizing dequantized {upper} "
+                            "weights compounds error; export the job's source model", method=method,
+                            upper=method.upper()))
     arch = (cfg.get("architectures") or ["(none)"])[0]
     if arch not in ARCHS:
-        problems.append(f"architecture {arch} is not supported for GGUF export (supported: {', '.join(ARCHS)})")
+        problems.append(msg("architecture {arch} is not supported for GGUF export (supported: {archs})", arch=arch,
+                            archs=", ".join(ARCHS)))
     try:
         _tokenizer_kind(model_dir)
         if _token_count(model_dir) > int(cfg.get("vocab_size") or 0):
-            problems.append(f"the tokenizer has {_token_count(model_dir)} tokens, more than the model's vocab_size "
-                            f"{cfg.get('vocab_size')}: the tokenizer does not belong to this model")
+            problems.append(msg("the tokenizer has {count} tokens, more than the model's vocab_size {vocab}: the "
+                                "tokenizer does not belong to this model", count=_token_count(model_dir),
+                                vocab=cfg.get("vocab_size")))
     except ValueError as e:
         problems.append(str(e))
     if not quant and arch in ARCHS:
@@ -168,18 +173,18 @@ def _weight_problems(model_dir: Path, cfg: dict) -> list[str]:
     try:
         index = _tensor_index(model_dir)
     except Exception as e:  # a damaged header raises safetensors' own error type
-        return [f"the weights cannot be read ({e}): copy the model again"]
+        return [msg("the weights cannot be read ({error}): copy the model again", error=e)]
     if not index:
-        return ["no *.safetensors weights (pytorch_model.bin is not read): re-save with save_pretrained()"]
+        return [msg("no *.safetensors weights (pytorch_model.bin is not read): re-save with save_pretrained()")]
     problems = []
     dtypes = sorted({d for _, d, _ in index.values()} - set(SOURCE_DTYPES))
     if dtypes:
-        problems.append(f"tensors stored as {', '.join(dtypes)}: only float16, bfloat16 and float32 checkpoints "
-                        "can be exported")
+        problems.append(msg("tensors stored as {dtypes}: only float16, bfloat16 and float32 checkpoints can be "
+                            "exported", dtypes=", ".join(dtypes)))
     missing = [n for n in _expected_tensors(cfg) if n not in index]
     if missing:
-        problems.append(f"{len(missing)} expected tensors are missing (first: {', '.join(missing[:3])}): "
-                        "the checkpoint is incomplete")
+        problems.append(msg("{count} expected tensors are missing (first: {names}): the checkpoint is incomplete",
+                            count=len(missing), names=", ".join(missing[:3])))
     return problems
 
 
@@ -223,10 +228,11 @@ def _tensor_type(name: str, shape: tuple[int, ...], gguf_type: str, output_role:
     target = Q[gguf_type.upper()]
     if output_role and target in (Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1):
         target = Q.Q8_0  # llama.cpp keeps the output matrix at 6+ bits; Q6_K is not made in Python
-        notes.append(f"{name} written as Q8_0 (the output matrix is kept at higher precision)")
+        notes.append(msg("{name} written as Q8_0 (the output matrix is kept at higher precision)", name=name))
     block = gguf.GGML_QUANT_SIZES[target][0]
     if shape[-1] % block:
-        notes.append(f"{name}: rows of {shape[-1]} do not divide into {target.name} blocks of {block}; written as F16")
+        notes.append(msg("{name}: rows of {cols} do not divide into {type} blocks of {block}; written as F16",
+                        name=name, cols=shape[-1], type=target.name, block=block))
         return Q.F16
     return target
 
@@ -254,7 +260,7 @@ def _plan(model_dir: Path, cfg: dict, gguf_type: str, notes: list[str]) -> list[
         factors = _llama3_rope_factors(hp)
         items.append(_Item("rope_freqs.weight", None, factors.shape, gguf.GGMLQuantizationType.F32, data=factors))
     if skipped:
-        notes.append(f"{len(skipped)} source tensors not written: {', '.join(skipped[:4])}")
+        notes.append(msg("{count} source tensors not written: {names}", count=len(skipped), names=", ".join(skipped[:4])))
 
     def order(item: _Item) -> tuple:
         if m := re.match(r"blk\.(\d+)\.", item.name):
@@ -297,10 +303,10 @@ def _add_metadata(w: Any, model_dir: Path, cfg: dict, gguf_type: str, notes: lis
         if rope.get("original_max_position_embeddings"):
             w.add_rope_scaling_orig_ctx_len(int(rope["original_max_position_embeddings"]))
     elif kind not in ("default", "llama3"):
-        notes.append(f"rope scaling {kind!r} is not written: llama.cpp will use plain rope")
+        notes.append(msg("rope scaling {kind!r} is not written: llama.cpp will use plain rope", kind=kind))
     if cfg.get("architectures", [""])[0] == "MistralForCausalLM" and cfg.get("sliding_window"):
-        notes.append(f"sliding_window={cfg['sliding_window']} is not written: llama.cpp's llama architecture "
-                     "attends to the whole context")
+        notes.append(msg("sliding_window={window} is not written: llama.cpp's llama architecture attends to the "
+                         "whole context", window=cfg["sliding_window"]))
 
 
 def _bpe_tokens(tj: dict) -> tuple[dict[int, str], dict[int, dict]]:
@@ -357,7 +363,8 @@ def _add_vocab(w: Any, model_dir: Path, n_vocab: int) -> None:
         ttype = TT.UNKNOWN if t["content"] == unk else TT.CONTROL if t.get("special") else TT.USER_DEFINED
         tokens[i], types[i] = t["content"], types[i] if keep else ttype
     if len(tokens) > n_vocab:
-        raise ValueError(f"the tokenizer has {len(tokens)} tokens, more than the model's vocab_size {n_vocab}")
+        raise ValueError(msg("the tokenizer has {count} tokens, more than the model's vocab_size {vocab}",
+                             count=len(tokens), vocab=n_vocab))
     for i in range(len(tokens), n_vocab):  # the model's rows past the tokenizer: padding
         tokens.append(f"[PAD{i}]")
         scores.append(0.0)
@@ -415,7 +422,7 @@ def _write(model_dir: Path, path: Path, gguf_type: str, report: Callable[[int, s
                 raise Stopped()
             arr = _load(index, it)
             if it.qtype == gguf.GGMLQuantizationType.F16 and arr.size and np.abs(arr).max() > 65504:
-                notes.append(f"{it.name} has values beyond the float16 range: export as bf16 instead")
+                notes.append(msg("{name} has values beyond the float16 range: export as bf16 instead", name=it.name))
             w.write_tensor_data(gguf.quants.quantize(arr, it.qtype))
             report(done, it.name)
     finally:
@@ -449,8 +456,8 @@ def _llama_quantize(quantize_bin: list[str], src: Path, dst: Path, gguf_type: st
                 time.sleep(0.1)
         if code != 0:
             tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-20:])
-            tool = "llama-quantize" if len(quantize_bin) == 1 else "the llama.cpp engine's llama_model_quantize"
-            raise RuntimeError(f"{tool} failed (exit {code}):\n{tail}")
+            tool = "llama-quantize" if len(quantize_bin) == 1 else msg("the llama.cpp engine's llama_model_quantize")
+            raise RuntimeError(msg("{tool} failed (exit {code}):", tool=tool, code=code) + "\n" + tail)
     finally:
         log.unlink(missing_ok=True)
 
@@ -463,10 +470,12 @@ def convert(model_dir: Path, out_file: Path, gguf_type: str, *, progress: Callab
     tensor (K-types: the F16 pass, then llama-quantize's; total counts both)."""
     model_dir, out_file, gguf_type = Path(model_dir), Path(out_file), gguf_type.lower()
     if gguf_type not in PY_TYPES + K_TYPES:
-        raise ValueError(f"unknown GGUF type {gguf_type!r}; choose one of {', '.join(PY_TYPES + K_TYPES)}")
+        raise ValueError(msg("unknown GGUF type {type!r}; choose one of {types}", type=gguf_type,
+                             types=", ".join(PY_TYPES + K_TYPES)))
     if gguf_type in K_TYPES and not quantize_bin:
-        raise ValueError(f"{gguf_type} is a K-quant, which needs llama.cpp's llama-quantize (in every llama.cpp "
-                         f"release archive, or built from llama.cpp): give its path, or choose {', '.join(PY_TYPES)}")
+        raise ValueError(msg("{type} is a K-quant, which needs llama.cpp's llama-quantize (in every llama.cpp "
+                             "release archive, or built from llama.cpp): give its path, or choose {types}",
+                             type=gguf_type, types=", ".join(PY_TYPES)))
     problems = source_problems(model_dir)
     if problems:
         raise ValueError("; ".join(problems))

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from services.messages import msg
+
 SAMPLE_TEXT = ("Return a new list of the items, sorted by key (default: ascending).\n"
                "If the file does not exist, raise FileNotFoundError; otherwise 1234 bytes are read.\n")
 
@@ -99,7 +101,7 @@ def compare_with_source(model_dir: Path, gguf_file: Path, token_ids: list[int] |
     sample = text or SAMPLE_TEXT
     ids = token_ids or src_tok.encode(sample, add_special_tokens=False)
     if len(ids) < 2:
-        raise ValueError("need at least 2 tokens to compare")
+        raise ValueError(msg("need at least 2 tokens to compare"))
     with _alone(Path(gguf_file)) as alone:
         gg_tok = AutoTokenizer.from_pretrained(str(alone.parent), gguf_file=alone.name)
         other = AutoModelForCausalLM.from_pretrained(str(alone.parent), gguf_file=alone.name, dtype=torch.float32)

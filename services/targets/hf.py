@@ -7,6 +7,7 @@ import importlib
 from services.checkpoint import AWQ, COMPRESSED_TENSORS, UNQUANTIZED
 from services.envcheck.model import CheckResult
 from services.jobs.events import Emitter
+from services.messages import msg
 from services.targets import scripts
 from services.targets.base import BuildInputs, Target, TargetInput, Verdict, module_check
 from services.targets.gpus import Gpu
@@ -70,13 +71,13 @@ class TransformersTarget(Target):
     def check(self, src: TargetInput, params: dict, gpu: Gpu | None) -> Verdict:
         v = Verdict()
         if src.fmt.kind not in _LOAD:
-            v.errors.append(f"{src.fmt.describe()} checkpoints are not loaded by this target; export unquantized, "
-                            "AWQ or compressed-tensors models")
+            v.errors.append(msg("{format} checkpoints are not loaded by this target; export unquantized, AWQ or "
+                                "compressed-tensors models", format=src.fmt.describe()))
         v.info["command"] = "python load_example.py"
         return v
 
     def build(self, b: BuildInputs, events: Emitter) -> dict:
-        events.stage("example", "writing load_example.py")
+        events.stage("example", msg("writing load_example.py"))
         src = b.source
         scripts.write_text(b.partial, "load_example.py",
                            load_example(src.model.name, src.fmt.kind, src.fmt.describe(), str(src.model)))

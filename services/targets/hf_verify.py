@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from services.jobs.events import Emitter
+from services.messages import msg
 from services.targets.base import BuildInputs
 from services.targets.hf import PROMPT
 
@@ -13,7 +14,7 @@ def verify(b: BuildInputs, events: Emitter) -> dict:
 
     from services.evaluate.models import load_for_eval
 
-    events.stage("verify", "loading the model and generating")
+    events.stage("verify", msg("loading the model and generating"))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tok = AutoTokenizer.from_pretrained(str(b.source.model))
     model = load_for_eval(b.source.model, device)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.checkpoint import AWQ, GPTQ, UNQUANTIZED
 from services.jobs.events import Emitter
 from services.memory.planner import check_tp
+from services.messages import msg
 from services.targets import scripts
 from services.targets.base import BuildInputs, Target, TargetInput, Verdict
 from services.targets.gpus import Gpu
@@ -25,38 +26,38 @@ class LmdeployTarget(Target):
         v = Verdict()
         f = src.fmt
         if f.kind not in (AWQ, GPTQ, UNQUANTIZED):
-            v.errors.append(f"LMDeploy does not load {f.describe()} checkpoints: use the vLLM target, or quantize "
-                            "with --method awq (AutoAWQ, GEMM)")
+            v.errors.append(msg("LMDeploy does not load {format} checkpoints: use the vLLM target, or quantize with "
+                                "--method awq (AutoAWQ, GEMM)", format=f.describe()))
             return v
         if f.kind == AWQ and f.version == "gemv":
-            v.errors.append("LMDeploy loads AWQ checkpoints in the GEMM layout: re-quantize with --version gemm")
+            v.errors.append(msg("LMDeploy loads AWQ checkpoints in the GEMM layout: re-quantize with --version gemm"))
         engine = params["engine"]
         quantized = f.kind in (AWQ, GPTQ)
         if quantized and f.weight_bits != 4:
-            v.errors.append(f"LMDeploy runs 4-bit AWQ/GPTQ weights, not {f.weight_bits}-bit")
+            v.errors.append(msg("LMDeploy runs 4-bit AWQ/GPTQ weights, not {bits}-bit", bits=f.weight_bits))
         off_group = quantized and f.group_size != TURBOMIND_GROUP
         if off_group:
-            why = (f"TurboMind runs AWQ/GPTQ W4A16 with group size {TURBOMIND_GROUP} only; this model has "
-                   f"{f.group_size}")
+            why = msg("TurboMind runs AWQ/GPTQ W4A16 with group size {group} only; this model has {has}",
+                      group=TURBOMIND_GROUP, has=f.group_size)
             if engine == "turbomind":
-                v.errors.append(f"{why}: use --engine pytorch (slower) or re-quantize with --group-size 128")
+                v.errors.append(msg("{why}: use --engine pytorch (slower) or re-quantize with --group-size 128", why=why))
             elif engine == "auto":
                 engine = "pytorch"
-                v.warnings.append(f"{why}, so the command uses the PyTorch engine (slower); re-quantize with "
-                                  "--group-size 128 for TurboMind")
+                v.warnings.append(msg("{why}, so the command uses the PyTorch engine (slower); re-quantize with "
+                                      "--group-size 128 for TurboMind", why=why))
         if engine == "auto":
             engine = "turbomind"
         v.info["engine"] = engine
         if problem := scripts.cmd_problem(str(src.model)):
             v.errors.append(problem)
-        v.notes.append(f"engine: {'TurboMind' if engine == 'turbomind' else 'PyTorch'}")
+        v.notes.append(msg("engine: {engine}", engine="TurboMind" if engine == "turbomind" else "PyTorch"))
         if quantized and gpu and gpu.sm and gpu.sm < 75:
-            v.errors.append(f"LMDeploy's 4-bit kernels need compute capability 7.5 or newer; {gpu.describe()} is "
-                            "older: serve the unquantized model")
+            v.errors.append(msg("LMDeploy's 4-bit kernels need compute capability 7.5 or newer; {gpu} is older: serve "
+                                "the unquantized model", gpu=gpu.describe()))
         kv = params["kv"]
         if kv not in QUANT_POLICY:
-            v.errors.append("LMDeploy has no fp8 KV cache (--quant-policy is 0, 4 or 8): use --kv int8 or int4, "
-                            "or the vLLM target for fp8")
+            v.errors.append(msg("LMDeploy has no fp8 KV cache (--quant-policy is 0, 4 or 8): use --kv int8 or int4, "
+                                "or the vLLM target for fp8"))
         if src.shape is not None:
             try:
                 check_tp(src.shape, params["tp"], f.group_size if quantized and engine == "turbomind" else None)
@@ -87,7 +88,7 @@ class LmdeployTarget(Target):
         return v
 
     def build(self, b: BuildInputs, events: Emitter) -> dict:
-        events.stage("scripts", "writing serve and chat launchers (.sh, .cmd, .ps1)")
+        events.stage("scripts", msg("writing serve and chat launchers (.sh, .cmd, .ps1)"))
         model = str(b.source.model)
         linux_model = scripts.wsl_path(model) if scripts.is_windows_path(model) else model
         engine = b.verdict.info["engine"]

@@ -12,6 +12,7 @@ import platform
 from services.checkpoint import UNQUANTIZED
 from services.envcheck.model import CheckResult, Fix
 from services.jobs.events import Emitter
+from services.messages import msg
 from services.modelinfo import ModelShape
 from services.targets import qserve_scripts as qs
 from services.targets import scripts
@@ -28,12 +29,14 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
 def advised_group(gpu: Gpu | None) -> tuple[int, str]:
     """(group size, the advice in words) for the GPU the model will be served on."""
     if gpu is None or not gpu.sm:
-        why = "No GPU was named" if gpu is None else f"The {gpu.name}'s compute capability is not known"
-        return -1, (f"{why}: QServe advises per-channel (-1) on A100-class GPUs and groups of 128 on L40S and "
-                    "consumer GPUs (export with --gpu NAME); without a GPU, auto picks per-channel, QServe's default.")
+        why = msg("No GPU was named") if gpu is None else \
+            msg("The {gpu}'s compute capability is not known", gpu=gpu.name)
+        return -1, msg("{why}: QServe advises per-channel (-1) on A100-class GPUs and groups of 128 on L40S and "
+                       "consumer GPUs (export with --gpu NAME); without a GPU, auto picks per-channel, QServe's "
+                       "default.", why=why)
     if gpu.sm in FLAGSHIP_SM:
-        return -1, f"QServe advises per-channel (-1) on flagship datacenter GPUs such as the {gpu.name}."
-    return 128, f"QServe advises groups of 128 on inference and consumer GPUs such as the {gpu.name}."
+        return -1, msg("QServe advises per-channel (-1) on flagship datacenter GPUs such as the {gpu}.", gpu=gpu.name)
+    return 128, msg("QServe advises groups of 128 on inference and consumer GPUs such as the {gpu}.", gpu=gpu.name)
 
 
 def model_name(shape: ModelShape) -> str:
@@ -47,12 +50,14 @@ def shape_errors(shape: ModelShape, group: int) -> list[str]:
     out = []
     for layer, n_in, n_out in shape.linear_layers:
         if n_in % PACK or n_out % PACK:
-            out.append(f"QServe packs 4-bit weights in tiles of {PACK}: {layer} is {n_in} x {n_out}, which does not "
-                       "divide; this model cannot be served by QServe")
+            out.append(msg("QServe packs 4-bit weights in tiles of {pack}: {layer} is {n_in} x {n_out}, which does not "
+                           "divide; this model cannot be served by QServe", pack=PACK, layer=layer, n_in=n_in,
+                           n_out=n_out))
             break
     if group > 0 and (bad := [(n, i) for n, i, _ in shape.linear_layers if i % group]):
         layer, n_in = bad[0]
-        out.append(f"--group-size {group} does not divide {layer}'s {n_in} input features: use --group-size -1")
+        out.append(msg("--group-size {group} does not divide {layer}'s {n_in} input features: use --group-size -1",
+                       group=group, layer=layer, n_in=n_in))
     return out
 
 
@@ -61,13 +66,14 @@ def _gpu_check() -> CheckResult:
 
     reader = NvmlReader()
     gpus = reader.devices() if reader.available else []
-    title = "NVIDIA GPU, compute capability 8.0+"
+    title = msg("NVIDIA GPU, compute capability 8.0+")
     if not gpus:
-        return CheckResult("qserve:gpu", title, "fail", "no NVIDIA GPU found (QServe needs CUDA)")
+        return CheckResult("qserve:gpu", title, "fail", msg("no NVIDIA GPU found (QServe needs CUDA)"))
     cc = gpus[0].compute_capability
     if cc and cc[0] * 10 + cc[1] < MIN_SM:
         return CheckResult("qserve:gpu", title, "fail",
-                           f"{gpus[0].name} is sm{cc[0]}{cc[1]}; QServe needs sm80 or newer")
+                           msg("{gpu} is sm{sm}; QServe needs sm80 or newer", gpu=gpus[0].name,
+                               sm=f"{cc[0]}{cc[1]}"))
     return CheckResult("qserve:gpu", title, "ok", f"{gpus[0].name}")
 
 
@@ -75,9 +81,9 @@ def _flash_attn_check() -> CheckResult:
     import importlib.util
 
     if importlib.util.find_spec("flash_attn") is not None:
-        return CheckResult("module:flash_attn", "FlashAttention-2", "ok", "flash-attn is installed")
-    return CheckResult("module:flash_attn", "FlashAttention-2", "fail", "flash-attn is not installed", fix=Fix(
-        "command", "install FlashAttention-2 (Linux, CUDA)", command="pip install flash-attn --no-build-isolation"))
+        return CheckResult("module:flash_attn", "FlashAttention-2", "ok", msg("flash-attn is installed"))
+    return CheckResult("module:flash_attn", "FlashAttention-2", "fail", msg("flash-attn is not installed"), fix=Fix(
+        "command", msg("install FlashAttention-2 (Linux, CUDA)"), command="pip install flash-attn --no-build-isolation"))
 
 
 class QserveTarget(Target):
@@ -90,33 +96,38 @@ class QserveTarget(Target):
     def prerequisites(self, params: dict | None = None) -> list[CheckResult]:
         system = platform.system()
         linux = CheckResult("qserve:linux", "Linux", "ok" if system == "Linux" else "fail",
-                            f"{system}" + ("" if system == "Linux" else ": QServe runs on Linux (or WSL2) only"))
+                            system if system == "Linux" else
+                            msg("{system}: QServe runs on Linux (or WSL2) only", system=system))
         return [linux, _gpu_check(), _flash_attn_check()]
 
     def check(self, src: TargetInput, params: dict, gpu: Gpu | None) -> Verdict:
         v = Verdict()
         if src.fmt.kind != UNQUANTIZED:
-            v.errors.append(f"QServe's pipeline starts from the fp16/bf16 Hugging Face model (DeepCompressor quantizes "
-                            f"it with QoQ); this one is a {src.fmt.describe()} checkpoint: give its source model")
+            v.errors.append(msg("QServe's pipeline starts from the fp16/bf16 Hugging Face model (DeepCompressor "
+                                "quantizes it with QoQ); this one is a {format} checkpoint: give its source model",
+                                format=src.fmt.describe()))
             return v
         if gpu is not None and gpu.sm and gpu.sm < MIN_SM:
-            v.errors.append(f"QServe needs compute capability 8.0 or newer (FlashAttention-2, its W4A8 kernels); "
-                            f"{gpu.describe()} is older: serve on an A100, L40S or RTX 30/40 card, or use another "
-                            "target")
+            v.errors.append(msg("QServe needs compute capability 8.0 or newer (FlashAttention-2, its W4A8 kernels); "
+                                "{gpu} is older: serve on an A100, L40S or RTX 30/40 card, or use another target",
+                                gpu=gpu.describe()))
         group, advice = advised_group(gpu)
         asked = params.get("group_size") or "auto"
         if asked != "auto":
             chosen = int(asked)
             if gpu is not None and gpu.sm and chosen != group:
-                v.warnings.append(f"--group-size {chosen} on {gpu.name}: {advice}")
+                v.warnings.append(msg("--group-size {group} on {gpu}: {advice}", group=chosen, gpu=gpu.name,
+                                      advice=advice))
             group = chosen
         if not any((src.model / n).is_file() for n in TOKENIZER_FILES):
-            v.errors.append(f"{src.model.name} has no tokenizer ({' or '.join(TOKENIZER_FILES)}): DeepCompressor and "
-                            "OmniServe load it from the model folder; copy it from the source model")
+            v.errors.append(msg("{model} has no tokenizer ({files}): DeepCompressor and OmniServe load it from the "
+                                "model folder; copy it from the source model", model=src.model.name,
+                                files=" or ".join(TOKENIZER_FILES)))
         arch = (src.cfg.get("architectures") or ["?"])[0]
         if arch not in LLAMA_LIKE:
-            v.warnings.append(f"{arch} is not a Llama-family model: OmniServe's checkpoint converter takes Llama "
-                              f"layouts ({', '.join(LLAMA_LIKE)}), so the conversion may fail")
+            v.warnings.append(msg("{arch} is not a Llama-family model: OmniServe's checkpoint converter takes Llama "
+                                  "layouts ({archs}), so the conversion may fail", arch=arch,
+                                  archs=", ".join(LLAMA_LIKE)))
         if src.shape is not None:
             v.errors += shape_errors(src.shape, group)
         model = str(src.model)
@@ -126,18 +137,19 @@ class QserveTarget(Target):
             v.errors.append(str(exc))
             return v
         if any(c in qs.SHELL_CHARS for c in linux_model):
-            v.warnings.append(f"{model} has spaces or shell characters, which OmniServe's checkpoint converter "
-                              "cannot take (it hands paths to the shell unquoted): the script stops until you set "
-                              "QUANTDESK_MODEL (and WORK_DIR) to paths without them")
+            v.warnings.append(msg("{path} has spaces or shell characters, which OmniServe's checkpoint converter "
+                                  "cannot take (it hands paths to the shell unquoted): the script stops until you "
+                                  "set QUANTDESK_MODEL (and WORK_DIR) to paths without them", path=model))
         if v.errors or src.shape is None:
             return v
         run = qs.QserveRun(linux_model, model_name(src.shape), group, params["precision"], params["max_seqs"], advice)
-        v.notes.append(f"QServe {run.precision}, {run.groups}: scripts only, QuantDesk runs none of the steps")
+        v.notes.append(msg("QServe {precision}, {groups}: scripts only, QuantDesk runs none of the steps",
+                              precision=run.precision, groups=run.groups))
         v.info.update(run=run.__dict__, command="bash qserve.sh")
         return v
 
     def build(self, b: BuildInputs, events: Emitter) -> dict:
-        events.stage("scripts", "writing qserve.sh and README.md")
+        events.stage("scripts", msg("writing qserve.sh and README.md"))
         run = qs.QserveRun(**b.verdict.info["run"])
         scripts.write_text(b.partial, "qserve.sh", qs.script(run), executable=True)
         scripts.write_text(b.partial, "README.md", qs.readme(run, b.source.model.name, b.verdict.warnings))
@@ -149,6 +161,6 @@ class QserveTarget(Target):
 
         r = verify_scripts(b, ["qserve.sh"])
         if not (b.partial / "README.md").is_file():
-            r["problems"].append("README.md was not written")
+            r["problems"].append(msg("README.md was not written"))
         r.update(ok=not r["problems"], scripts_only=True)
         return r

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.messages import msg
 from services.targets.scripts import sh_quote
 
 DEEPCOMPRESSOR = "https://github.com/mit-han-lab/deepcompressor"
@@ -40,7 +41,7 @@ class QserveRun:
 
     @property
     def groups(self) -> str:
-        return "per-channel (group -1)" if self.group_size == -1 else f"groups of {self.group_size}"
+        return msg("per-channel (group -1)") if self.group_size == -1 else msg("groups of {group}", group=self.group_size)
 
 
 def quantize_argv(r: QserveRun) -> list[str]:

@@ -1,6 +1,7 @@
 """The export targets, by name (a new target is one entry here)."""
 from __future__ import annotations
 
+from services.messages import msg
 from services.targets.base import Target
 from services.targets.edge10 import Edge10Target
 from services.targets.gguf import GgufTarget
@@ -16,5 +17,5 @@ TARGETS: dict[str, Target] = {t.name: t for t in (VllmTarget(), LmdeployTarget()
 def get_target(name: str) -> Target:
     target = TARGETS.get(name)
     if target is None:
-        raise ValueError(f"unknown target {name!r}; targets: {', '.join(TARGETS)}")
+        raise ValueError(msg("unknown target {name!r}; targets: {targets}", name=name, targets=", ".join(TARGETS)))
     return target

@@ -69,7 +69,8 @@ def cmd_problem(*paths: str) -> str | None:
     """Why a path cannot go into a .cmd launcher (cmd.exe has no escape for a double quote), or None."""
     for p in paths:
         if '"' in p:
-            return f"{p} contains a double quote, which a Windows .cmd launcher cannot quote: rename the folder"
+            return msg("{path} contains a double quote, which a Windows .cmd launcher cannot quote: rename the folder",
+                       path=p)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.checkpoint import AWQ, COMPRESSED_TENSORS, FP8, GPTQ, UNQUANTIZED
 from services.jobs.events import Emitter
 from services.memory.planner import check_tp
+from services.messages import msg
 from services.targets import scripts
 from services.targets.base import BuildInputs, Target, TargetInput, Verdict
 from services.targets.gpus import Gpu
@@ -38,20 +39,20 @@ class VllmTarget(Target):
         v = Verdict()
         f = src.fmt
         if f.kind not in (AWQ, GPTQ, COMPRESSED_TENSORS, FP8, UNQUANTIZED):
-            v.errors.append(f"vLLM does not load {f.describe()} checkpoints here; export AWQ GEMM, "
-                            "compressed-tensors or the unquantized model")
+            v.errors.append(msg("vLLM does not load {format} checkpoints here; export AWQ GEMM, compressed-tensors or "
+                                "the unquantized model", format=f.describe()))
             return v
         if f.kind == AWQ and f.weight_bits != 4:
-            v.errors.append(f"vLLM runs 4-bit AWQ only; this checkpoint says {f.weight_bits or 'an unreadable'} "
-                            "bits: re-quantize with --bits 4")
+            v.errors.append(msg("vLLM runs 4-bit AWQ only; this checkpoint says {bits} bits: re-quantize with --bits 4",
+                                bits=f.weight_bits or msg("an unreadable")))
         if f.kind == AWQ and f.version == "gemv":
-            v.errors.append("this AWQ checkpoint uses the GEMV layout; vLLM loads only GEMM: re-quantize with "
-                            "--version gemm")
+            v.errors.append(msg("this AWQ checkpoint uses the GEMV layout; vLLM loads only GEMM: re-quantize with "
+                                "--version gemm"))
         name, min_sm = scheme(src)
         quantization, dtype = None, None
         if f.kind == AWQ:
             quantization, dtype = ("awq_marlin" if gpu and gpu.sm and gpu.sm >= 80 else "awq"), "float16"
-            v.notes.append("AWQ runs in float16 in vLLM (--dtype float16)")
+            v.notes.append(msg("AWQ runs in float16 in vLLM (--dtype float16)"))
         elif f.kind == GPTQ:
             quantization, dtype = ("gptq_marlin" if gpu and gpu.sm and gpu.sm >= 80 else "gptq"), "float16"
         elif f.kind in (COMPRESSED_TENSORS, FP8):
@@ -60,21 +61,23 @@ class VllmTarget(Target):
             dtype = "bfloat16" if f.dtype == "bfloat16" else "float16"
             if dtype == "bfloat16" and gpu and gpu.sm and gpu.sm < 80:
                 dtype = "float16"
-                v.warnings.append(f"{gpu.name} has no bfloat16: serving in float16 (--dtype float16)")
+                v.warnings.append(msg("{gpu} has no bfloat16: serving in float16 (--dtype float16)", gpu=gpu.name))
         if gpu and gpu.sm:
             if gpu.sm < min_sm:
-                v.errors.append(f"{name} kernels need compute capability {min_sm // 10}.{min_sm % 10} or newer; "
-                                f"{gpu.describe()} is {gpu.sm // 10}.{gpu.sm % 10}: quantize with another method "
-                                "(AWQ/GPTQ W4A16 run on 7.5+) or pick another GPU")
+                v.errors.append(msg("{scheme} kernels need compute capability {need} or newer; {gpu} is {has}: quantize "
+                                    "with another method (AWQ/GPTQ W4A16 run on 7.5+) or pick another GPU",
+                                    scheme=name, need=f"{min_sm // 10}.{min_sm % 10}", gpu=gpu.describe(),
+                                    has=f"{gpu.sm // 10}.{gpu.sm % 10}"))
         elif name != "unquantized":
-            v.notes.append(f"{name} needs a GPU of compute capability {min_sm // 10}.{min_sm % 10} or newer")
+            v.notes.append(msg("{scheme} needs a GPU of compute capability {need} or newer", scheme=name,
+                              need=f"{min_sm // 10}.{min_sm % 10}"))
         kv = params["kv"]
         if kv not in KV_DTYPE:
-            v.errors.append(f"vLLM has no {kv} KV cache: use --kv fp8 (or fp16), or the LMDeploy target for "
-                            "int8/int4 KV")
+            v.errors.append(msg("vLLM has no {kv} KV cache: use --kv fp8 (or fp16), or the LMDeploy target for "
+                                "int8/int4 KV", kv=kv))
         elif kv == "fp8" and gpu and gpu.sm and gpu.sm < 89:
-            v.warnings.append(f"an fp8 KV cache on {gpu.name} is stored in fp8 but computed in fp16 (no fp8 "
-                              "hardware below compute capability 8.9)")
+            v.warnings.append(msg("an fp8 KV cache on {gpu} is stored in fp8 but computed in fp16 (no fp8 hardware "
+                                  "below compute capability 8.9)", gpu=gpu.name))
         if src.shape is not None:
             try:
                 check_tp(src.shape, params["tp"], None)
@@ -102,7 +105,7 @@ class VllmTarget(Target):
         return v
 
     def build(self, b: BuildInputs, events: Emitter) -> dict:
-        events.stage("scripts", "writing serve.sh, serve.cmd and serve.ps1")
+        events.stage("scripts", msg("writing serve.sh, serve.cmd and serve.ps1"))
         model = _server_path(str(b.source.model))
         header = [f"QuantDesk: vLLM for {b.source.model.name} ({b.verdict.info['scheme']}).",
                   "Override the model path with QUANTDESK_MODEL=...; extra vLLM flags go after the script's name."]

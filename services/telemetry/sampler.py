@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from services.messages import msg
 from services.telemetry.gpu import GpuSample, NvmlReader
 from services.telemetry.host import HostSample, ProcessTree, host_sample
 from services.telemetry.ring import Ring
@@ -22,7 +23,7 @@ class Sampler:
     def __init__(self, rate_hz: float = 2.0, capacity: int = 600, gpu: NvmlReader | None = None,
                  host: Callable[[], HostSample] = host_sample, clock: Callable[[], float] = time.monotonic):
         if rate_hz <= 0:
-            raise ValueError("sampling rate must be above 0 Hz")
+            raise ValueError(msg("sampling rate must be above 0 Hz"))
         self.rate_hz = rate_hz
         self.capacity = capacity
         self.gpu = gpu if gpu is not None else NvmlReader()

@@ -118,3 +118,42 @@ def test_job_ends_and_runtime_details_translate():
     assert translate_service(missing, "zh_CN") == (
         "vLLM 没有 Windows 版：QuantDesk 会在 WSL 中安装并运行它（需要 WSL：wsl --install）；"
         "未安装：quantdesk engines install vllm（约 5 分钟）")
+
+
+def test_export_target_cluster_and_support_messages_translate_after_the_real_service_made_them(tmp_path):
+    import pytest
+
+    from services.checkpoint import AWQ, CheckpointFormat
+    from services.envcheck.launcher import cmd_quote
+    from services.support.bundle import write_bundle
+    from services.targets.base import TargetInput
+    from services.targets.edge10 import parse_remap
+    from services.targets.gguf_convert import convert
+    from services.targets.vllm import VllmTarget
+
+    with pytest.raises(ValueError) as info:
+        convert(tmp_path, tmp_path / "model.gguf", "q9_x")
+    assert str(info.value).startswith("unknown GGUF type 'q9_x'; choose one of f16, bf16, ")
+    assert translate_service(str(info.value), "zh_CN").startswith("未知 GGUF 类型 'q9_x'；请从以下选择：f16, bf16, ")
+
+    gemv = TargetInput(tmp_path, {}, CheckpointFormat(AWQ, 4, 128, "gemv"), None)
+    v = VllmTarget().check(gemv, {"kv": "int4", "tp": 1}, None)
+    assert v.errors == ["this AWQ checkpoint uses the GEMV layout; vLLM loads only GEMM: re-quantize with "
+                        "--version gemm",
+                        "vLLM has no int4 KV cache: use --kv fp8 (or fp16), or the LMDeploy target for int8/int4 KV"]
+    assert [translate_service(e, "zh_CN") for e in v.errors] == [
+        "此 AWQ 检查点使用 GEMV 布局；vLLM 只加载 GEMM：请用 --version gemm 重新量化",
+        "vLLM 没有 int4 KV 缓存：请使用 --kv fp8（或 fp16），或用 LMDeploy 目标来使用 int8/int4 KV"]
+
+    _, problem = parse_remap("0,1,2", "--die-remap")
+    assert problem == "--die-remap needs exactly 16 entries, got 3"
+    assert translate_service(problem or "", "zh_CN") == "--die-remap 需要正好 16 项，实际为 3 项"
+
+    with pytest.raises(ValueError) as info:
+        write_bundle(tmp_path / "support.tar", None, None)  # type: ignore[arg-type]  # refused before they are used
+    assert str(info.value) == f"{tmp_path / 'support.tar'} must end in .zip"
+    assert translate_service(str(info.value), "zh_CN") == f"{tmp_path / 'support.tar'} 必须以 .zip 结尾"
+
+    with pytest.raises(ValueError) as info:
+        cmd_quote('D:\\模型\\"qwen"')
+    assert translate_service(str(info.value), "zh_CN") == '路径不能包含双引号：D:\\模型\\"qwen"'
