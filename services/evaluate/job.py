@@ -165,7 +165,8 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
     base_out = outputs[base["name"]]
     for r in results:
         r["delta_pct"] = None if r["baseline"] else round(100 * (r["perplexity"] / base["perplexity"] - 1), 3)
-        agree = [ans.agreement(b, o) for b, o in zip(base_out, outputs[r["name"]], strict=True)]
+        # two empty answers agree on nothing: such prompts are left out, and none left means not measured
+        agree = [ans.agreement(b, o) for b, o in zip(base_out, outputs[r["name"]], strict=True) if b or o]
         r["agreement"] = round(sum(a.rate for a in agree) / len(agree), 4) if agree else None
     answer_rows = []
     for i, prompt in enumerate(prompts):
@@ -177,6 +178,9 @@ def run(spec: JobSpec, events: Emitter) -> EvalSummary:
                                          "tokens": [tokenizer.decode([t]) for t in toks],
                                          "first_divergence": a.first_divergence, "agreement": round(a.rate, 4)}
         answer_rows.append(row)
+    if prompts and not any(base_out):
+        events.log(msg("the baseline's answers are all empty: answer agreement was not measured (give prompts the "
+                       "model answers, or more new tokens)"), "WARNING")
     compare_with_w4a16(results, outputs)
     return EvalSummary(variants=cast(list[EvalVariant], results), answers=answer_rows, tokens=len(ids), text=s.text,
                        context=s.context, stride=s.stride or s.context, device=device)

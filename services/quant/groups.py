@@ -15,11 +15,11 @@ def layer_inputs(text: dict) -> dict[str, int]:
     hidden = int(text["hidden_size"])
     heads = int(text.get("num_attention_heads") or 1)
     head_dim = int(text.get("head_dim") or hidden // heads)
-    dims = {"hidden_size (q/k/v/gate/up inputs)": hidden,
-            "num_attention_heads x head_dim (o_proj input)": heads * head_dim}
+    dims = {msg("hidden_size (q/k/v/gate/up inputs)"): hidden,
+            msg("num_attention_heads x head_dim (o_proj input)"): heads * head_dim}
     for name in ("intermediate_size", "moe_intermediate_size", "shared_expert_intermediate_size"):
         if text.get(name):
-            dims[f"{name} (down_proj input)"] = int(text[name])
+            dims[msg("{field} (down_proj input)", field=name)] = int(text[name])
     return dims
 
 

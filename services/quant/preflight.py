@@ -48,6 +48,10 @@ def _ram_free() -> int:
     return int(psutil.virtual_memory().available)
 
 
+# the files a Hugging Face tokenizer is read from (fast, SentencePiece, BPE, WordPiece)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "spiece.model")
+
+
 def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
               disk_free: Callable[[Path], int] = _dir_free, memory_free: Callable[[], int] = _ram_free,
               calib_problem: Callable[[str], str | None] = named_source_problem) -> PreflightReport:
@@ -77,6 +81,10 @@ def preflight(model_dir: str | Path, out_dir: str | Path, s: QuantSettings,
     errors, warnings, files = check_weights(model_dir)
     r.errors += errors
     r.warnings += warnings
+    if not any((model_dir / n).is_file() for n in TOKENIZER_FILES) and not list(model_dir.glob("*.tiktoken")):
+        r.warnings.append(msg("no tokenizer in {path} ({files}): the job reads calibration text and checks the "
+                              "output with the model's tokenizer; copy its files from the original model",
+                              path=model_dir, files=", ".join(TOKENIZER_FILES[:2])))
     quant = cfg.get("quantization_config")
     if quant:
         method = quant.get("quant_method", "?") if isinstance(quant, dict) else "?"

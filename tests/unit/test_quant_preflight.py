@@ -231,3 +231,12 @@ def test_settings_apply_to_their_methods_and_keep_means_the_same_on_both_backend
     r = check(folder, tmp_path / "o2", LlmcSettings(keep=["mlp.down_proj", "nonsense"]))
     assert r.ok and [w for w in r.warnings if "nonsense matches no linear layer" in w]
     assert any("not a valid regular expression" in e for e in LlmcSettings(keep=["re:["]).problems())
+
+
+def test_a_model_without_a_tokenizer_is_not_called_ready(tmp_path):
+    """Hostile QA: a folder with config and weights but no tokenizer passed pre-flight; the job failed 6 s later."""
+    folder = model_folder(tmp_path)
+    r = check(folder, tmp_path / "out")
+    assert any("no tokenizer in" in w for w in r.warnings)
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
+    assert not any("no tokenizer in" in w for w in check(folder, tmp_path / "o2").warnings)

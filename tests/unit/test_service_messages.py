@@ -54,7 +54,7 @@ def test_messages_built_from_several_templates_translate_part_by_part():
     text = group_size_problem({"hidden_size": 576, "num_attention_heads": 9, "intermediate_size": 1536}, 128)
     assert text == "group size 128 does not divide hidden_size (q/k/v/gate/up inputs) = 576; use --group-size 64"
     assert translate_service(text, "zh_CN") == \
-        "分组大小 128 不能整除 hidden_size (q/k/v/gate/up inputs) = 576；请使用 --group-size 64"
+        "分组大小 128 不能整除 hidden_size（q/k/v/gate/up 的输入） = 576；请使用 --group-size 64"
     from services.quant.backends import get_backend
 
     try:
