@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 log = logging.getLogger("quantdesk.gui")
+SETTLE_MIN_S = 0.4  # a screenshot waits at least this long (panel timers such as the Overview's first load)
 
 
 def settle(app, timeout_s: float = 30.0) -> None:
@@ -16,9 +17,11 @@ def settle(app, timeout_s: float = 30.0) -> None:
 
     from app.workers import workers
 
-    deadline = time.monotonic() + timeout_s
+    start = time.monotonic()
+    deadline = start + timeout_s
     app.processEvents()
-    while workers().running() and time.monotonic() < deadline:
+    # panels start some work on a short timer after the first paint (the Overview's job store): let it fire
+    while (workers().running() or time.monotonic() - start < SETTLE_MIN_S) and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.02)
     app.processEvents()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -32,6 +33,18 @@ from widgets.panel import BrokenPanel, Panel
 from widgets.registry import PANELS
 
 log = logging.getLogger("quantdesk.window")
+
+
+class EnterClicks(QObject):
+    """Enter on a focused button presses it, as Space does (Windows users expect it; Qt's widgets take Space only)."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.KeyPress and isinstance(obj, QPushButton) and obj.isEnabled()
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)  # type: ignore[attr-defined]
+                and not event.modifiers()):  # type: ignore[attr-defined]
+            obj.animateClick()
+            return True
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -66,6 +79,10 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
+        self.enter_clicks = EnterClicks(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.enter_clicks)
         self._build_log_dock()
         self._build_menus()
         self._build_status_bar()
@@ -132,6 +149,7 @@ class MainWindow(QMainWindow):
         self.log_line = QPushButton(translate("MainWindow", "Log"))
         self.log_line.setObjectName("logLine")
         self.log_line.setFlat(True)
+        self.log_line.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Ctrl+J; Tab goes from the sidebar to the panel
         self.log_line.setToolTip(translate("MainWindow", "Show or hide the log (Ctrl+J)"))
         self.log_line.setStyleSheet("text-align:left; padding:0 6px")
         # a long line is cut, never widens the window
@@ -217,8 +235,6 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.context.settings.update(dialog.apply_to)
             log.info("settings saved")
-            from PySide6.QtWidgets import QApplication
-
             app = QApplication.instance()
             if isinstance(app, QApplication) and theme.choice() != self.context.settings.current.theme:
                 theme.apply(app, self.context.settings.current.theme)
@@ -288,6 +304,9 @@ class MainWindow(QMainWindow):
         self.context.shutdown()
         workers().shutdown()
         self.log_bridge.detach()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.enter_clicks)
         super().closeEvent(event)
 
 

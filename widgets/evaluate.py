@@ -522,18 +522,26 @@ class EvaluatePanel(Panel):
         self.status.setText(translate("Evaluate", "Saved %1").replace("%1", path))
 
     def open_with(self, tab: str | None = None, model: str | None = None, candidate: str | None = None,
-                  baseline: str | None = None, **_) -> None:
-        """From another panel: the Scan tab on a model, or a finished output to compare with its source."""
+                  baseline: str | None = None, job: str | None = None, **_) -> None:
+        """From another panel: the Scan tab on a model, a finished output to compare with its source, or a finished
+        evaluation's results."""
         if tab == "scan":
             self.tabs.setCurrentWidget(self.scan)
             if model:
                 self.scan.model_dir.setText(model)
             return
+        if job:
+            self.open_job(job)
+            return
         if candidate:
             self.tabs.setCurrentIndex(0)
             if baseline:
                 self.baseline.setText(baseline)
+            self.candidates.clear()  # "Evaluate this": this output, not whatever the form held before
             self.add_candidate(candidate)
+            shown = {v.get("model") for v in (self.summary or {}).get("variants", [])}
+            if candidate not in shown:  # another model's results would sit beside this form
+                self.show_results(None)
 
     def retheme(self) -> None:
         self._render()  # the verdicts' colours

@@ -60,6 +60,7 @@ class FormScroll(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no empty Tab stop: Tab goes to the fields (it scrolls to them)
         self.setWidget(body)
 
     def _width(self) -> int:

@@ -115,8 +115,19 @@ class JobsPanel(Panel):
         self.follow_button.clicked.connect(self.follow_selected)
         self.follow_button.setVisible(False)
         self.progress = QProgressBar()
-        for w in (self.cancel_button, self.follow_button, self.open_button, self.fetch_button, self.export_button,
-                  self.serve_button,
+        # the next steps of a finished job, as the Quantize panel offers them
+        self.evaluate_button = QPushButton(translate("Jobs", "Evaluate this…"))
+        self.evaluate_button.setToolTip(translate("Jobs", "Compare the output with its source: perplexity and answers"))
+        self.evaluate_button.clicked.connect(self.evaluate_selected)
+        self.plan_button = QPushButton(translate("Jobs", "Plan memory…"))
+        self.plan_button.clicked.connect(self.plan_selected)
+        self.results_button = QPushButton(translate("Jobs", "Show results"))
+        self.results_button.setToolTip(translate("Jobs", "Open this evaluation in the Evaluate panel"))
+        self.results_button.clicked.connect(self.results_selected)
+        for b in (self.evaluate_button, self.plan_button, self.results_button):
+            b.setVisible(False)
+        for w in (self.cancel_button, self.follow_button, self.open_button, self.fetch_button, self.evaluate_button,
+                  self.plan_button, self.results_button, self.export_button, self.serve_button,
                   self.rerun_button, self.edit_button, self.delete_button, self.compare_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
@@ -137,6 +148,7 @@ class JobsPanel(Panel):
         scroll.setWidget(self.summary)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the summary's text takes the focus, not its frame
         scroll.setMaximumHeight(220)
         box.addWidget(scroll, 1)
         self.chat = ChatBox()
@@ -246,6 +258,9 @@ class JobsPanel(Panel):
         self.fetch_button.setEnabled(bool(rec and rec.status == "succeeded"))
         self.export_button.setVisible(bool(rec and rec.kind == "quantize"))
         self.export_button.setEnabled(out_ready)
+        for b in (self.evaluate_button, self.plan_button):
+            b.setVisible(bool(rec and rec.kind == "quantize" and out_ready))
+        self.results_button.setVisible(bool(rec and rec.kind == "eval" and rec.status == "succeeded" and not remote))
         self.serve_button.setVisible(bool(rec and rec.kind == "export"
                                           and rec.spec.params.get("target") in SERVABLE_TARGETS))
         self.serve_button.setEnabled(out_ready)
@@ -380,6 +395,19 @@ class JobsPanel(Panel):
         if rec and rec.status != "running":
             self.service.manager.delete(rec.id)  # a queued one is cancelled first; its files go too
             self.refresh()
+
+    def evaluate_selected(self) -> bool:
+        """Evaluate the selected quantize job's output against its source, in the Evaluate panel."""
+        rec = self.selected()
+        return bool(rec and rec.out and self.context.open_panel("evaluate", candidate=rec.out, baseline=rec.model))
+
+    def plan_selected(self) -> bool:
+        rec = self.selected()
+        return bool(rec and rec.out and self.context.open_panel("monitor", model=rec.out))
+
+    def results_selected(self) -> bool:
+        rec = self.selected()
+        return bool(rec and self.context.open_panel("evaluate", job=rec.id))
 
     def export_selected(self) -> bool:
         """Open the Targets panel on the selected quantize job's output."""

@@ -5,7 +5,7 @@ import html
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -97,13 +98,19 @@ class MemoryPlanner(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("planSummary")
-        results.addWidget(self.summary)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        summary_area = QScrollArea()  # a long plan scrolls; the charts keep their height (1024x700 too)
+        summary_area.setWidget(self.summary)
+        summary_area.setWidgetResizable(True)
+        summary_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        results.addWidget(summary_area, 1)
         self.bar = charts.plot(x_label="GiB")
         self.bar.setMaximumHeight(110)
         self.bar.hideAxis("left")
         results.addWidget(self.bar)
         self.curve = charts.plot(translate("Monitor", "KV cache of one sequence against context length"),
                                  translate("Monitor", "tokens"), "GiB", legend=True)
+        self.curve.setMinimumHeight(170)
         results.addWidget(self.curve, 1)
         self.export = QPushButton(translate("Monitor", "Export chart as PNG…"))
         self.export.clicked.connect(self._export)

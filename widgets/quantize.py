@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -137,6 +137,7 @@ class QuantizePanel(Panel):
         self.checks = QLabel()
         self.checks.setWordWrap(True)
         right.addWidget(self.checks)
+        self._fix_focus = False
         self.fixes = QGridLayout()  # one-click answers to what the check found (another calibration source), two a row
         right.addLayout(self.fixes)
         self.start_anyway = QCheckBox(translate("Quantize", "Start anyway"))
@@ -148,8 +149,9 @@ class QuantizePanel(Panel):
         self.start_anyway_note.setContentsMargins(22, 0, 0, 0)  # under the box's text, not its indicator
         self.start_anyway_note.setVisible(False)
         self.start_anyway_note.setBuddy(self.start_anyway)
-        right.addWidget(self.start_anyway)
-        right.addWidget(self.start_anyway_note)
+        # Start, its "start anyway" and the job's status stay in view below the scrolling form
+        self._layout.addWidget(self.start_anyway)
+        self._layout.addWidget(self.start_anyway_note)
         start_row = QHBoxLayout()
         self.start_button = QPushButton(translate("Quantize", "Start"))
         self.start_button.setEnabled(False)
@@ -164,8 +166,8 @@ class QuantizePanel(Panel):
         start_row.addWidget(self.start_button)
         start_row.addWidget(self.compare_button)
         start_row.addWidget(self.progress, 1)
-        right.addLayout(start_row)
-        right.addWidget(self.job_status)
+        self._layout.addLayout(start_row)
+        self._layout.addWidget(self.job_status)
         self.export_button = QPushButton(translate("Quantize", "Export…"))
         self.export_button.setToolTip(translate("Quantize", "Export the finished model for a serving engine, GGUF "
                                                             "or an NPU"))
@@ -187,7 +189,7 @@ class QuantizePanel(Panel):
         compare_row.addWidget(self.plan_button)
         compare_row.addWidget(self.export_button)
         compare_row.addStretch(1)
-        right.addLayout(compare_row)
+        self._layout.addLayout(compare_row)
         right.addStretch(1)
         left.addStretch(1)
         self._method_changed()
@@ -423,7 +425,8 @@ class QuantizePanel(Panel):
             buttons.append(pick)
             for name in fallbacks:
                 use = QPushButton(translate("Quantize", "Use %1 (in the cache)").replace("%1", name))
-                use.clicked.connect(lambda _=False, n=name: self.calib.setCurrentText(n))
+                use.clicked.connect(lambda _=False, n=name: (setattr(self, "_fix_focus", self._fix_has_focus()),
+                                                             self.calib.setCurrentText(n)))
                 buttons.append(use)
         for fix in fixes:
             label = {"group_size": translate("Quantize", "Use group size %1"),
@@ -436,8 +439,24 @@ class QuantizePanel(Panel):
         for i, b in enumerate(buttons):
             self.fixes.addWidget(b, i // 2, i % 2)
         self._tab_order()
+        if self._fix_focus:  # a fix used from the keyboard: the focus goes on, not back to the sidebar
+            self._fix_focus = False
+            QTimer.singleShot(0, self, lambda: self._focus_after_fix(buttons))  # once Start's state is known
+
+    def _focus_after_fix(self, buttons: list[QPushButton]) -> None:
+        target = next((w for w in (*buttons, self.start_anyway, self.start_button)
+                       if w.isVisibleTo(self) and w.isEnabled()), self.samples)
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def _fix_has_focus(self) -> bool:
+        """A fix button has the keyboard focus (it was pressed with Space or Enter)."""
+        from PySide6.QtWidgets import QApplication
+
+        fw = QApplication.focusWidget()
+        return fw is not None and any(self.fixes.itemAt(i).widget() is fw for i in range(self.fixes.count()))
 
     def apply_fix(self, setting: str, value) -> None:
+        self._fix_focus = self._fix_has_focus()
         if setting == "seqlen":
             self.seqlen.setValue(int(value))
         elif setting == "samples":

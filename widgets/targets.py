@@ -348,9 +348,13 @@ class TargetsPanel(Panel):
                 v = r.get("verify") or {}
                 self.verify.setText(translate("Targets", "Verify: passed. %1").replace("%1", html.escape(
                     ", ".join(f"{k}={v[k]}" for k in v if k not in ("ok", "problems")))))
-            else:
-                self.status.setText(translate("Targets", "Failed: %1").replace(
-                    "%1", error_text(rec.error) if rec.error else status_text(rec.status)))
+                # no check now: it would call the folder just built "exists, not empty"; the next edit checks again
+                self.checks.setText(translate("Targets", "Built. Change a setting or the output folder to build "
+                                                         "again."))
+                self.build_button.setEnabled(False)
+                return
+            self.status.setText(translate("Targets", "Failed: %1").replace(
+                "%1", error_text(rec.error) if rec.error else status_text(rec.status)))
             self.schedule_check()
 
     # -- result

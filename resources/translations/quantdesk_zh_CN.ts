@@ -1052,6 +1052,26 @@
         <translation>任务运行时与集群失去了联系：重新跟踪它（它可能仍在集群上继续运行）</translation>
     </message>
     <message>
+        <source>Evaluate this…</source>
+        <translation>评估此模型…</translation>
+    </message>
+    <message>
+        <source>Compare the output with its source: perplexity and answers</source>
+        <translation>将输出与其源模型对比：困惑度和回答</translation>
+    </message>
+    <message>
+        <source>Plan memory…</source>
+        <translation>规划显存…</translation>
+    </message>
+    <message>
+        <source>Show results</source>
+        <translation>查看结果</translation>
+    </message>
+    <message>
+        <source>Open this evaluation in the Evaluate panel</source>
+        <translation>在评估页打开这次评估</translation>
+    </message>
+    <message>
         <source>Raw log</source>
         <translation>原始日志</translation>
     </message>
@@ -2520,6 +2540,10 @@ From a Hugging Face model to a quantized model you can trust.</source>
     <message>
         <source>Verify: passed. %1</source>
         <translation>验证：通过。%1</translation>
+    </message>
+    <message>
+        <source>Built. Change a setting or the output folder to build again.</source>
+        <translation>已构建。修改设置或输出文件夹后可再次构建。</translation>
     </message>
     <message>
         <source>Failed: %1</source>

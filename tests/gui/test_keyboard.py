@@ -117,3 +117,56 @@ def test_the_target_settings_come_before_the_result_row(qtbot, window):
         assert fields and fields == sorted(fields)
         assert chain.index(t.overwrite) < min(fields) and max(fields) < chain.index(t.build_button) \
             < chain.index(t.copy_button)
+
+
+def test_a_fix_used_from_the_keyboard_keeps_the_focus_in_the_panel(qtbot, make_context, calib_file, tmp_path):
+    """Hostile QA (keyboard): Space on "Use group size 64" rebuilt the fix buttons and the focus fell to the
+    sidebar. It now goes on to what comes next (Start, once the settings are right)."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.mainwindow import MainWindow
+    from services.settings import Settings
+    from tests.modelcfg import LLAMA2_7B, write_config, write_safetensors
+
+    w = MainWindow(make_context(settings=Settings(last_panel="quantize")))
+    qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    p = w.panels["quantize"]
+    p.calib.setCurrentText(str(calib_file))
+    folder = write_config(tmp_path / "smol", {**LLAMA2_7B, "hidden_size": 576, "num_attention_heads": 9,
+                                              "intermediate_size": 1536})
+    write_safetensors(folder / "model.safetensors", 64)
+    p.out_dir.setText(str(tmp_path / "out"))
+    p.set_model(str(folder))
+    qtbot.waitUntil(lambda: p.fixes.count() > 0, timeout=5000)
+    fix = p.fixes.itemAt(0).widget()
+    fix.setFocus()
+    qtbot.keyClick(fix, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: p.report is not None and p.report.ok, timeout=5000)
+    focused = QApplication.focusWidget()
+    assert focused is not None and p.isAncestorOf(focused), focused
+    assert focused is p.start_button
+
+
+def test_enter_presses_the_focused_button(qtbot, make_context):
+    from PySide6.QtWidgets import QApplication
+
+    from app.mainwindow import MainWindow
+    from services.settings import Settings
+
+    w = MainWindow(make_context(settings=Settings(last_panel="overview")))
+    qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    button = w.panels["overview"].cards["model"].action
+    pressed = []
+    button.setVisible(True)
+    button.clicked.disconnect()
+    button.clicked.connect(lambda: pressed.append(1))
+    button.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is button, timeout=2000)
+    qtbot.keyClick(button, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: pressed == [1], timeout=2000)

@@ -110,3 +110,30 @@ def test_the_planner_says_float32_for_a_float32_checkpoint(qtbot, make_context, 
     qtbot.waitUntil(lambda: panel.planner.plan is not None, timeout=10000)
     weights = panel.planner.summary.text().split("</tr>")[0]
     assert "(fp32" in weights and "fp16" not in weights  # planned as the float32 it is
+
+
+def test_the_jobs_panel_offers_the_next_steps_and_evaluate_this_starts_a_clean_form(qtbot, make_context, service,  # noqa: F811
+                                                                                    tmp_path):
+    """Hostile QA: a finished quantize offered only Export in Jobs; Evaluate this then showed the results of
+    another model's evaluation beside the new form."""
+    from app.mainwindow import MainWindow
+    from services.settings import Settings
+
+    fp = write_config(tmp_path / "old 模型", TINY)
+    finished(service, "eval", str(fp), evaluation(str(fp), [{"name": "fp16", "perplexity": 10.0}]))
+    src = write_config(tmp_path / "src", TINY)
+    out = tmp_path / "out"
+    out.mkdir()
+    job = finished(service, "quantize", str(src), {"out": str(out)}, out=str(out))
+    w = MainWindow(make_context(jobs=service, settings=Settings(last_panel="evaluate")))
+    qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
+    w.show()
+    assert w.panels["evaluate"].summary is not None  # the old model's results are shown
+    jobs = w.show_panel("jobs")
+    jobs.refresh()
+    jobs.select(job)
+    assert jobs.evaluate_button.isVisible() and jobs.plan_button.isVisible()
+    jobs.evaluate_button.click()
+    ev = w.panels["evaluate"]
+    assert w.current_panel_id() == "evaluate" and ev.candidate_folders() == [str(out)]
+    assert ev.baseline.text() == str(src) and ev.summary is None  # no results of another model beside the form
