@@ -137,3 +137,20 @@ def test_the_jobs_panel_offers_the_next_steps_and_evaluate_this_starts_a_clean_f
     ev = w.panels["evaluate"]
     assert w.current_panel_id() == "evaluate" and ev.candidate_folders() == [str(out)]
     assert ev.baseline.text() == str(src) and ev.summary is None  # no results of another model beside the form
+
+
+def test_the_planner_keeps_its_kv_chart_readable_at_1024x700(qtbot, make_context, tmp_path):
+    """Issue 17: notes ran under the bar and the KV chart was squashed to about 20-40 px."""
+    from app.mainwindow import MainWindow
+    from services.settings import Settings
+
+    folder = write_config(tmp_path / "m", TINY)
+    w = MainWindow(make_context(settings=Settings(last_panel="monitor")))
+    qtbot.addWidget(w, before_close_func=lambda widget: widget.close())
+    w.resize(1024, 700)
+    w.show()
+    panel = w.panels["monitor"]
+    panel.open_with(model=str(folder))
+    qtbot.waitUntil(lambda: panel.planner.plan is not None, timeout=10000)
+    qtbot.wait(50)
+    assert panel.planner.curve.height() >= 170 and w.width() <= 1024 and w.height() <= 700
