@@ -96,9 +96,11 @@ def _runner_pid(home, timeout=60):
 def test_killing_the_cli_stops_its_job_within_two_seconds(tmp_path, how):
     out = tmp_path / "out"
     (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+    # SIGHUP as a closed terminal sends it: its default action (a test run under nohup inherits "ignore")
     proc = subprocess.Popen([sys.executable, "-m", "app", "jobs", "selftest", "--steps", "2000", "--step-s", "0.05",
                              "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "QUANTDESK_HOME": str(tmp_path)})
+                            env={**os.environ, "QUANTDESK_HOME": str(tmp_path)},
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     pid = _runner_pid(tmp_path)
     deadline = time.time() + 10
     while not (tmp_path / "out.partial").exists() and time.time() < deadline:
