@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,6 +33,7 @@ from widgets.panel import BrokenPanel, Panel
 from widgets.registry import PANELS
 
 log = logging.getLogger("quantdesk.window")
+ENTER_CLICKS_DELAY_MS = 300
 
 
 class EnterClicks(QObject):
@@ -80,15 +81,22 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.enter_clicks = EnterClicks(self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.enter_clicks)
+        self.enter_clicks_installed = False
+        # installed after the first paint: a Python filter sees every event, and its first one costs ~50 ms
+        # (PySide builds QEvent.Type's enum then)
+        QTimer.singleShot(ENTER_CLICKS_DELAY_MS, self, self._install_enter_clicks)
         self._build_log_dock()
         self._build_menus()
         self._build_status_bar()
         self._restore(panel)
 
     # -- construction
+    def _install_enter_clicks(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.enter_clicks)
+            self.enter_clicks_installed = True
+
     def _draw_icons(self, _theme: str = "") -> None:
         for row, info in enumerate(PANELS):
             self.nav.item(row).setIcon(theme.icon(info.id))

@@ -9,9 +9,13 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from services.evaluate.verdict import RANK, Thresholds, verdict
-from services.jobs.store import JobRecord
 from services.messages import msg
+
+if TYPE_CHECKING:  # the store (sqlite3 and all) loads when the records are read, not with the page
+    from services.jobs.store import JobRecord
 
 STEPS = ("model", "calibrate", "quantize", "evaluate", "deploy")
 # a step's state: done, running, failed, attention (done, but look before you go on), todo, blocked (an earlier

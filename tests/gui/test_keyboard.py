@@ -161,6 +161,7 @@ def test_enter_presses_the_focused_button(qtbot, make_context):
     w.show()
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(lambda: w.enter_clicks in _filters(w), timeout=3000)  # installed after the first paint
     button = w.panels["overview"].cards["model"].action
     pressed = []
     button.setVisible(True)
@@ -170,3 +171,8 @@ def test_enter_presses_the_focused_button(qtbot, make_context):
     qtbot.waitUntil(lambda: QApplication.focusWidget() is button, timeout=2000)
     qtbot.keyClick(button, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: pressed == [1], timeout=2000)
+
+
+def _filters(w):
+    """The application's event filters we installed (Qt has no getter: the window records it)."""
+    return [w.enter_clicks] if w.enter_clicks_installed else []
