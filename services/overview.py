@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from services.evaluate.verdict import RANK, Thresholds, verdict
