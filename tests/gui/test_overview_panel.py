@@ -2,21 +2,16 @@
 where the chosen model stands, from the job history; its next-step button opens the right panel, filled in."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from app.mainwindow import MainWindow
 from services.settings import Settings
-from tests.unit.test_overview import CONFIG, add
+from tests.unit.test_overview import add, model_folder
 
 
 @pytest.fixture
 def model(tmp_path):
-    folder = tmp_path / "my model 模型"
-    folder.mkdir()
-    (folder / "config.json").write_text(json.dumps(CONFIG), encoding="utf-8")
-    return str(folder)
+    return model_folder(tmp_path)
 
 
 def window(qtbot, make_context, **settings):

@@ -15,12 +15,17 @@ CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_
           "max_position_embeddings": 256, "torch_dtype": "float32"}
 
 
-@pytest.fixture
-def model(tmp_path):
+def model_folder(tmp_path) -> str:
+    """A model folder (config only) under a path with a space and Chinese characters."""
     folder = tmp_path / "my model 模型"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(CONFIG), encoding="utf-8")
     return str(folder)
+
+
+@pytest.fixture
+def model(tmp_path):
+    return model_folder(tmp_path)
 
 
 @pytest.fixture
