@@ -11,6 +11,7 @@ import tempfile
 from services.jobs.events import Emitter
 from services.jobs.spec import JobSpec
 from services.messages import msg
+from services.runtime.runtime import current_runtime
 
 PACKAGES = ("torch", "transformers", "accelerate", "datasets", "autoawq", "llmcompressor", "psutil", "platformdirs")
 NEEDED = ("torch", "transformers", "psutil", "platformdirs")
@@ -46,6 +47,6 @@ def run(spec: JobSpec, events: Emitter) -> dict:
             events.log(msg("torch does not import: {error}", error=exc), "WARNING")
             packages["torch"] = None
     storage = {p: _folder(p) for p in spec.params.get("storage") or []}
-    return {"python": ".".join(map(str, sys.version_info[:3])), "executable": sys.executable, "platform": sys.platform,
+    return {"python": ".".join(map(str, sys.version_info[:3])), "executable": current_runtime().python, "platform": sys.platform,
             "node": socket.gethostname(), "packages": packages, "cuda": cuda, "gpus": gpus, "storage": storage,
             "missing": [n for n in NEEDED if not packages.get(n)]}

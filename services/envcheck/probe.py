@@ -10,15 +10,14 @@ import os
 import shutil
 import struct
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.messages import msg
-from services.progress import never_cancelled
+from services.progress import Cancelled, never_cancelled
 from services.runtime import process
-from services.runtime.runtime import interpreter_runtime, job_runtime
+from services.runtime.runtime import current_runtime, interpreter_runtime, job_runtime
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class Probe:
         return {
             "version": ".".join(map(str, sys.version_info[:3])),
             "bits": struct.calcsize("P") * 8,
-            "executable": sys.executable,
+            "executable": current_runtime().python,
             "prefix": sys.prefix,
             "base_prefix": sys.base_prefix,
             "conda_prefix": self.env("CONDA_PREFIX") or "",
@@ -154,24 +153,19 @@ class Probe:
         """Run a command (a list, or on Windows a ready command line) with a timeout; never raises. A cancel
         (quitting during the checks) kills it at once: the window never waits for a probe."""
         try:
-            proc = process.start(argv, env=self._env, stdout=process.PIPE, stderr=process.PIPE)
+            p = process.run(argv, timeout=timeout, env=self._env, text=False, cancelled=self.cancelled)
+        except process.TimeoutExpired:
+            return RunResult(124, timed_out=True)
+        except Cancelled:
+            return RunResult(130)
         except OSError as exc:
             return RunResult(127, stderr=str(exc))
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                out, err = proc.communicate(timeout=min(0.1, max(deadline - time.monotonic(), 0.01)))
-                return RunResult(proc.returncode, _decode(out, encoding), _decode(err, None))
-            except process.TimeoutExpired:
-                cancelled = self.cancelled()
-                if cancelled or time.monotonic() >= deadline:
-                    process.kill_tree(proc.pid, grace_s=0.2)
-                    proc.communicate()
-                    return RunResult(130 if cancelled else 124, timed_out=not cancelled)
+        return RunResult(p.returncode, _decode(p.stdout, encoding), _decode(p.stderr, None))
 
     def packages(self, timeout: float = 60.0) -> dict:
         """Versions of the ML stack in the job environment (probed once, in a child process)."""
-        if self._packages is None and getattr(sys, "frozen", False) and self.python == sys.executable:
+        here = current_runtime()
+        if self._packages is None and here.frozen and self.python == here.python:
             self._packages = {"probe_error": msg("checked in the ML runtime, which is not installed yet: quantdesk "
                                                  "runtime install"), "no_runtime": True}
         if self._packages is None:

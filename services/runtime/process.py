@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -39,16 +40,29 @@ def start(argv: Sequence[str] | str, *, env: dict[str, str] | None = None, cwd: 
 
 
 def run(argv: Sequence[str] | str, *, timeout: float | None = None, env: dict[str, str] | None = None,
-        cwd: str | Path | None = None, text: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
-    """Run `argv` to completion with captured output (`input` on its stdin); the tree is killed on timeout."""
+        cwd: str | Path | None = None, text: bool = True, input: str | None = None,
+        cancelled: Callable[[], bool] | None = None) -> subprocess.CompletedProcess:
+    """Run `argv` to completion with captured output (`input` on its stdin); the tree is killed on timeout
+    (TimeoutExpired) and, when `cancelled()` turns true, within 0.1 s (services.progress.Cancelled)."""
     proc = start(argv, env=env, cwd=cwd, stdin=DEVNULL if input is None else PIPE, stdout=PIPE, stderr=PIPE, text=text)
-    try:
-        out, err = proc.communicate(input=input, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc.pid)
-        proc.communicate()
-        raise
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    step = None if cancelled is None else 0.1
+    while True:
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.01)
+        try:
+            out, err = proc.communicate(input=input, timeout=left if step is None else min(step, left or step))
+            return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+        except subprocess.TimeoutExpired:
+            input = None  # written by the first communicate()
+            stop = cancelled is not None and cancelled()
+            if stop or (deadline is not None and time.monotonic() >= deadline):
+                kill_tree(proc.pid, grace_s=0.2 if stop else 1.0)
+                proc.communicate()
+                if stop:
+                    from services.progress import Cancelled
+
+                    raise Cancelled() from None
+                raise
 
 
 def close_stdin(proc: subprocess.Popen) -> None:

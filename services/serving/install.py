@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -16,7 +15,7 @@ from services.jobs.outputs import PARTIAL_MARKER
 from services.jobs.spec import JobSpec
 from services.messages import msg
 from services.runtime import process
-from services.runtime.runtime import interpreter_runtime
+from services.runtime.runtime import current_runtime, interpreter_runtime
 from services.serving.engines import (
     RECORD,
     WSL_HOME,
@@ -61,10 +60,11 @@ def wsl_install_argv(engine: Engine) -> list[str]:
 
 def base_python() -> str:
     """The interpreter new environments are made from (the job runner's own Python)."""
-    if getattr(sys, "frozen", False):
+    here = current_runtime()
+    if here.frozen:
         raise JobFailure(msg("engines are installed from the ML runtime's Python, and this job runs in the frozen app"),
                          hint=msg("install the runtime first: quantdesk runtime install"))
-    return sys.executable
+    return here.python
 
 
 def lock(engine: Engine, root: Path):

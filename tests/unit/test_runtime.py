@@ -121,3 +121,22 @@ def test_the_build_is_pinned_offline_is_isolated_and_installs_do_not_overlap(tmp
     with pytest.raises(JobFailure, match="--wheels is empty"):
         runtime_job.run(JobSpec(kind="runtime", model="-", params={"build": "cpu", "wheels": "", "root": str(tmp_path)}),
                         Emitter(io.StringIO()))
+
+
+def test_run_kills_its_child_when_cancelled_and_says_so():
+    """The cancel the environment checks need lives in process.run: a cancel stops the child within 0.1 s."""
+    import sys
+    import time
+
+    import pytest
+
+    from services.progress import Cancelled
+    from services.runtime import process
+
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        process.run([sys.executable, "-c", "import time; time.sleep(60)"], timeout=60,
+                    cancelled=lambda: time.monotonic() - started > 0.3)
+    assert time.monotonic() - started < 5
+    done = process.run([sys.executable, "-c", "print('ok')"], timeout=30, cancelled=lambda: False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok"  # a run nobody cancels is unchanged
