@@ -193,3 +193,14 @@ def llamacpp_engines() -> Path:
     except Exception as exc:
         pytest.fail(str(exc))
     return engines.ENGINES
+
+
+@pytest.fixture
+def fake_ray(tmp_path, monkeypatch):
+    """A FAKE Ray cluster "lab" whose shared storage /mnt/lab is mounted here at the returned folder."""
+    from tests.fakes.ray_jobs import use_fake_cluster
+
+    shared = tmp_path / "shared 共享"
+    shared.mkdir()
+    use_fake_cluster(monkeypatch, tmp_path, "/mnt/lab", str(shared))
+    return shared

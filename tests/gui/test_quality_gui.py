@@ -95,16 +95,6 @@ def test_simulated_precisions_reach_the_job_spec(qtbot, make_context, service, t
     assert panel.start() is None and "--group-size 128 does not divide" in panel.status.text()
 
 
-@pytest.fixture
-def fake_ray(tmp_path, monkeypatch):
-    from tests.fakes.ray_jobs import use_fake_cluster
-
-    shared = tmp_path / "shared 共享"
-    shared.mkdir()
-    use_fake_cluster(monkeypatch, tmp_path, "/mnt/lab", str(shared))
-    return shared
-
-
 def test_run_on_a_cluster_gives_the_cluster_spec_or_says_what_it_cannot_read(qtbot, make_context, service, fake_ray,
                                                                            tmp_path, monkeypatch):
     submitted = []

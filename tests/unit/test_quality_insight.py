@@ -147,16 +147,6 @@ def test_bad_scan_input_exits_2_with_one_line(folders, capsys, extra, reason):
     assert line.startswith("quantdesk: error: ") and reason in line, line
 
 
-@pytest.fixture
-def fake_ray(tmp_path, monkeypatch):
-    from tests.fakes.ray_jobs import use_fake_cluster
-
-    shared = tmp_path / "shared 共享"
-    shared.mkdir()
-    use_fake_cluster(monkeypatch, tmp_path, "/mnt/lab", str(shared))
-    return shared
-
-
 def test_eval_on_a_cluster_translates_its_paths_or_refuses_them(fake_ray, folders, capsys, monkeypatch):
     from app import cli, jobcli
 
