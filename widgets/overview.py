@@ -120,7 +120,8 @@ class OverviewPanel(Panel):
         self.store_error = ""  # the job history could not be read: said on the page, not hidden
         self.poll = QTimer(self)  # jobs started elsewhere (the CLI, another window) show up while the page is open
         self.poll.setInterval(self.POLL_MS)
-        self.poll.timeout.connect(lambda: self.isVisible() and self.refresh())
+        self.poll.timeout.connect(self._poll)
+        self._seen_version: int | None = None  # the store's data_version when the page last read it
         self._soon = QTimer(self)  # progress events: one refresh per burst
         self._soon.setSingleShot(True)
         self._soon.setInterval(300)
@@ -215,6 +216,18 @@ class OverviewPanel(Panel):
 
         if self.context.settings.current.recent.get("overview", [None])[:1] != [folder]:
             self.context.settings.update(store)
+
+    def _poll(self) -> None:
+        """Read the history again only when another process wrote to it (this one's jobs arrive as events)."""
+        if not self.isVisible() or not self._connected:
+            return
+        try:
+            version = self.context.jobs().store.data_version()
+        except Exception:  # an unreadable store: refresh() says so
+            version = None
+        if version is None or version != self._seen_version:
+            self._seen_version = version
+            self.refresh()
 
     def _on_event(self, job_id: str, event: p.Event) -> None:
         if isinstance(event, (p.Status, p.Result, p.Error, p.Progress)) and self.isVisible():

@@ -237,6 +237,11 @@ class JobStore:
                                msg("{job!r} matches {count} jobs", job=job_id, count=len(rows)))
         return self._record(rows[0])
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (a CLI, another window, a runner) committed to the store: a
+        cheap "anything new?" before reading the list again."""
+        return int(self._exec("PRAGMA data_version").fetchone()[0])
+
     def list(self, limit: int = 200) -> builtins.list[JobRecord]:
         return [self._record(r) for r in self._select("ORDER BY created DESC LIMIT ?", (limit,))]
 

@@ -123,3 +123,21 @@ def test_a_theme_switch_recolours_the_status_words_at_once(qtbot, make_context, 
         assert theme.DARK["ok"] in panel.cards["model"].state.text()
     finally:
         theme.apply(app, chosen)
+
+
+def test_the_poll_reads_the_history_again_only_when_another_process_wrote_to_it(qtbot, make_context, model,
+                                                                               tmp_path, monkeypatch):
+    from services.jobs.store import JobStore
+
+    w, panel = window(qtbot, make_context, recent={"overview": [model]})
+    reads = []
+    real = panel._records
+    monkeypatch.setattr(panel, "_records", lambda: (reads.append(1), real())[1])
+    panel.poll.timeout.emit()
+    panel.poll.timeout.emit()
+    assert len(reads) == 1  # nothing new the second time: no second read of the history
+    other = JobStore(w.context.jobs().store.path)  # the command line's own connection
+    add(other, "quantize", model, str(tmp_path / "out"), result={})
+    other.close()
+    panel.poll.timeout.emit()
+    assert len(reads) == 2 and "Done" in panel.cards["quantize"].state.text()
