@@ -230,8 +230,11 @@ class OverviewPanel(Panel):
             self.refresh()
 
     def _on_event(self, job_id: str, event: p.Event) -> None:
-        if isinstance(event, (p.Status, p.Result, p.Error, p.Progress)) and self.isVisible():
-            self._soon.start()
+        if not self.isVisible() or not isinstance(event, (p.Status, p.Result, p.Error, p.Progress)):
+            return
+        if isinstance(event, p.Progress) and not (self.status and job_id in self.status.jobs):
+            return  # another model's job making progress changes nothing here
+        self._soon.start()
 
     def shown(self) -> None:
         if self._connected:
